@@ -1,0 +1,101 @@
+// swift-tools-version: 6.0
+//
+// The architecture, one target per job (see README.md, "Architecture"):
+//
+//   System/*          C libraries found through pkg-config (libzip, OpenBLAS,
+//                     libpng, libjpeg-turbo, zlib); nothing else
+//   Core/TensorCore   dtypes, shapes, strides, byte buffers and memory maps;
+//                     no parsing
+//   Reader/Pickle     the pickle machine: opcodes -> values, allowlisted
+//                     globals only, nothing ever called
+//   Reader/TorchCheckpoint
+//                     zip and legacy torch.save files -> tensors -> state_dict
+//   Format/CRNNFormat our flat `.bin` weight file (formats/CRNN-BIN.md)
+//   Kernels/Kernels   convolution, pooling, linear, GRU over OpenBLAS;
+//                     knows no model and no file
+//   Model/CRNN        typed layers, strict building from a state_dict, the
+//                     forward pass, CTC decoding
+//   Images/ImageIO    PNG and JPEG -> RGB exactly as PIL's convert('RGB')
+//   Pipelines/*       what the commands do, as libraries a program can call
+//   CLI/*             thin argument-parser commands
+//
+// Never: CRNNFormat or Kernels importing Pickle/TorchCheckpoint; Kernels
+// importing CRNN.
+import PackageDescription
+
+/// A C library wrapped as a SwiftPM system-library target.
+func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
+    .systemLibrary(
+        name: name, path: "Sources/System/\(name)", pkgConfig: pkgConfig,
+        providers: [.apt([apt])])
+}
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "crnn-swift",
+    products: [
+        .library(name: "TorchCheckpoint", targets: ["TorchCheckpoint"]),
+        .library(name: "Pickle", targets: ["Pickle"]),
+        .library(name: "CRNNFormat", targets: ["CRNNFormat"]),
+        .library(name: "CRNN", targets: ["CRNN"]),
+        .library(name: "ImageIO", targets: ["ImageIO"]),
+        .library(name: "Conversion", targets: ["Conversion"]),
+        .library(name: "Prediction", targets: ["Prediction"]),
+        .executable(name: "crnn-convert", targets: ["crnn-convert"]),
+        .executable(name: "crnn-inspect", targets: ["crnn-inspect"]),
+        .executable(name: "crnn-predict", targets: ["crnn-predict"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        systemLibrary("CZip", pkgConfig: "libzip", apt: "libzip-dev"),
+        systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
+        systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
+        systemLibrary("CJPEG", pkgConfig: "libjpeg", apt: "libjpeg62-turbo-dev"),
+        systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+
+        .target(name: "TensorCore", path: "Sources/Core/TensorCore"),
+        .target(name: "Pickle", path: "Sources/Reader/Pickle"),
+        .target(
+            name: "TorchCheckpoint", dependencies: ["Pickle", "TensorCore", "CZip"],
+            path: "Sources/Reader/TorchCheckpoint"),
+        .target(name: "CRNNFormat", dependencies: ["TensorCore", "CZlib"], path: "Sources/Format/CRNNFormat"),
+        .target(name: "Kernels", dependencies: ["COpenBLAS"], path: "Sources/Kernels/Kernels"),
+        .target(name: "CRNN", dependencies: ["TensorCore", "Kernels"], path: "Sources/Model/CRNN"),
+        .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG"], path: "Sources/Images/ImageIO"),
+
+        .target(
+            name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "TensorCore"],
+            path: "Sources/Pipelines/Inspection"),
+        .target(
+            name: "Conversion",
+            dependencies: [
+                "TorchCheckpoint", "CRNNFormat", "CRNN", "TensorCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Pipelines/Conversion"),
+        .target(
+            name: "Prediction", dependencies: ["CRNN", "CRNNFormat", "ImageIO", "Conversion", "TensorCore"],
+            path: "Sources/Pipelines/Prediction"),
+
+        .executableTarget(
+            name: "crnn-inspect", dependencies: ["Inspection", argumentParser], path: "Sources/CLI/crnn-inspect"),
+        .executableTarget(
+            name: "crnn-convert", dependencies: ["Conversion", argumentParser], path: "Sources/CLI/crnn-convert"),
+        .executableTarget(
+            name: "crnn-predict", dependencies: ["Prediction", argumentParser], path: "Sources/CLI/crnn-predict"),
+
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "PickleTests", dependencies: ["Pickle", "TestSupport"]),
+        .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "TestSupport"]),
+        .testTarget(name: "CRNNFormatTests", dependencies: ["CRNNFormat", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
+        .testTarget(name: "CRNNTests", dependencies: ["CRNN", "TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TestSupport"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Inspection", "Conversion", "Prediction", "TestSupport"]),
+    ]
+)

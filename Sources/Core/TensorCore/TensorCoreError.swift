@@ -1,0 +1,32 @@
+/// What can go wrong when describing tensors over bytes or mapping files.
+public enum TensorCoreError: Error, Equatable, CustomStringConvertible {
+    /// A dimension or a stride is negative.
+    case negativeDimension(shape: [Int], strides: [Int])
+    /// The shape and strides have different lengths.
+    case rankMismatch(shape: [Int], strides: [Int])
+    /// The element count or the byte extent does not fit in an `Int`.
+    case sizeOverflow(shape: [Int], strides: [Int])
+    /// The view reaches past the end of its storage.
+    case outOfBounds(needed: Int, available: Int)
+    /// A byte range lies outside its buffer.
+    case rangeOutOfBounds(offset: Int, count: Int, available: Int)
+    /// A file could not be opened or mapped.
+    case fileAccess(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .negativeDimension(shape, strides):
+            "negative size or stride (shape \(shape), strides \(strides))"
+        case let .rankMismatch(shape, strides):
+            "shape \(shape) and strides \(strides) have different lengths"
+        case let .sizeOverflow(shape, strides):
+            "shape \(shape) with strides \(strides) is too large to address"
+        case let .outOfBounds(needed, available):
+            "tensor needs \(needed) elements of storage but only \(available) exist"
+        case let .rangeOutOfBounds(offset, count, available):
+            "byte range \(offset)..<\(offset &+ count) lies outside a buffer of \(available) bytes"
+        case let .fileAccess(path, reason):
+            "\(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,1 @@
+/// The pickle machine (in progress).

@@ -1,0 +1,3 @@
+import Pickle
+import TensorCore
+import CZip

@@ -1,0 +1,2 @@
+// Exposes the system openblas header to Swift; found through pkg-config (openblas).
+#include <cblas.h>

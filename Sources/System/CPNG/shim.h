@@ -1,0 +1,2 @@
+// Exposes the system libpng header to Swift; found through pkg-config (libpng).
+#include <png.h>
