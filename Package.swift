@@ -81,12 +81,13 @@ let package = Package(
             name: "Prediction", dependencies: ["CRNN", "CRNNFormat", "ImageIO", "Conversion", "TensorCore"],
             path: "Sources/Pipelines/Prediction"),
 
+        .target(name: "CLISupport", dependencies: [argumentParser], path: "Sources/CLI/CLISupport"),
         .executableTarget(
-            name: "crnn-inspect", dependencies: ["Inspection", argumentParser], path: "Sources/CLI/crnn-inspect"),
+            name: "crnn-inspect", dependencies: ["Inspection", "CLISupport", argumentParser], path: "Sources/CLI/crnn-inspect"),
         .executableTarget(
-            name: "crnn-convert", dependencies: ["Conversion", argumentParser], path: "Sources/CLI/crnn-convert"),
+            name: "crnn-convert", dependencies: ["Conversion", "CLISupport", argumentParser], path: "Sources/CLI/crnn-convert"),
         .executableTarget(
-            name: "crnn-predict", dependencies: ["Prediction", argumentParser], path: "Sources/CLI/crnn-predict"),
+            name: "crnn-predict", dependencies: ["Prediction", "CLISupport", argumentParser], path: "Sources/CLI/crnn-predict"),
 
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),

@@ -1,2 +1,41 @@
 import ArgumentParser
-print("crnn-inspect")
+import CLISupport
+import Inspection
+
+/// `crnn-inspect FILE`: what a checkpoint holds, without running any of it.
+struct CRNNInspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crnn-inspect",
+        abstract: "Show the tensors of a PyTorch checkpoint or a converted .bin, without running anything in it.",
+        discussion: """
+            FILE may be any state_dict that torch.save writes (the zip archive of PyTorch >= 1.6 or the \
+            legacy stream), a checkpoint dict that holds one ('state_dict', 'model_state_dict', 'model', ...), \
+            or a .bin written by crnn-convert. The pickle inside a .pt is read through an allowlist of the \
+            globals torch uses for tensors; nothing in it is ever executed.
+
+            The table groups tensors by layer (the name up to its last dot) with element counts and bytes. \
+            Without --stats no tensor data is read, so even a very large file is inspected at the cost of \
+            its pickle. Exit status: 0 on success, 1 with one line on stderr for any unreadable input.
+            """)
+
+    @Argument(help: "The checkpoint (.pt, .pth) or .bin file to inspect.")
+    var file: String
+
+    @Flag(help: "Print one JSON document instead of the table (schema in README.md).")
+    var json = false
+
+    @Flag(help: "Also read every tensor and show min, max, mean, standard deviation and NaN/Inf counts.")
+    var stats = false
+
+    @Flag(help: "Read a whole pickled nn.Module (torch.save(model)): its classes are named, never loaded or run.")
+    var allowPickledModules = false
+
+    func run() throws {
+        try reportingErrors("crnn-inspect") {
+            let report = try Inspector.inspect(path: file, statistics: stats, allowPickledModules: allowPickledModules)
+            print(json ? try report.json() : report.table())
+        }
+    }
+}
+
+CRNNInspect.main()

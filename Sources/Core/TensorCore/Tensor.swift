@@ -21,6 +21,23 @@ public struct Tensor: Sendable {
     /// - Throws: `TensorCoreError` when sizes are negative, overflow, or reach
     ///   past the storage.
     public init(dtype: DType, shape: [Int], strides: [Int], storageOffset: Int, storage: ByteSlice) throws {
+        let count = try Tensor.validateView(shape: shape, strides: strides, storageOffset: storageOffset,
+                                            storageElements: storage.count / dtype.byteWidth)
+        self.dtype = dtype
+        self.shape = shape
+        self.strides = strides
+        self.storageOffset = storageOffset
+        self.storage = storage
+        self.elementCount = count
+    }
+
+    /// Checks that a view of `shape`, `strides` and `storageOffset` addresses
+    /// only elements `0..<storageElements`, without touching any bytes.
+    /// - Returns: the view's element count.
+    /// - Throws: `TensorCoreError` when sizes are negative, overflow `Int`, or
+    ///   reach past the storage.
+    @discardableResult
+    public static func validateView(shape: [Int], strides: [Int], storageOffset: Int, storageElements: Int) throws -> Int {
         guard shape.count == strides.count else { throw TensorCoreError.rankMismatch(shape: shape, strides: strides) }
         guard storageOffset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
             throw TensorCoreError.negativeDimension(shape: shape, strides: strides)
@@ -38,18 +55,10 @@ public struct Tensor: Sendable {
                 lastIndex = sum
             }
         }
-        let available = storage.count / dtype.byteWidth
-        if count > 0 {
-            guard lastIndex < available else {
-                throw TensorCoreError.outOfBounds(needed: lastIndex &+ 1, available: available)
-            }
+        if count > 0 && lastIndex >= storageElements {
+            throw TensorCoreError.outOfBounds(needed: lastIndex &+ 1, available: storageElements)
         }
-        self.dtype = dtype
-        self.shape = shape
-        self.strides = strides
-        self.storageOffset = storageOffset
-        self.storage = storage
-        self.elementCount = count
+        return count
     }
 
     /// A contiguous row-major tensor over `bytes` (copied).

@@ -1,3 +1,266 @@
 import Pickle
 import TensorCore
-import CZip
+
+/// The two file layouts `torch.save` writes.
+public enum CheckpointLayout: String, Sendable, Codable {
+    /// A zip archive (PyTorch >= 1.6, the default).
+    case zip
+    /// The legacy stream of back-to-back pickles and raw storages.
+    case legacy
+}
+
+/// How to read a checkpoint.
+public struct CheckpointOptions: Sendable {
+    /// Admit whole pickled modules (`torch.save(model)`): their classes become
+    /// inert named objects whose parameters are read; nothing is ever called.
+    public var allowPickledModules: Bool
+    /// Bounds on the pickle machine (nesting, memo, values).
+    public var pickleLimits: PickleLimits
+
+    /// Strict defaults: state_dicts and checkpoint dicts only.
+    public init(allowPickledModules: Bool = false, pickleLimits: PickleLimits = PickleLimits()) {
+        self.allowPickledModules = allowPickledModules
+        self.pickleLimits = pickleLimits
+    }
+}
+
+/// What the reader found about the file itself.
+public struct CheckpointInfo: Equatable, Sendable {
+    /// zip or legacy.
+    public var layout: CheckpointLayout
+    /// The zip archive's root folder (`archive`, or the saved file's stem).
+    public var archiveRoot: String?
+    /// The pickle protocol of the object pickle.
+    public var pickleProtocol: Int?
+    /// `little` or `big`: how storages are stored.
+    public var byteOrder: String
+    /// The zip `version` record, or the legacy protocol version.
+    public var formatVersion: String?
+    /// How many distinct storages the tensors use.
+    public var storageCount: Int
+    /// Where the state_dict was found.
+    public var source: StateDictSource
+    /// The prefix removed from every name (`module.`), if any.
+    public var strippedPrefix: String?
+    /// The file's size in bytes.
+    public var fileSize: Int
+}
+
+/// A PyTorch checkpoint opened without Python: its state_dict's tensors as
+/// descriptors, read from the pickle through an allowlist. Opening reads only
+/// the pickle; tensor bytes are read by `loadStateDict()`.
+public struct TorchCheckpoint: Sendable {
+    /// The name used in messages (the path given).
+    public let fileName: String
+    /// Facts about the file.
+    public let info: CheckpointInfo
+    /// The state_dict's tensors in order, names after prefix removal.
+    public let tensors: [(name: String, record: TensorRecord)]
+    /// The whole unpickled object (for metadata beside the weights, such as an
+    /// `alphabet` key of a checkpoint dict).
+    public let root: PickleValue
+
+    private let buffer: ByteBuffer
+    private let storages: StorageTable
+    private let zip: ZipContainer?
+    private let recordLimit: Int
+
+    /// Opens the checkpoint at `path` (memory-mapped).
+    /// - Throws: `CheckpointError` naming the file and what is wrong.
+    public static func open(path: String, options: CheckpointOptions = CheckpointOptions()) throws -> TorchCheckpoint {
+        let buffer: ByteBuffer
+        do { buffer = try ByteBuffer.mapping(path: path) } catch let error as TensorCoreError {
+            if case let .fileAccess(_, reason) = error { throw CheckpointError.unreadable(file: path, reason: reason) }
+            throw CheckpointError.unreadable(file: path, reason: error.description)
+        }
+        return try TorchCheckpoint(buffer: buffer, fileName: path, options: options)
+    }
+
+    /// Reads a checkpoint from bytes in memory; `fileName` is used in messages.
+    /// - Throws: `CheckpointError` naming the file and what is wrong.
+    public init(buffer: ByteBuffer, fileName: String, options: CheckpointOptions = CheckpointOptions()) throws {
+        self.buffer = buffer
+        self.fileName = fileName
+        let file = fileName
+        guard buffer.count > 0 else { throw CheckpointError.empty(file: file) }
+        // Compressed records may not inflate past a small multiple of the file.
+        recordLimit = buffer.count.multipliedReportingOverflow(by: 8).overflow ? Int.max : buffer.count * 8 + (64 << 20)
+        let unpickler = Unpickler(policy: TorchAllowlist.policy(allowingModules: options.allowPickledModules, limits: options.pickleLimits))
+        let references: [StorageReference]
+        var info: CheckpointInfo
+        switch FormatSniffer.sniff(buffer) {
+        case .zip:
+            let container = try ZipContainer(buffer: buffer, file: file, recordLimit: recordLimit)
+            root = try container.pickle.withUnsafeBytes { bytes in
+                do {
+                    let (value, used) = try unpickler.load(bytes)
+                    guard used == bytes.count else {
+                        throw CheckpointError.malformed(file: file, reason: "data.pkl has \(bytes.count - used) bytes after its STOP opcode")
+                    }
+                    return value
+                } catch let error as PickleError {
+                    throw CheckpointError.pickle(file: file, part: "data.pkl", error: error)
+                }
+            }
+            references = try TorchCheckpoint.storageReferences(in: root, file: file)
+            storages = try container.storageTable(for: references, file: file)
+            zip = container
+            let protocolByte = container.pickle.withUnsafeBytes { $0.count > 1 && $0[0] == 0x80 ? Int($0[1]) : nil }
+            info = CheckpointInfo(layout: .zip, archiveRoot: container.root, pickleProtocol: protocolByte,
+                                  byteOrder: container.bigEndian ? "big" : "little", formatVersion: container.version,
+                                  storageCount: 0, source: .topLevel, strippedPrefix: nil, fileSize: buffer.count)
+        case .legacy:
+            let (container, table, found) = try buffer.withUnsafeBytes { bytes in
+                let container = try LegacyContainer(bytes: bytes, file: file, unpickler: unpickler)
+                let found = try TorchCheckpoint.storageReferences(in: container.root, file: file)
+                return (container, try container.storageTable(for: found, bytes: bytes, file: file), found)
+            }
+            root = container.root
+            references = found
+            storages = table
+            zip = nil
+            info = CheckpointInfo(layout: .legacy, archiveRoot: nil, pickleProtocol: container.pickleProtocol,
+                                  byteOrder: "little", formatVersion: String(LegacyContainer.protocolVersion),
+                                  storageCount: 0, source: .topLevel, strippedPrefix: nil, fileSize: buffer.count)
+        case let .refused(reason):
+            throw CheckpointError.unsupportedFormat(file: file, reason: reason)
+        case .unknown:
+            throw CheckpointError.unknownFormat(file: file, found: buffer.withUnsafeBytes(FormatSniffer.describeStart))
+        }
+        let located = try StateDictLocator.locate(root, file: file)
+        for (name, record) in located.entries { try storages.validate(record, name: name, file: file) }
+        tensors = located.entries
+        info.source = located.source
+        info.strippedPrefix = located.strippedPrefix
+        info.storageCount = Set(located.entries.map(\.record.storageKey)).count
+        _ = references
+        self.info = info
+    }
+
+    /// The value stored under `key` when the file's object is a dict.
+    public func topLevelValue(forKey key: String) -> PickleValue? {
+        guard case let .dict(dict) = root else { return nil }
+        return dict[key]
+    }
+
+    /// Reads every tensor's bytes and returns the state_dict. Legacy storages
+    /// are views into the memory-mapped file; zip records are read once each.
+    /// - Throws: `CheckpointError` when a record cannot be read.
+    public func loadStateDict() throws -> StateDict {
+        var loaded = [String: ByteSlice]()
+        var result = StateDict()
+        for (name, record) in tensors {
+            let storage: ByteSlice
+            if let cached = loaded[record.storageKey] {
+                storage = cached
+            } else {
+                storage = try loadStorage(record.storageKey)
+                loaded[record.storageKey] = storage
+            }
+            do {
+                result[name] = try Tensor(dtype: record.dtype, shape: record.shape, strides: record.strides,
+                                          storageOffset: record.storageOffset, storage: storage)
+            } catch let error as TensorCoreError {
+                throw CheckpointError.tensorOutOfBounds(file: fileName, tensor: name, reason: error.description)
+            }
+        }
+        return result
+    }
+
+    private func loadStorage(_ key: String) throws -> ByteSlice {
+        guard let location = storages.locations[key] else {
+            throw CheckpointError.malformed(file: fileName, reason: "storage '\(key)' is not in the file")
+        }
+        do {
+            switch location.source {
+            case let .fileRange(offset):
+                return try ByteSlice(buffer: buffer, offset: offset, count: location.byteCount)
+            case let .zipRecord(entry):
+                guard let zip else { throw CheckpointError.malformed(file: fileName, reason: "no archive for storage '\(key)'") }
+                let record = try zip.archive.read(entry, limit: recordLimit)
+                let bytes = zip.bigEndian ? ByteOrder.swapped(record, width: location.elementWidth) : record
+                return try ByteSlice(buffer: bytes, offset: 0, count: location.byteCount)
+            }
+        } catch let error as TensorCoreError {
+            throw CheckpointError.storageOutOfBounds(file: fileName, storage: key, needed: location.byteCount, available: 0)
+                .withReason(error)
+        }
+    }
+
+    /// Every storage reference in the object, in pickle order.
+    static func storageReferences(in value: PickleValue, file: String) throws -> [StorageReference] {
+        var found = [StorageReference]()
+        try collect(value, into: &found, file: file)
+        return found
+    }
+
+    private static func collect(_ value: PickleValue, into found: inout [StorageReference], file: String) throws {
+        switch value {
+        case let .persistent(id):
+            if let reference = try StorageReference.parse(id, file: file) { found.append(reference) }
+        case let .tuple(items), let .list(items), let .set(items):
+            for item in items { try collect(item, into: &found, file: file) }
+        case let .dict(dict):
+            for entry in dict.entries {
+                try collect(entry.key, into: &found, file: file)
+                try collect(entry.value, into: &found, file: file)
+            }
+            if let attributes = dict.attributes { try collect(attributes, into: &found, file: file) }
+        case let .call(_, arguments, state), let .object(_, arguments, state):
+            for argument in arguments { try collect(argument, into: &found, file: file) }
+            if let state { try collect(state, into: &found, file: file) }
+        default:
+            break
+        }
+    }
+}
+
+extension CheckpointError {
+    fileprivate func withReason(_ error: TensorCoreError) -> CheckpointError {
+        if case let .storageOutOfBounds(file, storage, _, _) = self {
+            return .malformed(file: file, reason: "storage '\(storage)': \(error.description)")
+        }
+        return self
+    }
+}
+
+/// Byte swapping for storages written on big-endian machines.
+enum ByteOrder {
+    /// A copy of `buffer` with every `width`-byte element reversed.
+    static func swapped(_ buffer: ByteBuffer, width: Int) -> ByteBuffer {
+        guard width > 1 else { return buffer }
+        var bytes = buffer.withUnsafeBytes { Array($0) }
+        var start = 0
+        while start + width <= bytes.count {
+            bytes[start..<(start + width)].reverse()
+            start += width
+        }
+        return ByteBuffer(copying: bytes)
+    }
+}
+
+/// Tells the layouts apart from the first bytes.
+enum FormatSniffer {
+    enum Kind { case zip, legacy, refused(String), unknown }
+
+    static func sniff(_ buffer: ByteBuffer) -> Kind {
+        buffer.withUnsafeBytes { bytes in
+            if bytes.starts(with: [0x50, 0x4B, 0x03, 0x04]) || bytes.starts(with: [0x50, 0x4B, 0x05, 0x06]) { return .zip }
+            if bytes.starts(with: Array("PYTORCH1".utf8)) {
+                return .refused("a PYTORCH1 file from a pre-release PyTorch; load and resave it with a current PyTorch")
+            }
+            if bytes.count > 262, Array(bytes[257..<262]) == Array("ustar".utf8) {
+                return .refused("a tar checkpoint from PyTorch before 0.4; load and resave it with a current PyTorch")
+            }
+            return LegacyContainer.looksLegacy(bytes) ? .legacy : .unknown
+        }
+    }
+
+    /// The first bytes in hex, for messages.
+    static func describeStart(_ bytes: UnsafeRawBufferPointer) -> String {
+        bytes.prefix(8).map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined(separator: " ")
+    }
+}

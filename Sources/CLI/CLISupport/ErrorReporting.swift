@@ -1,0 +1,29 @@
+import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a command's body so that any error ends the program with one line on
+/// standard error (`command: what is wrong`) and exit status 1, never a trap
+/// or a stack of messages.
+public func reportingErrors(_ command: String, _ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        StandardError.write("\(command): \(error)")
+        throw ExitCode(1)
+    }
+}
+
+/// Writes lines to standard error.
+public enum StandardError {
+    /// Writes `line` and a newline to standard error.
+    public static func write(_ line: String) {
+        fputs(line + "\n", stderr)
+    }
+
+    /// True when standard error is a terminal (for progress bars).
+    public static var isTerminal: Bool { isatty(2) != 0 }
+}

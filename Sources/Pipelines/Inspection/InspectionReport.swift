@@ -1,0 +1,90 @@
+import TensorCore
+
+/// What `crnn-inspect` reports about a file: its format, facts about it, and
+/// every tensor. The JSON form is a stable interface (see README.md).
+public struct InspectionReport: Codable, Equatable, Sendable {
+    /// One tensor of the file.
+    public struct TensorSummary: Codable, Equatable, Sendable {
+        /// The state_dict name.
+        public var name: String
+        /// PyTorch's dtype name (`float32`, `bfloat16`, `int64`, ...).
+        public var dtype: String
+        /// The shape; empty for a scalar.
+        public var shape: [Int]
+        /// The number of elements.
+        public var elements: Int
+        /// Bytes the elements take when packed.
+        public var bytes: Int
+        /// Present with `--stats`.
+        public var stats: TensorStatistics?
+    }
+
+    /// The tensors sharing a layer prefix (the name up to its last dot).
+    public struct LayerSummary: Codable, Equatable, Sendable {
+        public var name: String
+        public var tensors: Int
+        public var elements: Int
+        public var bytes: Int
+    }
+
+    /// Totals over the whole file.
+    public struct Totals: Codable, Equatable, Sendable {
+        public var tensors: Int
+        public var elements: Int
+        public var bytes: Int
+    }
+
+    /// The path inspected.
+    public var file: String
+    /// `pytorch-zip`, `pytorch-legacy` or `crnn-bin`.
+    public var format: String
+    /// Facts about the file in a fixed order (layout, pickle protocol, ...).
+    public var details: [Detail]
+    public var tensors: [TensorSummary]
+    public var layers: [LayerSummary]
+    public var total: Totals
+
+    /// A named fact about the file.
+    public struct Detail: Codable, Equatable, Sendable {
+        public var key: String
+        public var value: String
+    }
+
+    /// Builds the summaries and totals from named tensors.
+    init(file: String, format: String, details: [(String, String)], tensors: [(name: String, dtype: DType, shape: [Int])],
+         statistics: [TensorStatistics]?) {
+        self.file = file
+        self.format = format
+        self.details = details.map { Detail(key: $0.0, value: $0.1) }
+        var summaries = [TensorSummary]()
+        for (index, tensor) in tensors.enumerated() {
+            let elements = tensor.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            summaries.append(TensorSummary(
+                name: tensor.name, dtype: tensor.dtype.rawValue, shape: tensor.shape, elements: elements,
+                bytes: elements &* tensor.dtype.byteWidth, stats: statistics?[index]))
+        }
+        self.tensors = summaries
+        var layers = [LayerSummary]()
+        var positions = [String: Int]()
+        for summary in summaries {
+            let layer = InspectionReport.layerName(of: summary.name)
+            if let position = positions[layer] {
+                layers[position].tensors += 1
+                layers[position].elements += summary.elements
+                layers[position].bytes += summary.bytes
+            } else {
+                positions[layer] = layers.count
+                layers.append(LayerSummary(name: layer, tensors: 1, elements: summary.elements, bytes: summary.bytes))
+            }
+        }
+        self.layers = layers
+        total = Totals(tensors: summaries.count, elements: summaries.reduce(0) { $0 &+ $1.elements },
+                       bytes: summaries.reduce(0) { $0 &+ $1.bytes })
+    }
+
+    /// `resnet.4.0.conv1.weight` -> `resnet.4.0.conv1`; a name without a dot is its own layer.
+    public static func layerName(of tensorName: String) -> String {
+        guard let dot = tensorName.lastIndex(of: ".") else { return tensorName }
+        return String(tensorName[..<dot])
+    }
+}

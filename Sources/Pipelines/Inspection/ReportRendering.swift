@@ -1,0 +1,73 @@
+import Foundation
+
+extension InspectionReport {
+    /// The report as one JSON document (keys sorted, so output is stable).
+    public func json() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    /// The report as a human-readable table grouped by layer.
+    public func table() -> String {
+        var lines = ["file: \(file)", "format: \(format)"]
+        for detail in details { lines.append("\(detail.key): \(detail.value)") }
+        lines.append("")
+        let showStats = tensors.contains { $0.stats != nil }
+        let nameWidth = max(24, tensors.map { $0.name.count }.max() ?? 0)
+        var header = pad("tensor", nameWidth) + "  " + pad("dtype", 8) + "  " + pad("shape", 18) + "  " + leftPad("elements", 10)
+        if showStats { header += "  " + ["min", "max", "mean", "std"].map { leftPad($0, 11) }.joined(separator: " ") + "  nan/inf" }
+        lines.append(header)
+        var layerIndex = 0
+        var previousLayer: String?
+        for tensor in tensors {
+            let layer = InspectionReport.layerName(of: tensor.name)
+            if layer != previousLayer, layerIndex < layers.count {
+                let summary = layers[layerIndex]
+                lines.append("\(summary.name)  (\(summary.tensors) tensors, \(grouped(summary.elements)) elements, \(bytesText(summary.bytes)))")
+                layerIndex += 1
+                previousLayer = layer
+            }
+            var row = "  " + pad(tensor.name, nameWidth - 2) + "  " + pad(tensor.dtype, 8) + "  "
+                + pad("[" + tensor.shape.map(String.init).joined(separator: ", ") + "]", 18) + "  " + leftPad(grouped(tensor.elements), 10)
+            if let stats = tensor.stats {
+                row += "  " + [stats.min, stats.max, stats.mean, stats.std].map { leftPad(number($0), 11) }.joined(separator: " ")
+                row += "  \(stats.nanCount)/\(stats.infCount)"
+            }
+            lines.append(row)
+        }
+        lines.append("")
+        lines.append("total: \(total.tensors) tensors in \(layers.count) layers, \(grouped(total.elements)) elements, \(bytesText(total.bytes))")
+        return lines.joined(separator: "\n")
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text + String(repeating: " ", count: width - text.count)
+    }
+
+    private func leftPad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : String(repeating: " ", count: width - text.count) + text
+    }
+
+    private func number(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return String(format: "%.4g", value)
+    }
+
+    private func grouped(_ value: Int) -> String {
+        let digits = String(value)
+        var out = ""
+        for (index, character) in digits.reversed().enumerated() {
+            if index > 0 && index % 3 == 0 && character != "-" { out.append(",") }
+            out.append(character)
+        }
+        return String(out.reversed())
+    }
+
+    private func bytesText(_ bytes: Int) -> String {
+        if bytes < 1024 { return "\(bytes) B" }
+        if bytes < 1 << 20 { return String(format: "%.1f KiB", Double(bytes) / 1024) }
+        if bytes < 1 << 30 { return String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
+        return String(format: "%.2f GiB", Double(bytes) / 1_073_741_824)
+    }
+}

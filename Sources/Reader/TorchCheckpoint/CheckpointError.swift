@@ -1,0 +1,57 @@
+import Pickle
+import TensorCore
+
+/// Everything that can be wrong with a checkpoint file. Each case names the
+/// file and says what was found and what was expected, in one line.
+public enum CheckpointError: Error, Equatable, CustomStringConvertible {
+    /// The file could not be opened or mapped.
+    case unreadable(file: String, reason: String)
+    /// The file is empty.
+    case empty(file: String)
+    /// The bytes are neither a torch zip archive nor a legacy torch pickle.
+    case unknownFormat(file: String, found: String)
+    /// A format torch once wrote that this reader deliberately refuses.
+    case unsupportedFormat(file: String, reason: String)
+    /// libzip rejected the archive, or its records are inconsistent.
+    case corruptZip(file: String, reason: String)
+    /// A record the layout requires is absent.
+    case missingRecord(file: String, record: String)
+    /// The legacy stream is damaged (bad magic, version, storage table...).
+    case corruptLegacy(file: String, reason: String)
+    /// The pickle inside could not be read safely.
+    case pickle(file: String, part: String, error: PickleError)
+    /// The pickle is well formed but does not describe tensors as torch does.
+    case malformed(file: String, reason: String)
+    /// A tensor has a dtype this reader does not support.
+    case unsupportedDType(file: String, tensor: String, dtype: String)
+    /// A storage declares more bytes than the file holds for it.
+    case storageOutOfBounds(file: String, storage: String, needed: Int, available: Int)
+    /// A tensor's view reaches outside its storage.
+    case tensorOutOfBounds(file: String, tensor: String, reason: String)
+    /// Something declares a size above the reader's limit.
+    case tooLarge(file: String, what: String, size: Int, limit: Int)
+    /// No dict of tensors was found; lists what the top level holds.
+    case noStateDict(file: String, found: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(file, reason): "\(file): cannot read: \(reason)"
+        case let .empty(file): "\(file): the file is empty; expected a PyTorch checkpoint"
+        case let .unknownFormat(file, found):
+            "\(file): not a PyTorch checkpoint (starts with \(found)); expected a torch.save zip archive or legacy pickle"
+        case let .unsupportedFormat(file, reason): "\(file): \(reason)"
+        case let .corruptZip(file, reason): "\(file): damaged zip archive: \(reason)"
+        case let .missingRecord(file, record): "\(file): the archive has no '\(record)' record, which torch.save always writes"
+        case let .corruptLegacy(file, reason): "\(file): damaged legacy checkpoint: \(reason)"
+        case let .pickle(file, part, error): "\(file): \(part): \(error)"
+        case let .malformed(file, reason): "\(file): \(reason)"
+        case let .unsupportedDType(file, tensor, dtype):
+            "\(file): tensor '\(tensor)' has dtype \(dtype); supported: \(DType.allCases.map(\.rawValue).joined(separator: ", "))"
+        case let .storageOutOfBounds(file, storage, needed, available):
+            "\(file): storage '\(storage)' needs \(needed) bytes but the file holds \(available) for it (truncated or corrupt)"
+        case let .tensorOutOfBounds(file, tensor, reason): "\(file): tensor '\(tensor)': \(reason)"
+        case let .tooLarge(file, what, size, limit): "\(file): \(what) declares \(size) bytes, over the limit of \(limit)"
+        case let .noStateDict(file, found): "\(file): no state_dict (a dict of tensors) found; the file holds \(found)"
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import Pickle
+import TensorCore
+
+/// The globals a torch checkpoint may name, and what each may do. Checked
+/// against PyTorch's own `weights_only` allowlist
+/// (`torch/_weights_only_unpickler.py`, `_get_allowed_globals`): containers,
+/// the tensor rebuild functions, storage classes and dtypes. Nothing here is
+/// ever called; the unpickler records calls and this module interprets them.
+enum TorchAllowlist {
+    /// Typed storage class names (`torch.FloatStorage`, ...) and their dtype.
+    static let storageTypes: [String: DType] = [
+        "DoubleStorage": .float64, "FloatStorage": .float32, "HalfStorage": .float16,
+        "BFloat16Storage": .bfloat16, "LongStorage": .int64, "IntStorage": .int32,
+        "ShortStorage": .int16, "CharStorage": .int8, "ByteStorage": .uint8, "BoolStorage": .bool,
+    ]
+    /// Storage classes torch can write whose elements this reader does not decode.
+    static let unsupportedStorageTypes = [
+        "ComplexDoubleStorage", "ComplexFloatStorage", "QInt32Storage", "QInt8Storage",
+        "QUInt2x4Storage", "QUInt4x2Storage", "QUInt8Storage",
+    ]
+    /// `torch.<name>` dtype objects and the DType each stands for.
+    static let dtypes: [String: DType] = [
+        "float32": .float32, "float16": .float16, "bfloat16": .bfloat16, "float64": .float64,
+        "int64": .int64, "int32": .int32, "int16": .int16, "int8": .int8, "uint8": .uint8, "bool": .bool,
+        "float": .float32, "half": .float16, "double": .float64, "long": .int64, "int": .int32, "short": .int16,
+    ]
+    /// dtype objects torch can write that this reader recognises but does not decode.
+    static let unsupportedDTypes = [
+        "complex32", "complex64", "complex128", "bcomplex32", "qint8", "qint32", "quint8", "quint4x2", "quint2x4",
+        "uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
+        "float8_e8m0fnu", "float4_e2m1fn_x2", "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2",
+    ]
+
+    /// Tensor rebuild functions in `torch._utils` that this reader interprets.
+    static let rebuildFunctions = [
+        "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_tensor_v3",
+        "_rebuild_parameter", "_rebuild_parameter_with_state",
+    ]
+
+    /// The policy for reading checkpoints; `allowingModules` also admits the
+    /// classes of a whole pickled `nn.Module` as inert objects.
+    static func policy(allowingModules: Bool, limits: PickleLimits) -> PicklePolicy {
+        var globals = [PickleGlobal: PicklePolicy.Role]()
+        globals[PickleGlobal("collections", "OrderedDict")] = .dictType
+        globals[PickleGlobal("builtins", "dict")] = .dictType
+        globals[PickleGlobal("builtins", "set")] = .setType
+        globals[PickleGlobal("builtins", "frozenset")] = .setType
+        globals[PickleGlobal("builtins", "list")] = .listType
+        globals[PickleGlobal("_codecs", "encode")] = .bytesFromText
+        globals[PickleGlobal("copyreg", "_reconstructor")] = .reconstructor
+        for name in rebuildFunctions { globals[PickleGlobal("torch._utils", name)] = .callable }
+        globals[PickleGlobal("torch._tensor", "_rebuild_from_type_v2")] = .callable
+        globals[PickleGlobal("torch", "Size")] = .callable
+        globals[PickleGlobal("torch", "device")] = .callable
+        globals[PickleGlobal("torch.serialization", "_get_layout")] = .callable
+        globals[PickleGlobal("torch", "Tensor")] = .value
+        globals[PickleGlobal("torch._tensor", "Tensor")] = .value
+        globals[PickleGlobal("torch.nn.parameter", "Parameter")] = .value
+        for name in Array(storageTypes.keys) + unsupportedStorageTypes {
+            globals[PickleGlobal("torch", name)] = .value
+            globals[PickleGlobal("torch.cuda", name)] = .value
+        }
+        globals[PickleGlobal("torch", "UntypedStorage")] = .value
+        globals[PickleGlobal("torch.storage", "UntypedStorage")] = .value
+        globals[PickleGlobal("torch.storage", "TypedStorage")] = .value
+        for name in Array(dtypes.keys) + unsupportedDTypes { globals[PickleGlobal("torch", name)] = .value }
+        // Plain values that training scripts put beside the weights.
+        for module in ["numpy.core.multiarray", "numpy._core.multiarray"] {
+            globals[PickleGlobal(module, "scalar")] = .callable
+            globals[PickleGlobal(module, "_reconstruct")] = .callable
+        }
+        globals[PickleGlobal("numpy", "dtype")] = .callable
+        globals[PickleGlobal("numpy", "ndarray")] = .value
+        return PicklePolicy(globals: globals, allowsInertClasses: allowingModules, limits: limits)
+    }
+}

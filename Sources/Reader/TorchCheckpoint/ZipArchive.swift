@@ -1,0 +1,129 @@
+import CZip
+import TensorCore
+
+/// One entry of a zip archive, as its central directory lists it.
+struct ZipEntry: Sendable {
+    /// The entry's index in the archive.
+    let index: UInt64
+    /// The full name, e.g. `crnn/data/0`.
+    let name: String
+    /// Uncompressed size in bytes.
+    let size: Int
+    /// Compressed size in bytes.
+    let compressedSize: Int
+    /// True when the entry is stored without compression.
+    let isStored: Bool
+}
+
+/// A read-only zip archive over bytes already in memory (usually a memory map),
+/// read through libzip. Entries are listed once; reads are bounded by the sizes
+/// the central directory declares, checked against the file's size.
+final class ZipArchive: @unchecked Sendable {
+    private let archive: OpaquePointer
+    private let buffer: ByteBuffer
+    let fileName: String
+    /// Every entry in directory order.
+    let entries: [ZipEntry]
+    private let entriesByName: [String: ZipEntry]
+
+    /// Opens `buffer` as a zip archive.
+    /// - Throws: `CheckpointError.corruptZip` when libzip rejects the archive or
+    ///   an entry's declared sizes are impossible for the file.
+    init(buffer: ByteBuffer, fileName: String) throws {
+        self.buffer = buffer
+        self.fileName = fileName
+        var error = zip_error_t()
+        zip_error_init(&error)
+        defer { zip_error_fini(&error) }
+        guard let source = zip_source_buffer_create(buffer.baseAddress, UInt64(buffer.count), 0, &error) else {
+            throw CheckpointError.corruptZip(file: fileName, reason: String(cString: zip_error_strerror(&error)))
+        }
+        guard let opened = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error) else {
+            zip_source_free(source)
+            throw CheckpointError.corruptZip(file: fileName, reason: String(cString: zip_error_strerror(&error)))
+        }
+        archive = opened
+        do {
+            let listed = try ZipArchive.listEntries(opened, fileName: fileName, fileSize: buffer.count)
+            entries = listed
+            var byName = [String: ZipEntry]()
+            for entry in listed {
+                guard byName.updateValue(entry, forKey: entry.name) == nil else {
+                    throw CheckpointError.corruptZip(file: fileName, reason: "two records are named '\(entry.name)'")
+                }
+            }
+            entriesByName = byName
+        } catch {
+            zip_discard(opened)
+            throw error
+        }
+    }
+
+    deinit { zip_discard(archive) }
+
+    /// The entry called `name`, if present.
+    func entry(named name: String) -> ZipEntry? { entriesByName[name] }
+
+    /// Reads the whole of `entry`, refusing entries larger than `limit` bytes.
+    /// - Throws: `CheckpointError.corruptZip` on a read error, a CRC mismatch
+    ///   or a short read; `CheckpointError.tooLarge` over the limit.
+    func read(_ entry: ZipEntry, limit: Int) throws -> ByteBuffer {
+        guard entry.size <= limit else {
+            throw CheckpointError.tooLarge(file: fileName, what: "record '\(entry.name)'", size: entry.size, limit: limit)
+        }
+        if entry.size == 0 { return ByteBuffer(copying: []) }
+        guard let file = zip_fopen_index(archive, entry.index, 0) else {
+            throw CheckpointError.corruptZip(file: fileName, reason: "cannot open record '\(entry.name)': \(archiveError())")
+        }
+        defer { zip_fclose(file) }
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: entry.size, alignment: 64)
+        var filled = 0
+        while filled < entry.size {
+            let got = zip_fread(file, memory + filled, UInt64(entry.size - filled))
+            guard got > 0 else {
+                memory.deallocate()
+                let reason = got < 0 ? String(cString: zip_file_strerror(file)) : "record ends early"
+                throw CheckpointError.corruptZip(file: fileName, reason: "cannot read record '\(entry.name)': \(reason)")
+            }
+            filled += Int(got)
+        }
+        let address = Int(bitPattern: memory)
+        return ByteBuffer(adopting: UnsafeRawPointer(memory), count: entry.size) {
+            UnsafeMutableRawPointer(bitPattern: address)?.deallocate()
+        }
+    }
+
+    private func archiveError() -> String {
+        guard let error = zip_get_error(archive) else { return "unknown error" }
+        return String(cString: zip_error_strerror(error))
+    }
+
+    private static func listEntries(_ archive: OpaquePointer, fileName: String, fileSize: Int) throws -> [ZipEntry] {
+        let count = zip_get_num_entries(archive, 0)
+        guard count >= 0 else { throw CheckpointError.corruptZip(file: fileName, reason: "unreadable central directory") }
+        var entries = [ZipEntry]()
+        for index in 0..<UInt64(count) {
+            var info = zip_stat_t()
+            zip_stat_init(&info)
+            guard zip_stat_index(archive, index, ZIP_FL_ENC_RAW, &info) == 0, let rawName = info.name else {
+                throw CheckpointError.corruptZip(file: fileName, reason: "unreadable directory entry \(index)")
+            }
+            let name = String(cString: rawName)
+            let needed = UInt64(ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD)
+            guard info.valid & needed == needed else {
+                throw CheckpointError.corruptZip(file: fileName, reason: "record '\(name)' has no sizes")
+            }
+            guard info.comp_size <= UInt64(fileSize), info.size <= UInt64(Int.max) else {
+                throw CheckpointError.corruptZip(
+                    file: fileName, reason: "record '\(name)' claims \(info.comp_size) bytes in a \(fileSize)-byte file")
+            }
+            let stored = info.comp_method == UInt16(ZIP_CM_STORE)
+            if stored && info.size != info.comp_size {
+                throw CheckpointError.corruptZip(file: fileName, reason: "stored record '\(name)' has inconsistent sizes")
+            }
+            entries.append(ZipEntry(
+                index: index, name: name, size: Int(info.size), compressedSize: Int(info.comp_size), isStored: stored))
+        }
+        return entries
+    }
+}
