@@ -21,7 +21,15 @@ public func reportingErrors(_ command: String, _ body: () throws -> Void) throws
 public enum StandardError {
     /// Writes `line` and a newline to standard error.
     public static func write(_ line: String) {
-        fputs(line + "\n", stderr)
+        let bytes = Array((line + "\n").utf8)
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
     }
 
     /// True when standard error is a terminal (for progress bars).
