@@ -1,0 +1,179 @@
+import CRNN
+import CRNNFormat
+import Crypto
+import Foundation
+import TensorCore
+import TorchCheckpoint
+
+/// Options of a conversion.
+public struct ConversionOptions: Sendable {
+    /// The characters of classes 1..., overriding any stored or default alphabet.
+    public var alphabet: String?
+    /// How float tensors are stored: `.float32` (exact) or `.float16`.
+    public var storedFloatType: DType
+    /// The converter's name and version written into the file.
+    public var converterVersion: String
+
+    public init(alphabet: String? = nil, storedFloatType: DType = .float32, converterVersion: String = Converter.version) {
+        self.alphabet = alphabet
+        self.storedFloatType = storedFloatType
+        self.converterVersion = converterVersion
+    }
+}
+
+/// What a conversion did, for the summary line and for tests.
+public struct ConversionReport: Sendable {
+    /// The metadata written.
+    public let metadata: CRNNModelMetadata
+    /// How the checkpoint was laid out and where the state_dict was.
+    public let checkpointInfo: CheckpointInfo
+    /// Tensors written.
+    public let tensorCount: Int
+    /// Distinct layers (name prefixes) written.
+    public let layerCount: Int
+    /// Elements over all tensors.
+    public let parameterCount: Int
+    /// The output file's size.
+    public let outputBytes: Int
+    /// With float16 storage: the largest absolute rounding error of any weight.
+    public let largestRoundingError: Double
+    /// Wall-clock seconds from opening the input to verifying the output.
+    public let seconds: Double
+}
+
+/// Turns a PyTorch CRNN checkpoint into our `.bin`: read, check every tensor
+/// against the model's layers, write atomically, reopen and compare.
+public enum Converter {
+    /// This converter's version, written into every file.
+    public static let version = "0.1.0"
+    /// The architecture name written into every file.
+    public static let architecture = "crnn-resnet18-gru"
+
+    /// Converts `input` to `output`.
+    /// - Throws: the reader's, the model's or the format's error, or a
+    ///   `ConversionError`; on any error `output` is left as it was.
+    @discardableResult
+    public static func convert(input: String, output: String, options: ConversionOptions = ConversionOptions()) throws -> ConversionReport {
+        let started = Date()
+        guard options.storedFloatType == .float32 || options.storedFloatType == .float16 else {
+            throw ConversionError.unsupportedStoredType(options.storedFloatType.rawValue)
+        }
+        if isSameFile(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
+        let prepared = try prepare(path: input, options: options)
+        let url = URL(fileURLWithPath: output)
+        try CRNNFileWriter.write(metadata: prepared.metadata, tensors: prepared.stateDict.entries,
+                                 floatType: options.storedFloatType, to: url)
+        let roundingError: Double
+        do {
+            roundingError = try verify(output: output, against: prepared.stateDict, floatType: options.storedFloatType)
+        } catch {
+            try? FileManager.default.removeItem(at: url)
+            throw error
+        }
+        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
+        let names = prepared.stateDict.names
+        return ConversionReport(
+            metadata: prepared.metadata, checkpointInfo: prepared.info, tensorCount: names.count,
+            layerCount: Set(names.map(layerName)).count,
+            parameterCount: prepared.stateDict.entries.reduce(0) { $0 + $1.tensor.elementCount },
+            outputBytes: size, largestRoundingError: roundingError, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// A checkpoint read, checked against the CRNN layers and described.
+    public struct PreparedModel: Sendable {
+        /// The state_dict, names as the CRNN expects them.
+        public let stateDict: StateDict
+        /// The model built from it (strictly checked).
+        public let model: CRNNModel
+        /// What the `.bin` would say about it.
+        public let metadata: CRNNModelMetadata
+        /// How the checkpoint was laid out.
+        public let info: CheckpointInfo
+    }
+
+    /// Reads the checkpoint at `path` and builds the model, without writing:
+    /// what `crnn-predict` does with a `.pt`.
+    /// - Throws: the reader's or the model's error, or a `ConversionError`.
+    public static func prepare(path: String, options: ConversionOptions = ConversionOptions()) throws -> PreparedModel {
+        let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: true))
+        let stateDict = try checkpoint.loadStateDict()
+        let model = try CRNNModel(stateDict: stateDict)
+        let configuration = model.configuration
+        let alphabet = try AlphabetResolver.resolve(
+            explicit: options.alphabet, checkpoint: checkpoint, vocabularySize: configuration.vocabularySize)
+        let heights = configuration.acceptedInputHeights
+        let metadata = CRNNModelMetadata(
+            architecture: architecture, hiddenSize: configuration.hiddenSize, vocabularySize: configuration.vocabularySize,
+            trunkWidths: configuration.trunkWidths, rnnInputSize: configuration.rnnInputSize,
+            featureRows: configuration.featureRows, alphabet: alphabet, blankIndex: 0,
+            nominalInputHeight: 50, minInputHeight: heights.lowerBound, maxInputHeight: heights.upperBound,
+            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try sha256(path: path),
+            converterName: "crnn-convert", converterVersion: options.converterVersion,
+            storedFloatType: options.storedFloatType)
+        return PreparedModel(stateDict: stateDict, model: model, metadata: metadata, info: checkpoint.info)
+    }
+
+    /// Reopens `output` and compares every tensor with the source, bit for
+    /// bit after the stored type's rounding.
+    /// - Returns: the largest absolute rounding error (0 for float32 storage).
+    static func verify(output: String, against source: StateDict, floatType: DType) throws -> Double {
+        let written = try CRNNFile.open(path: output).tensors
+        guard written.names == source.names else {
+            throw ConversionError.verificationFailed(file: output, tensor: "(directory)", reason: "tensor names or order differ")
+        }
+        var largest = 0.0
+        for (name, original) in source.entries {
+            guard let stored = written[name] else { continue }
+            guard stored.shape == original.shape else {
+                throw ConversionError.verificationFailed(file: output, tensor: name, reason: "shape \(stored.shape) != \(original.shape)")
+            }
+            let expected = original.doubleValues()
+            let actual = stored.doubleValues()
+            for index in expected.indices {
+                let want = original.dtype.isFloatingPoint ? StoredRounding.round(expected[index], to: floatType) : expected[index]
+                let got = actual[index]
+                guard want == got || (want.isNaN && got.isNaN) else {
+                    throw ConversionError.verificationFailed(
+                        file: output, tensor: name, reason: "element \(index) is \(got), expected \(want)")
+                }
+                if original.dtype.isFloatingPoint && expected[index].isFinite {
+                    largest = max(largest, abs(got - expected[index]))
+                }
+            }
+        }
+        return largest
+    }
+
+    /// SHA-256 of the file at `path`, as lowercase hex.
+    static func sha256(path: String) throws -> String {
+        let buffer = try ByteBuffer.mapping(path: path)
+        let digest = buffer.withUnsafeBytes { SHA256.hash(data: $0) }
+        return digest.map { byte in
+            let hex = String(byte, radix: 16)
+            return hex.count == 1 ? "0" + hex : hex
+        }.joined()
+    }
+
+    private static func isSameFile(_ a: String, _ b: String) -> Bool {
+        let manager = FileManager.default
+        guard let first = try? manager.attributesOfItem(atPath: a), let second = try? manager.attributesOfItem(atPath: b)
+        else { return false }
+        return first[.systemNumber] as? Int == second[.systemNumber] as? Int
+            && first[.systemFileNumber] as? Int == second[.systemFileNumber] as? Int
+    }
+
+    private static func layerName(_ name: String) -> String {
+        guard let dot = name.lastIndex(of: ".") else { return name }
+        return String(name[..<dot])
+    }
+}
+
+/// The value a float becomes when stored as float32 or float16.
+enum StoredRounding {
+    static func round(_ value: Double, to type: DType) -> Double {
+        switch type {
+        case .float16: Double(Float16(Float(value)))
+        default: Double(Float(value))
+        }
+    }
+}
