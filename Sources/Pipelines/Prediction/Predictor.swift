@@ -1,0 +1,128 @@
+import CRNN
+import Dispatch
+import Foundation
+import ImageIO
+import Kernels
+
+/// One image's result.
+public struct ImagePrediction: Sendable {
+    /// The image file.
+    public let file: String
+    /// The decoded text.
+    public let text: String
+    /// The raw linear2 output, `[T, classes]`.
+    public let logits: Logits
+}
+
+/// Runs a loaded model over image files.
+public struct Predictor: Sendable {
+    /// The model.
+    public let loaded: LoadedModel
+    /// Worker threads (images run in parallel, one per thread).
+    public let threads: Int
+
+    public init(model: LoadedModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
+        loaded = model
+        self.threads = max(1, threads)
+    }
+
+    /// The model's input for the image at `path`, converted as the reference does.
+    /// - Throws: the image decoder's error, or the model's for a bad size.
+    public static func input(path: String) throws -> CRNNInput {
+        let image = try ImageDecoder.decode(path: path)
+        return try CRNNInput(height: image.height, width: image.width, planes: image.planarFloats())
+    }
+
+    /// Predicts every file.
+    /// - Parameters:
+    ///   - torchBatch: `nil` (the faithful default) runs each image as its own
+    ///     batch of one; `N` reproduces PyTorch's forward over consecutive
+    ///     batches of `N` images, the GRU running along the batch axis.
+    ///   - progress: called after each image with the number done (from any thread).
+    /// - Returns: results in the order of `files`, or the first error by file order.
+    public func predict(files: [String], torchBatch: Int? = nil,
+                        progress: (@Sendable (Int) -> Void)? = nil) throws -> [ImagePrediction] {
+        let groups: [[Int]]
+        if let size = torchBatch, size > 0 {
+            groups = stride(from: 0, to: files.count, by: size).map { Array($0..<min($0 + size, files.count)) }
+        } else {
+            groups = files.indices.map { [$0] }
+        }
+        let workers = min(threads, max(groups.count, 1))
+        // One image per core with single-threaded products, or all cores inside one image's products.
+        BLASThreading.setThreadCount(workers > 1 ? 1 : threads)
+        let results = ResultSlots(count: files.count)
+        let model = loaded.model
+        let decoder = loaded.decoder
+        let next = Counter()
+        let done = Counter()
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while let groupIndex = next.take(below: groups.count) {
+                let group = groups[groupIndex]
+                do {
+                    let inputs = try group.map { try Predictor.input(path: files[$0]) }
+                    let logits: [Logits]
+                    if torchBatch == nil {
+                        logits = [try model.logits(for: inputs[0])]
+                    } else {
+                        for (offset, input) in inputs.enumerated().dropFirst()
+                        where input.height != inputs[0].height || input.width != inputs[0].width {
+                            throw PredictionError.batchSizeMismatch(
+                                file: files[group[offset]], size: "\(input.width)x\(input.height)",
+                                expected: "\(inputs[0].width)x\(inputs[0].height)")
+                        }
+                        logits = try model.logitsTorchBatch(inputs)
+                    }
+                    for (slot, fileIndex) in group.enumerated() {
+                        results.set(fileIndex, .success(ImagePrediction(
+                            file: files[fileIndex], text: decoder.decode(logits[slot]), logits: logits[slot])))
+                    }
+                } catch {
+                    for fileIndex in group { results.set(fileIndex, .failure(error)) }
+                }
+                progress?(done.add(group.count))
+            }
+        }
+        return try results.values().map { try $0.get() }
+    }
+}
+
+/// A lock-protected counter handing out work and counting progress.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+
+    /// The next index below `limit`, or `nil` when all are taken.
+    func take(below limit: Int) -> Int? {
+        lock.lock(); defer { lock.unlock() }
+        guard value < limit else { return nil }
+        value += 1
+        return value - 1
+    }
+
+    /// Adds `amount` and returns the new total.
+    func add(_ amount: Int) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        value += amount
+        return value
+    }
+}
+
+/// Per-file results written by worker threads.
+final class ResultSlots: @unchecked Sendable {
+    private var slots: [Result<ImagePrediction, Error>?]
+    private let lock = NSLock()
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ index: Int, _ result: Result<ImagePrediction, Error>) {
+        lock.lock(); defer { lock.unlock() }
+        slots[index] = result
+    }
+
+    /// The results in file order; a missing one is a programming error reported as such.
+    func values() -> [Result<ImagePrediction, Error>] {
+        lock.lock(); defer { lock.unlock() }
+        return slots.map { $0 ?? .failure(PredictionError.badModel(file: "", reason: "an image was not processed")) }
+    }
+}
