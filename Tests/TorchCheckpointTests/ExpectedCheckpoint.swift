@@ -56,7 +56,7 @@ struct ExpectedCheckpoint {
     /// A JSON number, or "inf"/"-inf"/"nan" written as strings; bools as 0/1.
     static func number(_ value: Any?) -> Double? {
         switch value {
-        case let bool as Bool where type(of: value!) == type(of: true): return bool ? 1 : 0
+        case let bool as Bool: return bool ? 1 : 0
         case let number as NSNumber: return number.doubleValue
         case let text as String:
             switch text {
