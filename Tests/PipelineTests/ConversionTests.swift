@@ -1,0 +1,145 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import CRNNFormat
+@testable import Conversion
+@testable import Inspection
+@testable import TensorCore
+@testable import TorchCheckpoint
+
+/// crnn-convert on every fixture variant: the `.bin` holds exactly the
+/// checkpoint's tensors, and broken variants fail naming keys and shapes.
+@Suite struct ConversionTests {
+    static let variants = [
+        "narrow_zip", "narrow_legacy", "narrow_wrapper", "narrow_module_prefix", "narrow_half", "narrow_bfloat16",
+        "narrow_float64", "narrow_hidden40", "narrow_vocab11", "narrow_whole_module",
+    ]
+
+    static func checkpoint(_ name: String) -> String { Fixtures.url("checkpoints/crnn/\(name).pt").path }
+
+    @Test(arguments: variants)
+    func convertsAndReadsBackExactly(_ variant: String) throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("\(variant).bin").path
+        let report = try Converter.convert(input: Self.checkpoint(variant), output: output)
+        let written = try CRNNFile.open(path: output)
+        let source = try TorchCheckpoint.open(path: Self.checkpoint(variant), options: CheckpointOptions(allowPickledModules: true))
+            .loadStateDict()
+        #expect(written.tensors.names == source.names)
+        for (name, original) in source.entries {
+            let stored = try #require(written.tensors[name])
+            #expect(stored.shape == original.shape, "\(name)")
+            let want = original.doubleValues().map { original.dtype.isFloatingPoint ? Double(Float($0)) : $0 }
+            #expect(stored.doubleValues() == want, "\(name)")
+            #expect(stored.dtype == (original.dtype.isFloatingPoint ? .float32 : original.dtype), "\(name)")
+        }
+        let expected = try Fixtures.json("checkpoints/crnn/\(variant).expected.json") as? [String: Any] ?? [:]
+        let config = expected["model_config"] as? [String: Any] ?? [:]
+        #expect(written.metadata.hiddenSize == config["hidden_size"] as? Int)
+        #expect(written.metadata.vocabularySize == config["vocab_size"] as? Int)
+        #expect(written.metadata.trunkWidths == config["widths"] as? [Int])
+        #expect(written.metadata.alphabet == expected["alphabet"] as? String)
+        #expect(written.metadata.sourceFileName == "\(variant).pt")
+        #expect(report.largestRoundingError == 0)
+    }
+
+    /// The float32 narrow model's every value equals PyTorch's dump of it.
+    @Test func everyValueEqualsPyTorchsDump() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("narrow.bin").path
+        try Converter.convert(input: Self.checkpoint("narrow_zip"), output: output)
+        let written = try CRNNFile.open(path: output)
+        let index = try Fixtures.json("checkpoints/crnn/narrow.values.json") as? [String: Any] ?? [:]
+        let dump = try Data(contentsOf: Fixtures.url("checkpoints/crnn/narrow.values.f32"))
+        let values: [Float] = dump.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        let tensors = index["tensors"] as? [[String: Any]] ?? []
+        #expect(tensors.count == written.tensors.count)
+        for entry in tensors {
+            let name = try #require(entry["name"] as? String)
+            let offset = try #require(entry["offset"] as? Int)
+            let count = try #require(entry["numel"] as? Int)
+            let stored = try #require(written.tensors[name])
+            #expect(stored.doubleValues() == values[offset..<(offset + count)].map(Double.init), "\(name)")
+        }
+    }
+
+    @Test func halfPrecisionStorageRoundsAndSaysByHowMuch() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let full = folder.appendingPathComponent("full.bin").path
+        let half = folder.appendingPathComponent("half.bin").path
+        let fullReport = try Converter.convert(input: Self.checkpoint("narrow_zip"), output: full)
+        let halfReport = try Converter.convert(
+            input: Self.checkpoint("narrow_zip"), output: half, options: ConversionOptions(storedFloatType: .float16))
+        #expect(halfReport.outputBytes < fullReport.outputBytes * 6 / 10)
+        #expect(halfReport.largestRoundingError > 0 && halfReport.largestRoundingError < 1e-2)
+        let stored = try CRNNFile.open(path: half)
+        #expect(stored.metadata.storedFloatType == .float16)
+        #expect(stored.tensors["linear2.weight"]?.dtype == .float16)
+    }
+
+    struct Broken: CustomTestStringConvertible, Sendable {
+        let name: String
+        let mentions: [String]
+        var testDescription: String { name }
+    }
+
+    static let broken = [
+        Broken(name: "broken_missing_key", mentions: ["gru2.gru.bias_hh_l0_reverse", "missing"]),
+        Broken(name: "broken_wrong_shape", mentions: ["linear2.weight", "[37, 48]", "[36, 48]"]),
+        Broken(name: "broken_extra_key", mentions: ["linear3.weight", "unexpected"]),
+        Broken(name: "broken_other_model", mentions: ["missing", "resnet.0.weight"]),
+    ]
+
+    @Test(arguments: broken)
+    func brokenVariantsNameKeysAndShapes(_ broken: Broken) throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("out.bin").path
+        let error = #expect(throws: (any Error).self) {
+            try Converter.convert(input: Self.checkpoint(broken.name), output: output)
+        }
+        let message = String(describing: error ?? ConversionError.unsupportedStoredType(""))
+        for mention in broken.mentions { #expect(message.contains(mention), "\(message)") }
+        #expect(!FileManager.default.fileExists(atPath: output))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty, "no temporary file left")
+    }
+
+    @Test func refusesToOverwriteItsInput() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let copy = folder.appendingPathComponent("model.pt")
+        try FileManager.default.copyItem(at: Fixtures.url("checkpoints/crnn/narrow_zip.pt"), to: copy)
+        let before = try Data(contentsOf: copy)
+        #expect(throws: ConversionError.wouldOverwriteInput(path: copy.path)) {
+            try Converter.convert(input: copy.path, output: copy.path)
+        }
+        #expect(try Data(contentsOf: copy) == before)
+    }
+
+    @Test func alphabetMustFitTheVocabulary() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("out.bin").path
+        #expect(throws: ConversionError.self) {
+            try Converter.convert(input: Self.checkpoint("narrow_zip"), output: output, options: ConversionOptions(alphabet: "abc"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: output))
+    }
+
+    @Test func inspectShowsTheSameTensorsForPtAndBin() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("narrow.bin").path
+        try Converter.convert(input: Self.checkpoint("narrow_legacy"), output: output)
+        let fromPt = try Inspector.inspect(path: Self.checkpoint("narrow_legacy"), statistics: true)
+        let fromBin = try Inspector.inspect(path: output, statistics: true)
+        #expect(fromBin.format == "crnn-bin")
+        #expect(fromPt.tensors.map(\.name) == fromBin.tensors.map(\.name))
+        #expect(fromPt.tensors.map(\.shape) == fromBin.tensors.map(\.shape))
+        #expect(fromPt.tensors.map(\.stats) == fromBin.tensors.map(\.stats))
+        #expect(fromBin.details.contains { $0.key == "alphabet" })
+    }
+}
