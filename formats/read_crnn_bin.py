@@ -112,7 +112,7 @@ def _check_metadata(raw, name):
     try:
         text = bytes(raw).decode("utf-8")
         meta = json.loads(text)
-    except (UnicodeDecodeError, ValueError) as error:
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise CRNNBinError(f"{name}: bad metadata: {error}") from None
     if not isinstance(meta, dict):
         raise CRNNBinError(f"{name}: bad metadata: not a JSON object")

@@ -158,6 +158,8 @@ struct CorruptionTests {
         #expect(reason(valid.replacingOccurrences(of: "\"float32\"", with: "\"float64\"")) != nil)
         #expect(reason(valid.replacingOccurrences(of: "0f0f", with: "0F0F")) != nil)
         #expect(reason(valid) == nil)
+        #expect(reason(String(repeating: "[", count: 200_000)) != nil)
+        #expect(reason(String(repeating: "{\"a\":", count: 100_000)) != nil)
         var invalidUTF8 = Array(valid.utf8)
         invalidUTF8[invalidUTF8.count - 3] = 0xC3
         guard case .badMetadata? = error(FileLayout.encode(metadataJSON: invalidUTF8, tensors: [])) else {
