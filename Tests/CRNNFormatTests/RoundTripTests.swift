@@ -42,6 +42,7 @@ struct RoundTripTests {
         #expect(try storedBytes(file.tensors["resnet.1.num_batches_tracked"]) == source[1].tensor.contiguousBytes())
         #expect(file.tensors["resnet.1.num_batches_tracked"]?.dtype == .int64)
         #expect(file.tensors["empty"]?.elementCount == 0)
+        #expect(file.dataOffsets["tail.empty"] == file.fileSize)
         #expect(file.tensors["transposed"]?.floatValues() == [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11])
         #expect(file.tensors["counts.int32"]?.dtype == .int32)
         #expect(try storedBytes(file.tensors["counts.int32"]) == source[6].tensor.contiguousBytes())

@@ -44,6 +44,7 @@ enum Samples {
             ("from.float16", try raw(.float16, [UInt16(0x3C00), 0xC000, 0x0001, 0x7BFF], [2, 2])),
             ("counts.int32", try raw(.int32, [Int32(-7), 2_000_000_000], [2])),
             ("mask", try raw(.bool, [UInt8(1), 0, 1], [3])),
+            ("tail.empty", try float32([], [0])),  // data offset == file size
         ]
     }
 

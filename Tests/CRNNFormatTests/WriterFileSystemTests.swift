@@ -48,7 +48,7 @@ struct WriterFileSystemTests {
         }
         #expect(try Data(contentsOf: url) == before)
         #expect(try contents(of: folder) == ["model.bin"])
-        #expect(try CRNNFile.open(path: url.path).tensors.count == 8)
+        #expect(try CRNNFile.open(path: url.path).tensors.count == 9)
     }
 
     @Test("a destination that is a folder fails at the rename and leaves no temporary file")
