@@ -1,0 +1,156 @@
+import Foundation
+import TensorCore
+
+/// An opened CRNN-BIN file: metadata and tensors that are views into the
+/// file's bytes (memory-mapped by `open(path:)`, no copy).
+///
+/// Opening checks magic, version, size, checksum and every offset, length and
+/// shape bound before anything is exposed (spec section "What a reader
+/// checks"), so a `CRNNFile` that exists is consistent.
+public struct CRNNFile: Sendable {
+    /// The file name or path given when opening, used in errors.
+    public let name: String
+    /// The model metadata.
+    public let metadata: CRNNModelMetadata
+    /// The metadata JSON exactly as stored, including keys this reader does not know.
+    public let metadataJSON: String
+    /// The file's format version (major 1, any minor).
+    public let formatVersion: CRNNFormatVersion
+    /// The tensors in file order; each is a contiguous view into the file.
+    public let tensors: StateDict
+    /// The file's size in bytes.
+    public let fileSize: Int
+    /// Where each tensor's data starts in the file, in file order.
+    public let dataOffsets: [String: Int]
+
+    /// Maps the file at `path` read-only and checks it.
+    /// - Throws: `CRNNFormatError.fileAccess` when it cannot be mapped, any
+    ///   other `CRNNFormatError` when its content breaks the format.
+    public static func open(path: String) throws(CRNNFormatError) -> CRNNFile {
+        let buffer: ByteBuffer
+        do {
+            buffer = try ByteBuffer.mapping(path: path)
+        } catch let error as TensorCoreError {
+            if case let .fileAccess(_, reason) = error { throw .fileAccess(file: path, reason: reason) }
+            throw .fileAccess(file: path, reason: error.description)
+        } catch {
+            throw .fileAccess(file: path, reason: "\(error)")
+        }
+        return try open(buffer: buffer, name: path)
+    }
+
+    /// Checks `buffer` as a CRNN-BIN file called `name` (for errors).
+    /// - Throws: `CRNNFormatError` naming the first rule the bytes break.
+    public static func open(buffer: ByteBuffer, name: String) throws(CRNNFormatError) -> CRNNFile {
+        let whole = buffer.slice
+        let header = try checkedHeader(whole, name: name)
+        let fileSize = whole.count
+
+        // Step 7: header regions.
+        guard let metadataOffset = Int(exactly: header.metadataOffset), metadataOffset >= FileHeader.size,
+              metadataOffset <= fileSize else {
+            throw .badHeader(file: name, field: "metadata_offset", reason: "\(header.metadataOffset) is outside \(FileHeader.size)...\(fileSize)")
+        }
+        guard let metadataLength = Int(exactly: header.metadataLength),
+              (FormatLimits.minMetadataLength...FormatLimits.maxMetadataLength).contains(metadataLength),
+              metadataLength <= fileSize - metadataOffset else {
+            throw .badHeader(file: name, field: "metadata_length", reason: "\(header.metadataLength) is outside \(FormatLimits.minMetadataLength)...\(FormatLimits.maxMetadataLength) or past the end of the file")
+        }
+        guard let directoryOffset = Int(exactly: header.directoryOffset),
+              directoryOffset >= metadataOffset + metadataLength, directoryOffset <= fileSize else {
+            throw .badHeader(file: name, field: "directory_offset", reason: "\(header.directoryOffset) overlaps the metadata or lies past the end of the file")
+        }
+        guard let directoryLength = Int(exactly: header.directoryLength),
+              directoryLength <= fileSize - directoryOffset else {
+            throw .badHeader(file: name, field: "directory_length", reason: "\(header.directoryLength) reaches past the end of the file")
+        }
+
+        // Step 8: metadata.
+        let metadataBytes = region(whole, metadataOffset, metadataLength)
+        let (metadata, json) = try decodeMetadata(metadataBytes, name: name)
+
+        // Step 9: directory.
+        let entries = try DirectoryEntry.decodeAll(
+            region(whole, directoryOffset, directoryLength), count: Int(header.tensorCount),
+            dataStart: directoryOffset + directoryLength, fileSize: fileSize,
+            floatType: metadata.storedFloatType, file: name)
+
+        var tensors = StateDict()
+        var offsets: [String: Int] = [:]
+        for entry in entries {
+            do {
+                let storage = try whole.slice(offset: entry.dataOffset, count: entry.byteLength)
+                tensors[entry.name] = try Tensor(
+                    dtype: entry.dtype, shape: entry.shape, strides: Tensor.contiguousStrides(for: entry.shape),
+                    storageOffset: 0, storage: storage)
+            } catch {
+                // Unreachable after the checks above; reported rather than trapped.
+                throw .badOffset(file: name, tensor: entry.name, offset: entry.dataOffset, length: entry.byteLength, reason: "\(error)")
+            }
+            offsets[entry.name] = entry.dataOffset
+        }
+        return CRNNFile(
+            name: name, metadata: metadata, metadataJSON: json,
+            formatVersion: CRNNFormatVersion(major: Int(header.major), minor: Int(header.minor)),
+            tensors: tensors, fileSize: fileSize, dataOffsets: offsets)
+    }
+
+    /// Steps 1-6: magic, version, size, checksum; returns the decoded header.
+    private static func checkedHeader(_ whole: ByteSlice, name: String) throws(CRNNFormatError) -> FileHeader {
+        let count = whole.count
+        let magic = FileHeader.magic
+        let lead = region(whole, 0, min(count, magic.count))
+        guard lead == Array(magic.prefix(lead.count)) else { throw .notACRNNFile(file: name, foundMagic: lead) }
+        guard count >= 12 else { throw .truncated(file: name, expectedSize: FileHeader.size, actualSize: count) }
+        let versionBytes = region(whole, 8, 4)
+        let major = Int(versionBytes[0]) | Int(versionBytes[1]) << 8
+        let minor = Int(versionBytes[2]) | Int(versionBytes[3]) << 8
+        guard major == CRNNFormatVersion.current.major else {
+            throw .unsupportedVersion(file: name, major: major, minor: minor, supportedMajor: CRNNFormatVersion.current.major)
+        }
+        guard count >= FileHeader.size else { throw .truncated(file: name, expectedSize: FileHeader.size, actualSize: count) }
+        let header: FileHeader
+        do {
+            header = try FileHeader(decoding: region(whole, 0, FileHeader.size))
+        } catch {
+            throw .truncated(file: name, expectedSize: FileHeader.size, actualSize: count)
+        }
+        guard let declared = Int(exactly: header.fileSize), declared <= count else {
+            let expected = Int(exactly: header.fileSize) ?? Int.max
+            throw .truncated(file: name, expectedSize: expected, actualSize: count)
+        }
+        guard declared == count else { throw .sizeMismatch(file: name, declaredSize: declared, actualSize: count) }
+        let computed = whole.withUnsafeBytes { Checksum.crc(of: $0) }
+        guard computed == header.checksum else {
+            throw .checksumMismatch(file: name, stored: header.checksum, computed: computed)
+        }
+        return header
+    }
+
+    /// Parses and validates the metadata JSON.
+    private static func decodeMetadata(_ bytes: [UInt8], name: String) throws(CRNNFormatError) -> (CRNNModelMetadata, String) {
+        guard let json = String(validating: bytes, as: UTF8.self) else {
+            throw .badMetadata(file: name, reason: "not valid UTF-8")
+        }
+        let metadata: CRNNModelMetadata
+        do {
+            guard try JSONSerialization.jsonObject(with: Data(bytes)) is [String: Any] else {
+                throw CRNNFormatError.badMetadata(file: name, reason: "not a JSON object")
+            }
+            metadata = try JSONDecoder().decode(CRNNModelMetadata.self, from: Data(bytes))
+        } catch let error as CRNNFormatError {
+            throw error
+        } catch let error as DecodingError {
+            throw .badMetadata(file: name, reason: MetadataCoding.explain(error))
+        } catch {
+            throw .badMetadata(file: name, reason: "not valid JSON (\(error.localizedDescription))")
+        }
+        if let violation = metadata.violation { throw .badMetadata(file: name, reason: violation) }
+        return (metadata, json)
+    }
+
+    /// A copy of `count` bytes from `offset`; callers have checked the range.
+    private static func region(_ whole: ByteSlice, _ offset: Int, _ count: Int) -> [UInt8] {
+        (try? whole.slice(offset: offset, count: count).bytes) ?? []
+    }
+}

@@ -1,0 +1,25 @@
+import TensorCore
+
+/// The numeric dtype codes of the tensor directory (table "Dtype codes").
+enum DTypeCode {
+    /// The code written for `dtype`; never 0.
+    static func code(for dtype: DType) -> UInt16 {
+        switch dtype {
+        case .float32: 1
+        case .float16: 2
+        case .bfloat16: 3
+        case .float64: 4
+        case .int64: 5
+        case .int32: 6
+        case .int16: 7
+        case .int8: 8
+        case .uint8: 9
+        case .bool: 10
+        }
+    }
+
+    /// The dtype of `code`, or `nil` for a code this version does not define.
+    static func dtype(for code: UInt16) -> DType? {
+        DType.allCases.first { self.code(for: $0) == code }
+    }
+}
