@@ -130,7 +130,7 @@ public enum Converter {
             let expected = original.doubleValues()
             let actual = stored.doubleValues()
             for index in expected.indices {
-                let want = original.dtype.isFloatingPoint ? StoredRounding.round(expected[index], to: floatType) : expected[index]
+                let want = original.dtype.isFloatingPoint ? CRNNFileWriter.storedValue(expected[index], as: floatType) : expected[index]
                 let got = actual[index]
                 guard want == got || (want.isNaN && got.isNaN) else {
                     throw ConversionError.verificationFailed(
@@ -165,15 +165,5 @@ public enum Converter {
     private static func layerName(_ name: String) -> String {
         guard let dot = name.lastIndex(of: ".") else { return name }
         return String(name[..<dot])
-    }
-}
-
-/// The value a float becomes when stored as float32 or float16.
-enum StoredRounding {
-    static func round(_ value: Double, to type: DType) -> Double {
-        switch type {
-        case .float16: Double(Float16(Float(value)))
-        default: Double(Float(value))
-        }
     }
 }

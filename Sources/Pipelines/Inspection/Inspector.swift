@@ -1,3 +1,4 @@
+import CRNNFormat
 import TensorCore
 import TorchCheckpoint
 
@@ -10,6 +11,9 @@ public enum Inspector {
     ///   - allowPickledModules: admit whole pickled modules (`torch.save(model)`).
     /// - Throws: the reader's error, which names the file and the problem.
     public static func inspect(path: String, statistics: Bool, allowPickledModules: Bool = false) throws -> InspectionReport {
+        if try CRNNFile.looksLikeCRNNFile(path: path) {
+            return report(for: try CRNNFile.open(path: path), statistics: statistics)
+        }
         let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: allowPickledModules))
         return try report(for: checkpoint, statistics: statistics)
     }
@@ -34,5 +38,32 @@ public enum Inspector {
         return InspectionReport(
             file: checkpoint.fileName, format: info.layout == .zip ? "pytorch-zip" : "pytorch-legacy", details: details,
             tensors: checkpoint.tensors.map { ($0.name, $0.record.dtype, $0.record.shape) }, statistics: stats)
+    }
+
+    /// The report for one of our `.bin` files, with its metadata as details.
+    public static func report(for file: CRNNFile, statistics: Bool) -> InspectionReport {
+        let meta = file.metadata
+        let details: [(String, String)] = [
+            ("format version", "\(file.formatVersion.major).\(file.formatVersion.minor)"),
+            ("architecture", meta.architecture),
+            ("trunk widths", meta.trunkWidths.map(String.init).joined(separator: ", ")),
+            ("rnn input size", String(meta.rnnInputSize)),
+            ("hidden size", String(meta.hiddenSize)),
+            ("vocabulary size", String(meta.vocabularySize)),
+            ("alphabet", meta.alphabet),
+            ("blank index", String(meta.blankIndex)),
+            ("input height", "\(meta.nominalInputHeight) (accepts \(meta.minInputHeight) to \(meta.maxInputHeight))"),
+            ("feature rows", String(meta.featureRows)),
+            ("stored float type", meta.storedFloatType.rawValue),
+            ("source file", meta.sourceFileName),
+            ("source sha256", meta.sourceSHA256),
+            ("converter", "\(meta.converterName) \(meta.converterVersion)"),
+            ("checksum", "verified"),
+            ("file size", String(file.fileSize)),
+        ]
+        let stats = statistics ? file.tensors.entries.map { TensorStatistics(of: $0.tensor) } : nil
+        return InspectionReport(
+            file: file.name, format: "crnn-bin", details: details,
+            tensors: file.tensors.entries.map { ($0.name, $0.tensor.dtype, $0.tensor.shape) }, statistics: stats)
     }
 }
