@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import CRNN
+@testable import Conversion
+@testable import Prediction
+
+/// The converted trained model predicts what PyTorch predicted on the bundled
+/// samples: same texts, logits within 1e-3, at batch one and in PyTorch
+/// batches of 8.
+@Suite(.serialized) struct PredictionTests {
+    static let model = Fixtures.url("model/crnn.pt").path
+
+    /// The trained model converted once for the suite.
+    static let converted: String = {
+        let folder = (try? Fixtures.temporaryDirectory()) ?? URL(fileURLWithPath: "/tmp")
+        let output = folder.appendingPathComponent("crnn.bin").path
+        _ = try? Converter.convert(input: model, output: output)
+        return output
+    }()
+
+    @Test(arguments: ["model/reference-batch1.json", "model/reference-batch8.json", "model/reference-extra-batch1.json"])
+    func matchesPyTorch(_ reference: String) throws {
+        let loaded = try ModelLoader.load(path: Self.converted)
+        #expect(!loaded.convertedInMemory)
+        let report = try Verifier.verify(referencePath: Fixtures.url(reference).path, predictor: Predictor(model: loaded))
+        #expect(report.rows.count >= 3)
+        for row in report.rows {
+            #expect(row.text == row.expectedText, "\(row.file)")
+            #expect(row.maxLogitDifference <= VerificationReport.tolerance, "\(row.file): \(row.maxLogitDifference)")
+        }
+        #expect(report.passed)
+    }
+
+    @Test func aCheckpointPredictsLikeItsConversion() throws {
+        let fromPt = try ModelLoader.load(path: Self.model)
+        let fromBin = try ModelLoader.load(path: Self.converted)
+        #expect(fromPt.convertedInMemory)
+        let files = try ImageCollection.expand([Fixtures.url("samples").path])
+        let a = try Predictor(model: fromPt, threads: 2).predict(files: Array(files.prefix(6)))
+        let b = try Predictor(model: fromBin, threads: 1).predict(files: Array(files.prefix(6)))
+        #expect(a.map(\.text) == b.map(\.text))
+        #expect(a.map(\.logits.values) == b.map(\.logits.values))
+    }
+
+    @Test func batchOfOneDoesNotDependOnTheOtherImages() throws {
+        let loaded = try ModelLoader.load(path: Self.converted)
+        let files = try ImageCollection.expand([Fixtures.url("samples").path])
+        let together = try Predictor(model: loaded, threads: 2).predict(files: Array(files.prefix(4)))
+        let alone = try Predictor(model: loaded, threads: 1).predict(files: [files[2]])
+        #expect(together[2].logits.values == alone[0].logits.values)
+        let batched = try Predictor(model: loaded).predict(files: Array(files.prefix(4)), torchBatch: 4)
+        #expect(batched[2].logits.values != alone[0].logits.values, "a PyTorch batch mixes images through the GRU")
+    }
+
+    @Test func aWrongHeightIsAClearError() throws {
+        let loaded = try ModelLoader.load(path: Self.converted)
+        let tall = Fixtures.url("images").path
+        let files = try ImageCollection.expand([tall]).filter { $0.hasSuffix(".png") }
+        try #require(!files.isEmpty)
+        // The tiny image fixtures are far below 49 rows: refused, naming the accepted heights.
+        let error = #expect(throws: (any Error).self) { try Predictor(model: loaded).predict(files: [files[0]]) }
+        #expect(String(describing: error ?? PredictionError.noImages(path: "")).contains("49"))
+    }
+
+    @Test func foldersExpandSortedAndMissingPathsAreErrors() throws {
+        let files = try ImageCollection.expand([Fixtures.url("samples").path])
+        #expect(files == files.sorted())
+        #expect(files.count >= 24)
+        #expect(throws: PredictionError.notFound(path: "/no/such/image.png")) {
+            try ImageCollection.expand(["/no/such/image.png"])
+        }
+    }
+}
