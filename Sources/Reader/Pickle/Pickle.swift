@@ -1,1 +1,0 @@
-/// The pickle machine (in progress).
