@@ -22,6 +22,7 @@ extension Machine {
             let renamed = ["unicode": "str", "long": "int", "xrange": "range", "basestring": "str"]
             return PickleGlobal("builtins", renamed[global.name] ?? global.name)
         case "copy_reg": return PickleGlobal("copyreg", global.name)
+        case "commands": return PickleGlobal("subprocess", global.name)
         default: return global
         }
     }
