@@ -12,7 +12,7 @@ import TestSupport
 @Suite struct ConversionTests {
     static let variants = [
         "narrow_zip", "narrow_legacy", "narrow_wrapper", "narrow_module_prefix", "narrow_half", "narrow_bfloat16",
-        "narrow_float64", "narrow_hidden40", "narrow_vocab11", "narrow_whole_module",
+        "narrow_float64", "narrow_hidden40", "narrow_vocab11", "narrow_whole_module", "narrow_whole_module_legacy",
     ]
 
     static func checkpoint(_ name: String) -> String { Fixtures.url("checkpoints/crnn/\(name).pt").path }

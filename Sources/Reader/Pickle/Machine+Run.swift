@@ -127,8 +127,8 @@ extension Machine {
         case .BINGET: try recall(Int(try readUnsigned(1)))
         case .LONG_BINGET: try recall(Int(try readUnsigned(4)))
         // Persistent ids
-        case .PERSID: try pushNode(Node(.persistent, items: [.scalar(.string(try readTextLine()))], offset: opcodeOffset))
-        case .BINPERSID: try pushNode(Node(.persistent, items: [try pop()], offset: opcodeOffset))
+        case .PERSID: try pushPersistent(.scalar(.string(try readTextLine())))
+        case .BINPERSID: try pushPersistent(try pop())
         // Globals, calls and objects
         case .GLOBAL:
             let module = try readTextLine()

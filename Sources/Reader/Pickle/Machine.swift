@@ -110,6 +110,18 @@ struct Machine {
     mutating func pushScalar(_ value: PickleValue) throws { try push(.scalar(value)) }
 
     /// Adds `node` to the arena and pushes it.
+    /// Pushes a persistent id, or what the policy's resolver says it stands for.
+    mutating func pushPersistent(_ id: Slot) throws {
+        if let resolver = policy.persistentIDResolver {
+            var freezer = Freezer(nodes: nodes, limits: limits)
+            if let resolved = resolver(try freezer.freeze(id)) {
+                try push(.scalar(resolved))
+                return
+            }
+        }
+        try pushNode(Node(.persistent, items: [id], offset: opcodeOffset))
+    }
+
     mutating func pushNode(_ node: Node) throws {
         try push(.node(nodes.count))
         nodes.append(node)

@@ -35,6 +35,12 @@ public struct PicklePolicy: Sendable {
     public var allowsInertClasses: Bool
     /// Resource limits.
     public var limits: PickleLimits
+    /// Resolves a persistent id while loading, as Python's `persistent_load`
+    /// does, but without calling anything in the pickle: given the id's value,
+    /// it returns what the id stands for (for instance the class a legacy
+    /// torch `('module', cls, ...)` id names), or `nil` to keep
+    /// `.persistent(id)` for the caller to resolve later.
+    public var persistentIDResolver: (@Sendable (PickleValue) -> PickleValue?)?
 
     /// A policy allowing exactly `globals`.
     public init(globals: [PickleGlobal: Role], allowsInertClasses: Bool = false, limits: PickleLimits = .init()) {

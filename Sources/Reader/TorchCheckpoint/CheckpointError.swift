@@ -20,6 +20,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case corruptLegacy(file: String, reason: String)
     /// The pickle inside could not be read safely.
     case pickle(file: String, part: String, error: PickleError)
+    /// The pickle names a class that is neither a tensor nor a container type:
+    /// most likely a whole pickled module, readable with consent.
+    case classNotAllowed(file: String, global: String, offset: Int)
     /// The pickle is well formed but does not describe tensors as torch does.
     case malformed(file: String, reason: String)
     /// A tensor has a dtype this reader does not support.
@@ -44,6 +47,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .missingRecord(file, record): "\(file): the archive has no '\(record)' record, which torch.save always writes"
         case let .corruptLegacy(file, reason): "\(file): damaged legacy checkpoint: \(reason)"
         case let .pickle(file, part, error): "\(file): \(part): \(error)"
+        case let .classNotAllowed(file, global, offset):
+            "\(file): the pickle names \(global) (byte \(offset)), not a tensor or container type; if this is a whole pickled module (torch.save(model)), allow pickled modules (crnn-inspect --allow-pickled-modules) to read its parameters without running it"
         case let .malformed(file, reason): "\(file): \(reason)"
         case let .unsupportedDType(file, tensor, dtype):
             "\(file): tensor '\(tensor)' has dtype \(dtype); supported: \(DType.allCases.map(\.rawValue).joined(separator: ", "))"
@@ -53,5 +58,17 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .tooLarge(file, what, size, limit): "\(file): \(what) declares \(size) bytes, over the limit of \(limit)"
         case let .noStateDict(file, found): "\(file): no state_dict (a dict of tensors) found; the file holds \(found)"
         }
+    }
+}
+
+extension CheckpointError {
+    /// The checkpoint error for a pickle error in `part` of `file`: a class
+    /// outside the allowlist (not in a blocked module) gets a hint that it may
+    /// be a pickled module.
+    static func from(_ error: PickleError, file: String, part: String, modulesAllowed: Bool) -> CheckpointError {
+        if !modulesAllowed, case let .forbiddenGlobal(module, name, offset) = error, !PicklePolicy.isBlocked(PickleGlobal(module, name)) {
+            return .classNotAllowed(file: file, global: module + "." + name, offset: offset)
+        }
+        return .pickle(file: file, part: part, error: error)
     }
 }

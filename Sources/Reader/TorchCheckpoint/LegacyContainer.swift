@@ -21,7 +21,7 @@ struct LegacyContainer {
         bytes.count >= 2 && bytes[0] == 0x80
     }
 
-    init(bytes: UnsafeRawBufferPointer, file: String, unpickler: Unpickler) throws {
+    init(bytes: UnsafeRawBufferPointer, file: String, unpickler: Unpickler, modulesAllowed: Bool) throws {
         var offset = 0
         func next(_ part: String) throws -> PickleValue {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[offset...])
@@ -30,7 +30,7 @@ struct LegacyContainer {
                 offset += used
                 return value
             } catch let error as PickleError {
-                throw CheckpointError.pickle(file: file, part: part, error: error)
+                throw CheckpointError.from(error, file: file, part: part, modulesAllowed: modulesAllowed)
             }
         }
         let magic: PickleValue

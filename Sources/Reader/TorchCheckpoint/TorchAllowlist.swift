@@ -48,6 +48,7 @@ enum TorchAllowlist {
         globals[PickleGlobal("builtins", "list")] = .listType
         globals[PickleGlobal("_codecs", "encode")] = .bytesFromText
         globals[PickleGlobal("copyreg", "_reconstructor")] = .reconstructor
+        globals[PickleGlobal("builtins", "object")] = .value
         for name in rebuildFunctions { globals[PickleGlobal("torch._utils", name)] = .callable }
         globals[PickleGlobal("torch._tensor", "_rebuild_from_type_v2")] = .callable
         globals[PickleGlobal("torch", "Size")] = .callable
@@ -71,6 +72,18 @@ enum TorchAllowlist {
         }
         globals[PickleGlobal("numpy", "dtype")] = .callable
         globals[PickleGlobal("numpy", "ndarray")] = .value
-        return PicklePolicy(globals: globals, allowsInertClasses: allowingModules, limits: limits)
+        var policy = PicklePolicy(globals: globals, allowsInertClasses: allowingModules, limits: limits)
+        policy.persistentIDResolver = moduleClass
+        return policy
+    }
+
+    /// Legacy whole-module saves name each module class as a persistent id
+    /// `('module', cls, source_file, source)` that stands for `cls`
+    /// (`torch.serialization._legacy_load`'s `persistent_load`). The class is
+    /// only named; storage ids are left for the container to resolve.
+    @Sendable static func moduleClass(_ id: PickleValue) -> PickleValue? {
+        guard case let .tuple(fields) = id, fields.count == 4, PickleText.string(fields[0]) == "module",
+              case .global = fields[1] else { return nil }
+        return fields[1]
     }
 }

@@ -99,7 +99,7 @@ public struct TorchCheckpoint: Sendable {
                     }
                     return value
                 } catch let error as PickleError {
-                    throw CheckpointError.pickle(file: file, part: "data.pkl", error: error)
+                    throw CheckpointError.from(error, file: file, part: "data.pkl", modulesAllowed: options.allowPickledModules)
                 }
             }
             references = try TorchCheckpoint.storageReferences(in: root, file: file)
@@ -111,7 +111,7 @@ public struct TorchCheckpoint: Sendable {
                                   storageCount: 0, source: .topLevel, strippedPrefix: nil, fileSize: buffer.count)
         case .legacy:
             let (container, table, found) = try buffer.withUnsafeBytes { bytes in
-                let container = try LegacyContainer(bytes: bytes, file: file, unpickler: unpickler)
+                let container = try LegacyContainer(bytes: bytes, file: file, unpickler: unpickler, modulesAllowed: options.allowPickledModules)
                 let found = try TorchCheckpoint.storageReferences(in: container.root, file: file)
                 return (container, try container.storageTable(for: found, bytes: bytes, file: file), found)
             }
