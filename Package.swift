@@ -15,7 +15,9 @@
 //                     knows no model and no file
 //   Model/CRNN        typed layers, strict building from a state_dict, the
 //                     forward pass, CTC decoding
-//   Images/ImageIO    PNG and JPEG -> RGB exactly as PIL's convert('RGB')
+//   Images/ImageIO    PNG and JPEG -> RGB exactly as PIL's convert('RGB');
+//                     the libpng/libjpeg calls (which longjmp on errors) sit
+//                     in the small C target Images/CImageDecoders
 //   Pipelines/*       what the commands do, as libraries a program can call
 //   CLI/*             thin argument-parser commands
 //
@@ -65,7 +67,8 @@ let package = Package(
         .target(name: "CRNNFormat", dependencies: ["TensorCore", "CZlib"], path: "Sources/Format/CRNNFormat"),
         .target(name: "Kernels", dependencies: ["COpenBLAS"], path: "Sources/Kernels/Kernels"),
         .target(name: "CRNN", dependencies: ["TensorCore", "Kernels"], path: "Sources/Model/CRNN"),
-        .target(name: "ImageIO", dependencies: ["CPNG", "CJPEG"], path: "Sources/Images/ImageIO"),
+        .target(name: "CImageDecoders", dependencies: ["CPNG", "CJPEG"], path: "Sources/Images/CImageDecoders"),
+        .target(name: "ImageIO", dependencies: ["CImageDecoders"], path: "Sources/Images/ImageIO"),
 
         .target(
             name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "TensorCore"],
@@ -96,7 +99,9 @@ let package = Package(
         .testTarget(name: "CRNNFormatTests", dependencies: ["CRNNFormat", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "CRNNTests", dependencies: ["CRNN", "TestSupport"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "TestSupport"]),
+        .testTarget(
+            name: "ImageIOTests",
+            dependencies: ["ImageIO", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "PipelineTests", dependencies: ["Inspection", "Conversion", "Prediction", "TestSupport"]),
     ]
 )

@@ -1,0 +1,85 @@
+import Crypto
+import Foundation
+import Testing
+import TestSupport
+@testable import ImageIO
+
+/// Every image fixture decodes to exactly PIL's `convert('RGB')` bytes.
+@Suite struct ImageDecoderTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let file: String
+        let expect: String
+        let width: Int
+        let height: Int
+        let sha256: String
+        let firstPixels: [UInt8]
+        var testDescription: String { file }
+    }
+
+    static let cases: [Case] = {
+        guard let list = (try? Fixtures.json("images/manifest.json")) as? [[String: Any]] else { return [] }
+        return list.map { entry in
+            Case(file: entry["file"] as? String ?? "", expect: entry["expect"] as? String ?? "",
+                 width: entry["width"] as? Int ?? 0, height: entry["height"] as? Int ?? 0,
+                 sha256: entry["rgb_sha256"] as? String ?? "",
+                 firstPixels: (entry["first_pixels"] as? [Int] ?? []).map { UInt8(clamping: $0) })
+        }
+    }()
+
+    @Test func manifestCoversEveryKind() { #expect(Self.cases.count >= 50) }
+
+    @Test(arguments: cases)
+    func matchesPIL(_ image: Case) throws {
+        let path = Fixtures.url(image.file).path
+        if image.expect == "refused" {
+            #expect(throws: ImageIOError.self) { try ImageDecoder.decode(path: path) }
+            return
+        }
+        let decoded = try ImageDecoder.decode(path: path)
+        #expect(decoded.width == image.width && decoded.height == image.height)
+        #expect(Array(decoded.pixels.prefix(image.firstPixels.count)) == image.firstPixels)
+        let digest = SHA256.hash(data: decoded.pixels).map { String(format: "%02x", $0) }.joined()
+        #expect(digest == image.sha256, "\(image.file): pixels differ from PIL's")
+    }
+
+    /// The byte-to-float conversion equals torch's bit for bit for all 256 values.
+    @Test func scalingMatchesTorch() throws {
+        let json = try #require(try Fixtures.json("images/byte_scale.json") as? [String: Any])
+        let bits = try #require(json["bits"] as? [Int])
+        #expect(bits.count == 256)
+        let image = try RGBImage(width: 256, height: 1, pixels: (0..<256).flatMap { [UInt8($0), UInt8($0), UInt8($0)] })
+        let planes = image.planarFloats()
+        for value in 0..<256 {
+            #expect(planes[value].bitPattern == UInt32(truncatingIfNeeded: bits[value]), "byte \(value)")
+            #expect(planes[512 + value] == planes[value])
+        }
+    }
+
+    /// Truncated, empty, random and oversized inputs give errors, never a trap.
+    @Test(arguments: ["images/rgb8_interlaced.png", "images/jpeg420.jpg", "images/jpeg_progressive.jpg", "images/palette4.png"])
+    func truncatedImagesAreRefused(_ file: String) throws {
+        let bytes = try [UInt8](Data(contentsOf: Fixtures.url(file)))
+        for length in stride(from: 0, to: bytes.count - 2, by: max(1, bytes.count / 60)) {
+            #expect(throws: ImageIOError.self, "\(file) cut at \(length)") {
+                try ImageDecoder.decode(bytes: Array(bytes[0..<length]), name: "cut")
+            }
+        }
+    }
+
+    @Test func hostileHeadersAreRefusedBeforeAllocating() throws {
+        // A PNG declaring 100000 x 100000 pixels.
+        var bytes = try [UInt8](Data(contentsOf: Fixtures.url("images/rgb8.png")))
+        bytes.replaceSubrange(16..<24, with: [0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0])
+        #expect(throws: ImageIOError.self) { try ImageDecoder.decode(bytes: bytes, name: "huge.png") }
+        #expect(throws: ImageIOError.unknownFormat(file: "empty.png", found: "nothing: the file is empty")) {
+            try ImageDecoder.decode(bytes: [], name: "empty.png")
+        }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var noise = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            noise.replaceSubrange(0..<3, with: [0xFF, 0xD8, 0xFF])
+            _ = try? ImageDecoder.decode(bytes: noise, name: "noise.jpg")
+        }
+        #expect(throws: ImageIOError.self) { try ImageDecoder.decode(path: "/no/such/file.png") }
+    }
+}
