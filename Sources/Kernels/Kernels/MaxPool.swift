@@ -1,0 +1,77 @@
+/// 2-D max pooling with PyTorch's `MaxPool2d` semantics (no dilation, floor
+/// mode): the padding counts as -infinity, so it never wins, and a NaN in a
+/// window wins as it does in PyTorch.
+public struct MaxPoolKernel: Sendable, Equatable {
+    /// Window side.
+    public let kernel: Int
+    /// Step between windows.
+    public let stride: Int
+    /// Implicit -infinity border on each side.
+    public let padding: Int
+
+    /// A pooling window.
+    /// - Throws: `KernelError.invalidParameter` for a non-positive kernel or stride
+    ///   or negative padding, `KernelError.poolingPaddingTooLarge` when padding
+    ///   exceeds kernel / 2.
+    public init(kernel: Int, stride: Int, padding: Int) throws {
+        for (name, value) in [("kernel", kernel), ("stride", stride)] where value < 1 {
+            throw KernelError.invalidParameter(operation: "max pool", name: name, value: value)
+        }
+        guard padding >= 0 else {
+            throw KernelError.invalidParameter(operation: "max pool", name: "padding", value: padding)
+        }
+        guard padding <= kernel / 2 else { throw KernelError.poolingPaddingTooLarge(kernel: kernel, padding: padding) }
+        self.kernel = kernel
+        self.stride = stride
+        self.padding = padding
+    }
+
+    /// The output shape: floor((n + 2p - k) / s) + 1 per axis, channels unchanged.
+    /// - Throws: `KernelError.emptyOutput` when the window never fits.
+    public func outputShape(for input: FeatureShape) throws -> FeatureShape {
+        guard let h = slidingOutputLength(input: input.height, kernel: kernel, stride: stride, padding: padding),
+              let w = slidingOutputLength(input: input.width, kernel: kernel, stride: stride, padding: padding)
+        else { throw KernelError.emptyOutput(operation: "max pool", height: input.height, width: input.width) }
+        return try FeatureShape(batch: input.batch, channels: input.channels, height: h, width: w)
+    }
+
+    /// Pools `input` of `shape` into the first `outputShape(for:).count`
+    /// elements of `output` (grown when too small).
+    /// - Returns: the output shape.
+    /// - Throws: `KernelError` when `input` is shorter than `shape` or the window never fits.
+    @discardableResult
+    public func apply(_ input: [Float], shape: FeatureShape, output: inout [Float]) throws -> FeatureShape {
+        let out = try outputShape(for: shape)
+        guard input.count >= shape.count else {
+            throw KernelError.inputTooShort(operation: "max pool", name: "input", expected: shape.count, found: input.count)
+        }
+        ensureCapacity(&output, out.count)
+        let h = shape.height, w = shape.width
+        input.withUnsafeBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                guard let source = inputBuffer.baseAddress, let destination = outputBuffer.baseAddress else { return }
+                for plane in 0..<(shape.batch * shape.channels) {
+                    let src = source + plane * h * w
+                    let dst = destination + plane * out.planeCount
+                    for oy in 0..<out.height {
+                        // padding <= kernel/2 guarantees every window meets at least one real row and column
+                        let y0 = max(0, oy * stride - padding), y1 = min(h, oy * stride - padding + kernel)
+                        for ox in 0..<out.width {
+                            let x0 = max(0, ox * stride - padding), x1 = min(w, ox * stride - padding + kernel)
+                            var best = -Float.infinity
+                            for y in y0..<y1 {
+                                let row = src + y * w
+                                for x in x0..<x1 {
+                                    let value = row[x]
+                                    if value > best || value.isNaN { best = value }
+                                }
+                            }
+                            dst[oy * out.width + ox] = best
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,74 @@
+import Kernels
+
+extension CRNNModel {
+    /// Runs the trunk and cn6 on `input` (`shape` = [N, 3, H, W]) and returns
+    /// the features `[N * T, c3 * rows]` (row n * T + t; feature c * rows + r,
+    /// as PyTorch's permute(0, 3, 1, 2) then reshape lays them out) and T.
+    func trunkFeatures(_ input: [Float], shape inputShape: FeatureShape) throws -> (features: [Float], steps: Int) {
+        // Per-call buffers, reused layer after layer (they only grow).
+        var current = [Float](), first = [Float](), shortcut = [Float](), next = [Float](), scratch = [Float]()
+        var shape = try stem.apply(input, shape: inputShape, relu: true, output: &first, scratch: &scratch)
+        shape = try pool.apply(first, shape: shape, output: &current)
+        for block in blocks {
+            let middle = try block.conv1.apply(current, shape: shape, relu: true, output: &first, scratch: &scratch)
+            let residual: [Float]
+            if let downsample = block.downsample {
+                try downsample.apply(current, shape: shape, output: &shortcut, scratch: &scratch)
+                residual = shortcut
+            } else {
+                residual = current
+            }
+            shape = try block.conv2.apply(first, shape: middle, residual: residual, relu: true,
+                                          output: &next, scratch: &scratch)
+            swap(&current, &next)
+        }
+        shape = try cn6.apply(current, shape: shape, relu: true, output: &next, scratch: &scratch)
+        guard shape.height == configuration.featureRows else {
+            throw CRNNError.inputHeight(height: inputShape.height, accepted: configuration.acceptedHeights)
+        }
+
+        let rows = shape.height, steps = shape.width, channels = shape.channels
+        let featureCount = channels * rows
+        var features = [Float](repeating: 0, count: shape.count)
+        next.withUnsafeBufferPointer { source in
+            features.withUnsafeMutableBufferPointer { destination in
+                for n in 0..<shape.batch {
+                    for c in 0..<channels {
+                        for r in 0..<rows {
+                            let from = ((n * channels + c) * rows + r) * steps
+                            let to = n * steps * featureCount + c * rows + r
+                            for t in 0..<steps { destination[to + t * featureCount] = source[from + t] }
+                        }
+                    }
+                }
+            }
+        }
+        return (features, steps)
+    }
+
+    /// linear1 -> gru1 (halves summed) -> gru2 (halves concatenated) -> linear2
+    /// on `[sequenceLength, sequences, features]`, PyTorch's non-batch-first
+    /// layout; returns `[sequenceLength * sequences, vocabulary]`.
+    func head(_ features: [Float], sequenceLength: Int, sequences: Int) throws -> [Float] {
+        let rows = sequenceLength * sequences
+        let hidden = configuration.hiddenSize
+        var projected = [Float]()
+        try linear1.apply(features, rows: rows, output: &projected)
+
+        var summed = [Float](repeating: 0, count: rows * hidden)
+        try gru1.forward.run(projected, steps: sequenceLength, batch: sequences, reverse: false,
+                             output: &summed, outputStride: hidden, outputOffset: 0)
+        try gru1.backward.run(projected, steps: sequenceLength, batch: sequences, reverse: true,
+                              output: &summed, outputStride: hidden, outputOffset: 0, accumulate: true)
+
+        var concatenated = [Float](repeating: 0, count: rows * 2 * hidden)
+        try gru2.forward.run(summed, steps: sequenceLength, batch: sequences, reverse: false,
+                             output: &concatenated, outputStride: 2 * hidden, outputOffset: 0)
+        try gru2.backward.run(summed, steps: sequenceLength, batch: sequences, reverse: true,
+                              output: &concatenated, outputStride: 2 * hidden, outputOffset: hidden)
+
+        var scores = [Float]()
+        try linear2.apply(concatenated, rows: rows, output: &scores)
+        return Array(scores.prefix(rows * configuration.vocabularySize))
+    }
+}

@@ -1,0 +1,46 @@
+import TensorCore
+
+/// Every layer of the CRNN as the state_dict holds it (batch norm not yet folded).
+public struct CRNNLayers: Sendable {
+    /// The hyperparameters the shapes give.
+    public let configuration: CRNNConfiguration
+    /// `resnet.*`.
+    public let trunk: ResNetTrunk
+    /// `cn6.*`.
+    public let cn6: CN6Block
+    /// `linear1`: c3 * rows -> rnnInputSize.
+    public let linear1: Linear
+    /// `gru1.gru`: rnnInputSize -> hidden, bidirectional, halves summed.
+    public let gru1: BidirectionalGRU
+    /// `gru2.gru`: hidden -> hidden, bidirectional, halves concatenated.
+    public let gru2: BidirectionalGRU
+    /// `linear2`: 2 * hidden -> vocabulary.
+    public let linear2: Linear
+
+    /// Builds every layer from `stateDict`, strictly: all keys present, no
+    /// others, every shape as the inferred configuration requires, float dtypes
+    /// (float16, bfloat16 and float64 are converted to float32).
+    /// - Throws: `CRNNError.stateDictMismatch` listing every problem at once.
+    public init(stateDict: StateDict) throws {
+        var reader = WeightReader(stateDict)
+        let configuration = CRNNConfiguration.infer(from: stateDict, reader: &reader)
+        self.init(configuration: configuration, reader: &reader)
+        try reader.finish()
+    }
+
+    /// Shapes use wrapping arithmetic: a configuration decoded from a hostile
+    /// file may hold absurd sizes, which must give mismatches, never a trap.
+    init(configuration: CRNNConfiguration, reader: inout WeightReader) {
+        self.configuration = configuration
+        let c3 = configuration.trunkWidths.count == 3 ? configuration.trunkWidths[2] : 0
+        let h = configuration.hiddenSize
+        trunk = ResNetTrunk(widths: configuration.trunkWidths, reader: &reader)
+        cn6 = CN6Block(channels: c3, reader: &reader)
+        linear1 = Linear(prefix: "linear1", inFeatures: c3 &* configuration.featureRows,
+                         outFeatures: configuration.rnnInputSize, reader: &reader)
+        gru1 = BidirectionalGRU(prefix: "gru1.gru", inputSize: configuration.rnnInputSize, hiddenSize: h, reader: &reader)
+        gru2 = BidirectionalGRU(prefix: "gru2.gru", inputSize: h, hiddenSize: h, reader: &reader)
+        linear2 = Linear(prefix: "linear2", inFeatures: 2 &* h, outFeatures: configuration.vocabularySize,
+                         reader: &reader)
+    }
+}

@@ -1,0 +1,41 @@
+/// Greedy CTC decoding: per step the best class, runs of the same class
+/// merged, blanks dropped. Classes other than the blank map to the alphabet in
+/// order (with blank 0, class i >= 1 is `alphabet[i - 1]`).
+public struct CTCDecoder: Sendable {
+    /// One character per non-blank class.
+    public let alphabet: [Character]
+    /// The blank class.
+    public let blank: Int
+
+    /// A decoder for `alphabet.count + 1` classes.
+    /// - Parameter vocabularySize: the model's class count, when known; it
+    ///   must be `alphabet.count + 1`.
+    /// - Throws: `CRNNError.blankOutOfRange` when `blank` is not a class,
+    ///   `CRNNError.alphabetSize` when the alphabet does not fit `vocabularySize`.
+    public init(alphabet: String, blank: Int = 0, vocabularySize: Int? = nil) throws {
+        let characters = Array(alphabet)
+        if let vocabularySize, characters.count + 1 != vocabularySize {
+            throw CRNNError.alphabetSize(expected: vocabularySize - 1, found: characters.count)
+        }
+        guard blank >= 0, blank <= characters.count else {
+            throw CRNNError.blankOutOfRange(blank: blank, classes: characters.count + 1)
+        }
+        self.alphabet = characters
+        self.blank = blank
+    }
+
+    /// The text of `logits`. A class beyond the alphabet (logits of a model with
+    /// more classes) breaks a run but adds no character.
+    public func decode(_ logits: Logits) -> String {
+        var text = ""
+        var previous = blank
+        for best in logits.bestClasses {
+            if best != previous && best != blank {
+                let index = best < blank ? best : best - 1
+                if index < alphabet.count { text.append(alphabet[index]) }
+            }
+            previous = best
+        }
+        return text
+    }
+}

@@ -1,0 +1,103 @@
+import CRNN
+import Foundation
+import TensorCore
+import Testing
+
+/// The narrow CRNN (fixtures/forward/narrow.values.*) against PyTorch's logits
+/// for the same images (fixtures/forward/cases.*).
+@Suite struct ForwardTests {
+    static let tolerance: Float = 1e-4
+    let cases: FixtureBundle
+    let model: CRNNModel
+
+    init() throws {
+        cases = try FixtureBundle("cases")
+        model = try CRNNModel(stateDict: try FixtureBundle("narrow.values").stateDict())
+    }
+
+    func image(_ name: String) throws -> CRNNInput {
+        let shape = try cases.shape(name)
+        try #require(shape.count == 3 && shape[0] == 3)
+        return try CRNNInput(height: shape[1], width: shape[2], planes: try cases.values(name))
+    }
+
+    @Test func configurationComesFromTheShapes() {
+        #expect(model.configuration == CRNNConfiguration(
+            trunkWidths: [8, 16, 32], featureRows: 4, rnnInputSize: 32, hiddenSize: 24, vocabularySize: 37))
+    }
+
+    @Test(arguments: 0..<4)
+    func batchOfOneMatchesPyTorch(index: Int) throws {
+        let logits = try model.logits(for: try image("single.\(index).image"))
+        let expectedShape = try cases.shape("single.\(index).logits")
+        #expect([logits.timeSteps, logits.classes] == expectedShape)
+        let diff = maxAbsDifference(try cases.values("single.\(index).logits"), logits.values)
+        print("single image \(index): max abs diff \(diff)")
+        #expect(diff <= Self.tolerance)
+    }
+
+    @Test func torchBatchMatchesPyTorchAndDiffersFromBatchesOfOne() throws {
+        let images = try (0..<3).map { try image("batch.\($0).image") }
+        let results = try model.logitsTorchBatch(images)
+        let expected = try cases.values("batch.logits")  // [T, 3, C]
+        let shape = try cases.shape("batch.logits")
+        let (steps, batch, classes) = (shape[0], shape[1], shape[2])
+        #expect(results.count == batch)
+        var worst: Float = 0
+        for (i, logits) in results.enumerated() {
+            #expect(logits.timeSteps == steps && logits.classes == classes)
+            var column = [Float]()
+            for t in 0..<steps { column += expected[((t * batch + i) * classes)..<((t * batch + i + 1) * classes)] }
+            worst = max(worst, maxAbsDifference(column, logits.values))
+            // the quirk: alone, the same image gives other numbers
+            let alone = try model.logits(for: images[i])
+            #expect(maxAbsDifference(column, alone.values) > 1e-3)
+        }
+        print("PyTorch batch of 3: max abs diff \(worst)")
+        #expect(worst <= Self.tolerance)
+    }
+
+    @Test func greedyDecodingMatchesTheReferenceDecoder() throws {
+        let decoded = try #require(cases.meta["decoded"] as? [String])
+        let decoder = try CTCDecoder(alphabet: "abcdefghijklmnopqrstuvwxyz0123456789", vocabularySize: 37)
+        for (index, text) in decoded.enumerated() {
+            #expect(decoder.decode(try model.logits(for: try image("single.\(index).image"))) == text)
+        }
+    }
+
+    @Test func heightsOutsideTheRowRangeAreRefusedWithTheRange() throws {
+        #expect(model.configuration.acceptedHeights == 49...64)
+        #expect(throws: CRNNError.inputHeight(height: 48, accepted: 49...64)) {
+            try model.logits(for: try CRNNInput(height: 48, width: 20, planes: [Float](repeating: 0.5, count: 3 * 48 * 20)))
+        }
+        #expect(throws: CRNNError.inputHeight(height: 65, accepted: 49...64)) {
+            try model.logits(for: try CRNNInput(height: 65, width: 20, planes: [Float](repeating: 0.5, count: 3 * 65 * 20)))
+        }
+        // the narrowest image still gives one time step
+        let one = try model.logits(for: try CRNNInput(height: 64, width: 1, planes: [Float](repeating: 0.5, count: 3 * 64)))
+        #expect(one.timeSteps == 1 && one.values.count == 37)
+        #expect(throws: CRNNError.inputSize(height: 50, width: 10, values: 5)) {
+            try CRNNInput(height: 50, width: 10, planes: [0, 0, 0, 0, 0])
+        }
+    }
+
+    @Test func torchBatchRefusesUnequalSizes() throws {
+        let a = try image("single.0.image"), b = try image("single.2.image")
+        #expect(throws: CRNNError.batchSizesDiffer(index: 1, height: b.height, width: b.width,
+                                                   expectedHeight: a.height, expectedWidth: a.width)) {
+            try model.logitsTorchBatch([a, b])
+        }
+        #expect(try model.logitsTorchBatch([]).isEmpty)
+    }
+
+    @Test func concurrentCallsGiveTheSameLogits() async throws {
+        let input = try image("single.0.image")
+        let reference = try model.logits(for: input)
+        let model = self.model
+        let results = try await withThrowingTaskGroup(of: Logits.self) { group in
+            for _ in 0..<4 { group.addTask { try model.logits(for: input) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.count == 4 && results.allSatisfy { $0 == reference })
+    }
+}

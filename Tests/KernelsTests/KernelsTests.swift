@@ -1,0 +1,127 @@
+import Kernels
+import Testing
+
+/// Every layer kernel against PyTorch's output for the same inputs (fixtures/forward/kernels.*).
+@Suite struct KernelsTests {
+    static let tolerance: Float = 1e-4
+    let bundle: FixtureBundle
+
+    init() throws { bundle = try FixtureBundle("kernels") }
+
+    static let convolutionCases = [
+        "conv_k1_s1_p0", "conv_k1_s2_p0", "conv_k3_s1_p1_bias", "conv_k3_s2_p1", "conv_k7_s2_p3",
+        "conv_k3x2_s2x1_p1x0_bias",
+    ]
+
+    func featureShape(_ name: String) throws -> FeatureShape {
+        let s = try bundle.shape(name)
+        try #require(s.count == 4)
+        return try FeatureShape(batch: s[0], channels: s[1], height: s[2], width: s[3])
+    }
+
+    @Test(arguments: convolutionCases)
+    func convolutionMatchesPyTorch(name: String) throws {
+        let cases = try #require(bundle.meta["conv"] as? [[String: Any]])
+        let info = try #require(cases.first { $0["name"] as? String == name })
+        let kernel = try #require(info["kernel"] as? [Int]), stride = try #require(info["stride"] as? [Int])
+        let padding = try #require(info["padding"] as? [Int]), hasBias = try #require(info["bias"] as? Bool)
+        let weightShape = try bundle.shape(name + ".weight")
+        let conv = try ConvolutionKernel(
+            outChannels: weightShape[0], inChannels: weightShape[1], kernelHeight: kernel[0], kernelWidth: kernel[1],
+            strideY: stride[0], strideX: stride[1], paddingY: padding[0], paddingX: padding[1],
+            weights: try bundle.values(name + ".weight"), bias: hasBias ? try bundle.values(name + ".bias") : nil)
+        var output = [Float](), scratch = [Float]()
+        let out = try conv.apply(try bundle.values(name + ".input"), shape: try featureShape(name + ".input"),
+                                 output: &output, scratch: &scratch)
+        #expect([out.batch, out.channels, out.height, out.width] == (try bundle.shape(name + ".output")))
+        let diff = maxAbsDifference(try bundle.values(name + ".output"), output)
+        print("\(name): max abs diff \(diff)")
+        #expect(diff <= Self.tolerance)
+    }
+
+    @Test func foldedBatchNormWithResidualAndReLUMatchesPyTorch() throws {
+        let p = "conv_bn_add_relu."
+        let conv = try ConvolutionKernel(outChannels: 4, inChannels: 4, kernel: 3, stride: 1, padding: 1,
+                                         weights: try bundle.values(p + "weight"))
+            .foldingBatchNorm(gamma: try bundle.values(p + "gamma"), beta: try bundle.values(p + "beta"),
+                              mean: try bundle.values(p + "mean"), variance: try bundle.values(p + "var"))
+        var output = [Float](), scratch = [Float]()
+        try conv.apply(try bundle.values(p + "input"), shape: try featureShape(p + "input"),
+                       residual: try bundle.values(p + "residual"), relu: true, output: &output, scratch: &scratch)
+        let expected = try bundle.values(p + "output")
+        #expect(expected.contains { $0 == 0 } && expected.contains { $0 > 0 })  // ReLU is exercised
+        let diff = maxAbsDifference(expected, output)
+        print("conv+bn+residual+relu: max abs diff \(diff)")
+        #expect(diff <= Self.tolerance)
+    }
+
+    @Test func maxPoolMatchesPyTorch() throws {
+        var output = [Float]()
+        let out = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1)
+            .apply(try bundle.values("maxpool.input"), shape: try featureShape("maxpool.input"), output: &output)
+        #expect([out.batch, out.channels, out.height, out.width] == (try bundle.shape("maxpool.output")))
+        // max pooling selects input values: it must be exact
+        #expect(Array(output.prefix(out.count)) == (try bundle.values("maxpool.output")))
+    }
+
+    @Test func linearMatchesPyTorch() throws {
+        let linear = try LinearKernel(inFeatures: 7, outFeatures: 4, weights: try bundle.values("linear.weight"),
+                                      bias: try bundle.values("linear.bias"))
+        var output = [Float]()
+        try linear.apply(try bundle.values("linear.input"), rows: 5, output: &output)
+        let diff = maxAbsDifference(try bundle.values("linear.output"), output)
+        print("linear: max abs diff \(diff)")
+        #expect(output.count == 20 && diff <= Self.tolerance)
+    }
+
+    @Test func bidirectionalGRUWithInitialStateMatchesPyTorch() throws {
+        let inputShape = try bundle.shape("gru.input")  // [L, B, I]
+        let steps = inputShape[0], batch = inputShape[1], inputSize = inputShape[2]
+        let hidden = try bundle.shape("gru.weight_hh_l0")[1]
+        let h0 = try bundle.values("gru.h0")  // [2, B, H]
+        var output = [Float]()
+        for (suffix, reverse) in [("", false), ("_reverse", true)] {
+            let direction = try GRUDirectionKernel(
+                inputSize: inputSize, hiddenSize: hidden,
+                weightIH: try bundle.values("gru.weight_ih_l0" + suffix),
+                weightHH: try bundle.values("gru.weight_hh_l0" + suffix),
+                biasIH: try bundle.values("gru.bias_ih_l0" + suffix), biasHH: try bundle.values("gru.bias_hh_l0" + suffix))
+            let start = reverse ? batch * hidden : 0
+            try direction.run(try bundle.values("gru.input"), steps: steps, batch: batch, reverse: reverse,
+                              initialHidden: Array(h0[start..<(start + batch * hidden)]), output: &output,
+                              outputStride: 2 * hidden, outputOffset: reverse ? hidden : 0)
+        }
+        let expected = try bundle.values("gru.output")
+        #expect(output.count == expected.count)
+        let diff = maxAbsDifference(expected, output)
+        print("GRU (L=3, nonzero h0): max abs diff \(diff)")
+        #expect(diff <= Self.tolerance)
+    }
+
+    @Test func outputSizesFollowPyTorchAndBadGeometryIsRefused() throws {
+        let conv = try ConvolutionKernel(outChannels: 1, inChannels: 1, kernel: 3, stride: 2, padding: 1,
+                                         weights: [Float](repeating: 1, count: 9))
+        // floor((n + 2 - 3) / 2) + 1 = ceil(n / 2): 50 -> 25, 49 -> 25, 1 -> 1
+        for (n, expected) in [(50, 25), (49, 25), (1, 1)] {
+            #expect(try conv.outputShape(for: FeatureShape(batch: 1, channels: 1, height: n, width: n)).height == expected)
+        }
+        let wide = try ConvolutionKernel(outChannels: 1, inChannels: 1, kernel: 7, weights: [Float](repeating: 0, count: 49))
+        #expect(throws: KernelError.emptyOutput(operation: "convolution", height: 5, width: 9)) {
+            try wide.outputShape(for: FeatureShape(batch: 1, channels: 1, height: 5, width: 9))
+        }
+        #expect(throws: KernelError.parameterCount(operation: "convolution", name: "weights", expected: 9, found: 8)) {
+            try ConvolutionKernel(outChannels: 1, inChannels: 1, kernel: 3, weights: [Float](repeating: 0, count: 8))
+        }
+        #expect(throws: KernelError.poolingPaddingTooLarge(kernel: 3, padding: 2)) {
+            try MaxPoolKernel(kernel: 3, stride: 2, padding: 2)
+        }
+    }
+
+    @Test func blasThreadCountCanBeSet() {
+        let before = BLASThreads.count
+        BLASThreads.setCount(1)
+        #expect(BLASThreads.count == 1)
+        BLASThreads.setCount(before)
+        #expect(BLASThreads.count == before)
+    }
+}
