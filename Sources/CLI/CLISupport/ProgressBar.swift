@@ -17,6 +17,9 @@ public final class ProgressBar: @unchecked Sendable {
         self.label = label
     }
 
+    /// `update` as a callback for work running on other threads.
+    public var callback: @Sendable (Int) -> Void { { [self] done in update(done) } }
+
     /// Redraws for `done` items finished.
     public func update(_ done: Int) {
         lock.lock(); defer { lock.unlock() }

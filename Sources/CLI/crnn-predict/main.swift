@@ -72,7 +72,7 @@ struct CRNNPredict: ParsableCommand {
             }
             let files = try ImageCollection.expand(images)
             let bar = ProgressBar(total: files.count, label: "predicting")
-            let results = try predictor.predict(files: files, torchBatch: torchBatch, progress: bar.map { bar in { bar.update($0) } })
+            let results = try predictor.predict(files: files, torchBatch: torchBatch, progress: bar?.callback)
             var output = ""
             for result in results {
                 output += json ? JSONLine.prediction(result, includeLogits: logits) : "\(result.file)\t\(result.text)"
@@ -85,7 +85,7 @@ struct CRNNPredict: ParsableCommand {
     private func runVerification(referencePath: String, predictor: Predictor) throws {
         let reference = try ReferenceFile.load(path: referencePath)
         let bar = ProgressBar(total: reference.images.count, label: "verifying")
-        let report = try Verifier.verify(referencePath: referencePath, predictor: predictor, progress: bar.map { bar in { bar.update($0) } })
+        let report = try Verifier.verify(referencePath: referencePath, predictor: predictor, progress: bar?.callback)
         for row in report.rows {
             let status = row.textMatches && row.maxLogitDifference <= VerificationReport.tolerance ? "ok" : "MISMATCH"
             print("\(row.file)\tpytorch=\(row.expectedText)\tswift=\(row.text)\tmax|dlogit|=\(String(format: "%.2e", row.maxLogitDifference))\t\(status)")

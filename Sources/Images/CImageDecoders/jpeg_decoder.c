@@ -20,9 +20,9 @@ static void on_error(j_common_ptr info) {
     longjmp(manager->jump, 1);
 }
 
+// Counts warnings (level -1) as libjpeg's default does, without printing them.
 static void on_message(j_common_ptr info, int level) {
-    (void)info;
-    (void)level;
+    if (level < 0) info->err->num_warnings++;
 }
 
 crnn_image_status crnn_decode_jpeg(const uint8_t *data, size_t size, uint32_t max_side, crnn_image *out) {

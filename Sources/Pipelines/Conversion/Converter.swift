@@ -101,7 +101,7 @@ public enum Converter {
         let configuration = model.configuration
         let alphabet = try AlphabetResolver.resolve(
             explicit: options.alphabet, checkpoint: checkpoint, vocabularySize: configuration.vocabularySize)
-        let heights = configuration.acceptedInputHeights
+        let heights = configuration.acceptedHeights
         let metadata = CRNNModelMetadata(
             architecture: architecture, hiddenSize: configuration.hiddenSize, vocabularySize: configuration.vocabularySize,
             trunkWidths: configuration.trunkWidths, rnnInputSize: configuration.rnnInputSize,

@@ -50,7 +50,7 @@ public struct Predictor: Sendable {
         }
         let workers = min(threads, max(groups.count, 1))
         // One image per core with single-threaded products, or all cores inside one image's products.
-        BLASThreading.setThreadCount(workers > 1 ? 1 : threads)
+        BLASThreads.setCount(workers > 1 ? 1 : threads)
         let results = ResultSlots(count: files.count)
         let model = loaded.model
         let decoder = loaded.decoder

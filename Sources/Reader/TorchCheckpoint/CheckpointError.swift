@@ -41,7 +41,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .unreadable(file, reason): "\(file): cannot read: \(reason)"
         case let .empty(file): "\(file): the file is empty; expected a PyTorch checkpoint"
         case let .unknownFormat(file, found):
-            "\(file): not a PyTorch checkpoint (starts with \(found)); expected a torch.save zip archive or legacy pickle"
+            "\(file): unknown format, not a PyTorch checkpoint (starts with \(found)); expected a torch.save zip archive or legacy pickle"
         case let .unsupportedFormat(file, reason): "\(file): \(reason)"
         case let .corruptZip(file, reason): "\(file): damaged zip archive: \(reason)"
         case let .missingRecord(file, record): "\(file): the archive has no '\(record)' record, which torch.save always writes"
