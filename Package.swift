@@ -92,6 +92,10 @@ let package = Package(
         .executableTarget(
             name: "crnn-predict", dependencies: ["Prediction", "CLISupport", argumentParser], path: "Sources/CLI/crnn-predict"),
 
+        .executableTarget(
+            name: "crnn-bench", dependencies: ["Prediction", "Kernels", "CLISupport", argumentParser],
+            path: "Sources/CLI/crnn-bench"),
+
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "PickleTests", dependencies: ["Pickle", "TestSupport"]),

@@ -1,0 +1,143 @@
+import ArgumentParser
+import CLISupport
+import CRNN
+import Dispatch
+import Foundation
+import Kernels
+import Prediction
+
+/// `crnn-bench`: the Swift model against PyTorch and ONNX Runtime, side by
+/// side on this machine (build with -c release; scripts/bench.sh does).
+struct CRNNBench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "crnn-bench",
+        abstract: "Measure the Swift CRNN against PyTorch and ONNX Runtime on this machine.",
+        discussion: """
+            Converts MODEL with crnn-convert (timed from process start to exit), then measures the Swift \
+            model: single-image latency (median and spread after a warm-up), throughput over 64 images \
+            using every thread, a crnn-predict process over 32 images (time and peak memory), the model's \
+            floating-point operations and OpenBLAS's measured sgemm rate (the arithmetic lower bound). \
+            When python3 can import torch (and onnxruntime), scripts/bench_reference.py measures the same \
+            figures for PyTorch eager and ONNX Runtime with the same thread count; ratios are theirs over \
+            ours (above 1: Swift is faster or smaller). Prints a table and writes JSON.
+            """)
+
+    @Option(help: "The PyTorch model to convert and measure.") var model = "fixtures/model/crnn.pt"
+    @Option(help: "A folder of images (the first is used for latency, all cycled to 64 for throughput).")
+    var images = "fixtures/samples"
+    @Option(help: "Timed runs for latency.") var runs = 200
+    @Option(help: "Warm-up runs before timing.") var warmup = 20
+    @Option(help: "Threads for every engine.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Where to write the JSON results.") var jsonOut = "bench/results.json"
+    @Option(help: "The Python interpreter for the PyTorch / ONNX Runtime side.") var python = "python3"
+    @Flag(help: "Measure only the Swift model.") var swiftOnly = false
+
+    func run() throws {
+        try reportingErrors("crnn-bench") {
+            let binFolder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crnn-bench-\(getpid())")
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: scratch) }
+            let binary = scratch.appendingPathComponent("crnn.bin").path
+
+            let convert = try ChildProcess.run(binFolder.appendingPathComponent("crnn-convert").path, [model, binary])
+            guard convert.status == 0 else { throw BenchError.failed("crnn-convert", convert.status) }
+            let loaded = try ModelLoader.load(path: binary)
+            let files = try ImageCollection.expand([images])
+            let files64 = (0..<64).map { files[$0 % files.count] }
+            let inputs = try files64.map { try Predictor.input(path: $0) }
+
+            BLASThreads.setCount(threads)
+            let latency = try Timing.measure(runs: runs, warmup: warmup) { _ = try loaded.model.logits(for: inputs[0]) }
+            let throughput = try Timing.throughput(model: loaded.model, inputs: inputs, threads: threads)
+            let predict = try ChildProcess.run(
+                binFolder.appendingPathComponent("crnn-predict").path, ["--threads", String(threads), binary] + Array(files64.prefix(32)))
+            guard predict.status == 0 else { throw BenchError.failed("crnn-predict", predict.status) }
+            let cost = CRNNCost(configuration: loaded.model.configuration, height: inputs[0].height, width: inputs[0].width)
+            let gflops = BLASThroughput.sgemmGFLOPS(threads: threads)
+            let fileMB = Double((try FileManager.default.attributesOfItem(atPath: binary)[.size] as? Int) ?? 0) / 1_048_576
+
+            var results: [String: Any] = [
+                "machine": ["cores": ProcessInfo.processInfo.activeProcessorCount, "threads": threads],
+                "model": ["file": model, "bin_megabytes": fileMB, "flops_per_image": cost.total,
+                          "flops_hidden_products_skipped_at_batch_one": cost.recurrentHidden],
+                "sgemm_gflops": gflops,
+                "lower_bound_ms": Double(cost.total) / (gflops * 1e9) * 1000,
+                "swift": ["latency_ms": latency.json, "throughput_images_per_s": throughput,
+                          "convert_seconds": convert.seconds,
+                          "process_32_images": ["seconds": predict.seconds, "peak_rss_mb": predict.peakMegabytes]],
+            ]
+            if !swiftOnly {
+                results["reference"] = try referenceFigures(scratch: scratch)
+            }
+            let report = Report(results: results)
+            print(report.table())
+            let url = URL(fileURLWithPath: jsonOut)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys]).write(to: url)
+            print("\nresults written to \(jsonOut)")
+        }
+    }
+
+    private func referenceFigures(scratch: URL) throws -> [String: Any] {
+        guard let pythonPath = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
+            .map({ "\($0)/\(python)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            return ["torch": ["available": false, "reason": "\(python) not found"]]
+        }
+        StandardError.write("crnn-bench: measuring PyTorch and ONNX Runtime (this takes a minute)...")
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/bench_reference.py").path
+        let run = try ChildProcess.run(pythonPath, [script, "--model", model, "--images", images, "--threads", String(threads),
+                                                    "--runs", String(runs), "--warmup", String(warmup)])
+        guard run.status == 0, let data = run.output.split(separator: "\n").last.map({ Data($0.utf8) }),
+              let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            return ["torch": ["available": false, "reason": "bench_reference.py failed (status \(run.status))"]]
+        }
+        return object
+    }
+}
+
+/// Latency samples and their summary.
+struct LatencySummary {
+    let median: Double
+    let p10: Double
+    let p90: Double
+    let runs: Int
+    var json: [String: Any] { ["median": median, "p10": p10, "p90": p90, "runs": runs] }
+}
+
+enum Timing {
+    static func measure(runs: Int, warmup: Int, _ body: () throws -> Void) throws -> LatencySummary {
+        for _ in 0..<warmup { try body() }
+        var samples = [Double]()
+        for _ in 0..<max(1, runs) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        samples.sort()
+        let pick = { (q: Double) in samples[min(samples.count - 1, Int(q * Double(samples.count)))] }
+        return LatencySummary(median: pick(0.5), p10: pick(0.1), p90: pick(0.9), runs: samples.count)
+    }
+
+    /// Images per second over `inputs`, one image per thread with single-threaded products.
+    static func throughput(model: CRNNModel, inputs: [CRNNInput], threads: Int) throws -> Double {
+        BLASThreads.setCount(1)
+        defer { BLASThreads.setCount(threads) }
+        for input in inputs.prefix(threads) { _ = try model.logits(for: input) }
+        let next = NSLock()
+        nonisolated(unsafe) var index = 0
+        let start = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                next.lock()
+                let mine = index
+                index += 1
+                next.unlock()
+                guard mine < inputs.count else { return }
+                _ = try? model.logits(for: inputs[mine])
+            }
+        }
+        return Double(inputs.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+}
