@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,7 +13,10 @@ public func reportingErrors(_ command: String, _ body: () throws -> Void) throws
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        StandardError.write("\(command): \(error)")
+        // One line, whatever the error: a multi-line description is joined with "; ".
+        let lines = String(describing: error).split(whereSeparator: \.isNewline)
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        StandardError.write("\(command): " + lines.joined(separator: "; "))
         throw ExitCode(1)
     }
 }

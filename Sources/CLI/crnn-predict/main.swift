@@ -106,7 +106,8 @@ enum JSONLine {
         if includeLogits {
             let classes = result.logits.classes
             let rows = (0..<result.logits.timeSteps).map { step in
-                "[" + result.logits.values[(step * classes)..<((step + 1) * classes)].map { "\($0)" }.joined(separator: ",") + "]"
+                "[" + result.logits.values[(step * classes)..<((step + 1) * classes)].map { $0.isFinite ? "\($0)" : "null" }
+                    .joined(separator: ",") + "]"
             }
             line += ",\"logits\":[" + rows.joined(separator: ",") + "]"
         }
@@ -114,7 +115,9 @@ enum JSONLine {
     }
 
     static func quoted(_ text: String) -> String {
-        let data = (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        let data = (try? encoder.encode(text)) ?? Data("\"\"".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 }

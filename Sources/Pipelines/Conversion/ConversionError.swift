@@ -1,6 +1,8 @@
 /// Why a conversion was refused. The reader's, the model's and the format's
 /// own errors pass through unchanged; these are the converter's.
 public enum ConversionError: Error, Equatable, CustomStringConvertible {
+    /// The checkpoint's tensors do not fit the CRNN (every problem, in one line).
+    case notACRNN(file: String, problems: String)
     /// The output path is the input file.
     case wouldOverwriteInput(path: String)
     /// The stored float type is not one the format keeps.
@@ -14,6 +16,8 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case let .notACRNN(file, problems):
+            "\(file): \(problems)"
         case let .wouldOverwriteInput(path):
             "\(path): the output is the input file; choose another output path"
         case let .unsupportedStoredType(name):

@@ -97,7 +97,10 @@ public enum Converter {
     public static func prepare(path: String, options: ConversionOptions = ConversionOptions()) throws -> PreparedModel {
         let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: true))
         let stateDict = try checkpoint.loadStateDict()
-        let model = try CRNNModel(stateDict: stateDict)
+        let model: CRNNModel
+        do { model = try CRNNModel(stateDict: stateDict) } catch let error as CRNNError {
+            throw ConversionError.notACRNN(file: path, problems: error.summary)
+        }
         let configuration = model.configuration
         let alphabet = try AlphabetResolver.resolve(
             explicit: options.alphabet, checkpoint: checkpoint, vocabularySize: configuration.vocabularySize)

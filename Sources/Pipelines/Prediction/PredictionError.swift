@@ -8,6 +8,8 @@ public enum PredictionError: Error, Equatable, CustomStringConvertible {
     case batchSizeMismatch(file: String, size: String, expected: String)
     /// The reference file cannot be used.
     case badReference(file: String, reason: String)
+    /// An image the model cannot take (its size), naming the file.
+    case unsupportedImage(file: String, reason: String)
     /// The model file cannot be used.
     case badModel(file: String, reason: String)
 
@@ -18,6 +20,7 @@ public enum PredictionError: Error, Equatable, CustomStringConvertible {
         case let .batchSizeMismatch(file, size, expected):
             "\(file): image is \(size) but its batch's first image is \(expected); a PyTorch batch needs equal sizes"
         case let .badReference(file, reason): "\(file): \(reason)"
+        case let .unsupportedImage(file, reason): "\(file): \(reason)"
         case let .badModel(file, reason): "\(file): \(reason)"
         }
     }

@@ -30,7 +30,19 @@ public struct Predictor: Sendable {
     /// - Throws: the image decoder's error, or the model's for a bad size.
     public static func input(path: String) throws -> CRNNInput {
         let image = try ImageDecoder.decode(path: path)
-        return try CRNNInput(height: image.height, width: image.width, planes: image.planarFloats())
+        do {
+            return try CRNNInput(height: image.height, width: image.width, planes: image.planarFloats())
+        } catch {
+            throw PredictionError.unsupportedImage(file: path, reason: String(describing: error))
+        }
+    }
+
+    /// Runs `body`, turning the model's complaints about an input into an
+    /// error that names the image file.
+    static func naming<T>(_ file: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as CRNNError {
+            throw PredictionError.unsupportedImage(file: file, reason: error.description)
+        }
     }
 
     /// Predicts every file.
@@ -63,7 +75,7 @@ public struct Predictor: Sendable {
                     let inputs = try group.map { try Predictor.input(path: files[$0]) }
                     let logits: [Logits]
                     if torchBatch == nil {
-                        logits = [try model.logits(for: inputs[0])]
+                        logits = [try Predictor.naming(files[group[0]]) { try model.logits(for: inputs[0]) }]
                     } else {
                         for (offset, input) in inputs.enumerated().dropFirst()
                         where input.height != inputs[0].height || input.width != inputs[0].width {
@@ -71,7 +83,7 @@ public struct Predictor: Sendable {
                                 file: files[group[offset]], size: "\(input.width)x\(input.height)",
                                 expected: "\(inputs[0].width)x\(inputs[0].height)")
                         }
-                        logits = try model.logitsTorchBatch(inputs)
+                        logits = try Predictor.naming(files[group[0]]) { try model.logitsTorchBatch(inputs) }
                     }
                     for (slot, fileIndex) in group.enumerated() {
                         results.set(fileIndex, .success(ImagePrediction(
