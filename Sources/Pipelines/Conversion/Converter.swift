@@ -99,7 +99,7 @@ public enum Converter {
         let stateDict = try checkpoint.loadStateDict()
         let model: CRNNModel
         do { model = try CRNNModel(stateDict: stateDict) } catch let error as CRNNError {
-            throw ConversionError.notACRNN(file: path, problems: error.summary)
+            throw ConversionError.notACRNN(file: path, problems: briefSummary(of: error))
         }
         let configuration = model.configuration
         let alphabet = try AlphabetResolver.resolve(
@@ -114,6 +114,25 @@ public enum Converter {
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
         return PreparedModel(stateDict: stateDict, model: model, metadata: metadata, info: checkpoint.info)
+    }
+
+    /// The model's error in one readable line: every problem when there are
+    /// few, else the counts by kind and the first few.
+    static func briefSummary(of error: CRNNError, limit: Int = 8) -> String {
+        guard case let .stateDictMismatch(problems) = error, problems.count > limit else { return error.summary }
+        var missing = 0, unexpected = 0
+        for problem in problems {
+            switch problem {
+            case .missing: missing += 1
+            case .unexpected: unexpected += 1
+            default: break
+            }
+        }
+        let other = problems.count - missing - unexpected
+        let first = problems.prefix(limit).map(\.shortDescription).joined(separator: "; ")
+        let hint = missing > 0 && unexpected > 0 ? " (the state_dict of another model?)" : ""
+        return "state_dict does not match the CRNN\(hint): \(missing) missing, \(unexpected) unexpected and \(other) mismatched tensors; "
+            + "first: \(first); ..."
     }
 
     /// Reopens `output` and compares every tensor with the source, bit for
