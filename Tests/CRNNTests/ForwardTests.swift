@@ -2,6 +2,7 @@ import CRNN
 import Foundation
 import TensorCore
 import Testing
+import TestSupport
 
 /// The narrow CRNN (fixtures/forward/narrow.values.*) against PyTorch's logits
 /// for the same images (fixtures/forward/cases.*).

@@ -1,6 +1,7 @@
 import CRNN
 import TensorCore
 import Testing
+import TestSupport
 
 /// Strict building from a state_dict: every problem reported at once.
 @Suite struct StateDictTests {

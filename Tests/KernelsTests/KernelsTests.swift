@@ -1,5 +1,6 @@
 import Kernels
 import Testing
+import TestSupport
 
 /// Every layer kernel against PyTorch's output for the same inputs (fixtures/forward/kernels.*).
 @Suite struct KernelsTests {

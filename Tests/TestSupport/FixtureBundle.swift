@@ -1,35 +1,40 @@
+import TensorCore
 import Foundation
-import TestSupport
-import Testing
 
 /// A bundle written by fixtures/make_forward_fixtures.py: `<name>.f32` (raw
 /// little-endian float32) and `<name>.json` listing each tensor's name, dtype,
 /// shape and element offset.
-struct FixtureBundle {
-    struct Entry {
-        let name: String
-        let dtype: String
-        let shape: [Int]
-        let offset: Int
-        var count: Int { shape.reduce(1, *) }
+public struct FixtureBundle {
+    public struct Entry {
+        public let name: String
+        public let dtype: String
+        public let shape: [Int]
+        public let offset: Int
+        public var count: Int { shape.reduce(1, *) }
     }
 
-    struct MissingEntry: Error, CustomStringConvertible {
+    public struct MissingEntry: Error, CustomStringConvertible {
         let name: String
-        var description: String { "fixture bundle has no tensor \(name)" }
+        public var description: String { "fixture bundle has no tensor \(name)" }
     }
 
-    let entries: [Entry]
-    let meta: [String: Any]
+    public let entries: [Entry]
+    public let meta: [String: Any]
     private let data: [Float]
     private let byName: [String: Entry]
 
-    init(_ name: String) throws {
-        let manifest = try #require(Fixtures.json("forward/\(name).json") as? [String: Any])
-        let tensors = try #require(manifest["tensors"] as? [[String: Any]])
+    /// `value`, or an error naming what the manifest lacks.
+    static func required<T>(_ value: T?) throws -> T {
+        guard let value else { throw MissingEntry(name: "a manifest field of type \(T.self)") }
+        return value
+    }
+
+    public init(_ name: String) throws {
+        let manifest = try FixtureBundle.required(Fixtures.json("forward/\(name).json") as? [String: Any])
+        let tensors = try FixtureBundle.required(manifest["tensors"] as? [[String: Any]])
         entries = try tensors.map { item in
-            Entry(name: try #require(item["name"] as? String), dtype: try #require(item["dtype"] as? String),
-                  shape: try #require(item["shape"] as? [Int]), offset: try #require(item["offset"] as? Int))
+            Entry(name: try FixtureBundle.required(item["name"] as? String), dtype: try FixtureBundle.required(item["dtype"] as? String),
+                  shape: try FixtureBundle.required(item["shape"] as? [Int]), offset: try FixtureBundle.required(item["offset"] as? Int))
         }
         meta = manifest["meta"] as? [String: Any] ?? [:]
         let bytes = try Data(contentsOf: Fixtures.url("forward/\(name).f32"))
@@ -41,21 +46,21 @@ struct FixtureBundle {
         byName = Dictionary(entries.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
-    func entry(_ name: String) throws -> Entry {
+    public func entry(_ name: String) throws -> Entry {
         guard let entry = byName[name] else { throw MissingEntry(name: name) }
         return entry
     }
 
-    func values(_ name: String) throws -> [Float] {
+    public func values(_ name: String) throws -> [Float] {
         let entry = try entry(name)
         return Array(data[entry.offset..<(entry.offset + entry.count)])
     }
 
-    func shape(_ name: String) throws -> [Int] { try entry(name).shape }
+    public func shape(_ name: String) throws -> [Int] { try entry(name).shape }
 }
 
 /// The largest absolute difference between `a` and the first `a.count` values of `b`.
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+public func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     guard b.count >= a.count else { return .infinity }
     var worst: Float = 0
     for i in a.indices {
@@ -66,12 +71,11 @@ func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
     return worst
 }
 
-import TensorCore
 
 extension FixtureBundle {
     /// The bundle's tensors as a state_dict in file order; entries whose dtype
     /// is "int64" (stored as float32 in the bundle) become int64 tensors again.
-    func stateDict() throws -> StateDict {
+    public func stateDict() throws -> StateDict {
         var entriesOut: [(name: String, tensor: Tensor)] = []
         for entry in entries {
             let values = try values(entry.name)
