@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds one libFuzzer harness with the Swift toolchain (-sanitize=fuzzer,address)
+# and runs it, seeded from the fixtures.
+#
+#   scripts/fuzz.sh TARGET SECONDS      TARGET: pickle | checkpoint | bin | image
+#
+# Exits 0 when nothing crashed, leaked or hung; prints the executions run and
+# the coverage reached. A crashing input is saved as out/fuzz/TARGET/crash-*:
+# turn it into a fixture and a regression test before fixing it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+target=${1:?usage: scripts/fuzz.sh pickle|checkpoint|bin|image SECONDS}
+seconds=${2:?usage: scripts/fuzz.sh TARGET SECONDS}
+scripts/install-deps.sh
+build=.build-fuzz
+mkdir -p "$build"
+flags=(-parse-as-library -sanitize=fuzzer,address -O -g -I "$build")
+
+buildlog=$build/build-$target.log
+: >"$buildlog"
+quiet() {  # runs a build step, keeping its output in the build log unless it fails
+    "$@" >>"$buildlog" 2>&1 || { cat "$buildlog" >&2; exit 1; }
+}
+module() {  # module NAME SOURCES... : a static library and its module, instrumented
+    local name=$1; shift
+    quiet swiftc "${flags[@]}" "${extra[@]}" -emit-library -static -emit-module -module-name "$name" \
+        -emit-module-path "$build/$name.swiftmodule" -o "$build/lib$name.a" "$@"
+}
+
+extra=(-I Sources/System/CZip -I Sources/System/CZlib -I Sources/System/CPNG -I Sources/System/CJPEG
+       -Xcc -I/usr/include/libpng16 -I "$build/CImageDecoders")
+links=()
+seeds=()
+dict=()
+case "$target" in
+  pickle)
+    module Pickle Sources/Reader/Pickle/*.swift
+    links=(-lPickle); seeds=(fixtures/pickle); dict=(-dict=fuzz/pickle.dict) ;;
+  checkpoint)
+    module TensorCore Sources/Core/TensorCore/*.swift
+    module Pickle Sources/Reader/Pickle/*.swift
+    module TorchCheckpoint Sources/Reader/TorchCheckpoint/*.swift
+    links=(-lTorchCheckpoint -lPickle -lTensorCore -lzip)
+    seeds=(fixtures/checkpoints fixtures/checkpoints/crnn fixtures/checkpoints/hostile); dict=(-dict=fuzz/zip.dict) ;;
+  bin)
+    module TensorCore Sources/Core/TensorCore/*.swift
+    module CRNNFormat Sources/Format/CRNNFormat/*.swift
+    links=(-lCRNNFormat -lTensorCore -lz); seeds=(formats) ;;
+  image)
+    mkdir -p "$build/CImageDecoders"
+    printf 'module CImageDecoders {\n    header "%s/Sources/Images/CImageDecoders/include/image_decoders.h"\n    export *\n}\n' "$PWD" \
+        > "$build/CImageDecoders/module.modulemap"
+    for c in Sources/Images/CImageDecoders/*.c; do
+        quiet clang -O1 -g -fsanitize=fuzzer-no-link,address -I Sources/Images/CImageDecoders/include -I/usr/include/libpng16 \
+            -c "$c" -o "$build/$(basename "$c" .c).o"
+    done
+    quiet ar rcs "$build/libCImageDecoders.a" "$build"/png_decoder.o "$build"/jpeg_decoder.o
+    module ImageIO Sources/Images/ImageIO/*.swift
+    links=(-lImageIO -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
+  *) echo "unknown target '$target'; expected pickle, checkpoint, bin or image" >&2; exit 2 ;;
+esac
+quiet swiftc "${flags[@]}" "${extra[@]}" -L "$build" "fuzz/$target.swift" "${links[@]}" -o "$build/fuzz-$target"
+
+corpus=out/fuzz/$target/corpus
+mkdir -p "$corpus"
+for folder in "${seeds[@]}"; do
+    find "$folder" -maxdepth 1 -type f ! -name '*.json' ! -name '*.md' -size -2M -exec cp -n {} "$corpus/" \;
+done
+log=out/fuzz/$target/last-run.log
+set +e
+"$build/fuzz-$target" "${dict[@]}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="out/fuzz/$target/" "$corpus" >"$log" 2>&1
+status=$?
+set -e
+grep -E "^#[0-9]+ +DONE|Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb" "$log" || true
+grep -oE "cov: [0-9]+ ft: [0-9]+" "$log" | tail -1 | sed 's/^/final coverage: /' || true
+if [ $status -ne 0 ]; then
+    echo "fuzz-$target FAILED (status $status): see $log" >&2
+    grep -E "ERROR|SUMMARY|==[0-9]+==" "$log" | head -5 >&2
+    exit 1
+fi
+echo "fuzz-$target: no crash, leak or hang in ${seconds}s"
