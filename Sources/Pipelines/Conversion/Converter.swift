@@ -119,7 +119,10 @@ public enum Converter {
     /// The model's error in one readable line: every problem when there are
     /// few, else the counts by kind and the first few.
     static func briefSummary(of error: CRNNError, limit: Int = 8) -> String {
-        guard case let .stateDictMismatch(problems) = error, problems.count > limit else { return error.summary }
+        guard case let .stateDictMismatch(problems) = error else { return error.summary }
+        guard problems.count > limit else {
+            return "state_dict does not match the CRNN: " + problems.map(\.description).joined(separator: "; ")
+        }
         var missing = 0, unexpected = 0
         for problem in problems {
             switch problem {
@@ -129,7 +132,7 @@ public enum Converter {
             }
         }
         let other = problems.count - missing - unexpected
-        let first = problems.prefix(limit).map(\.shortDescription).joined(separator: "; ")
+        let first = problems.prefix(limit).map(\.description).joined(separator: "; ")
         let hint = missing > 0 && unexpected > 0 ? " (the state_dict of another model?)" : ""
         return "state_dict does not match the CRNN\(hint): \(missing) missing, \(unexpected) unexpected and \(other) mismatched tensors; "
             + "first: \(first); ..."

@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The commands as a user runs them: exit status, one-line errors on stderr,
+/// the documented JSON.
+@Suite struct CommandLineTests {
+    /// The built executables' folder (beside the test bundle).
+    static let binFolder: URL? = {
+        let folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        return [folder, folder.deletingLastPathComponent(), Fixtures.repositoryRoot.appendingPathComponent(".build/debug")]
+            .first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("crnn-inspect").path) }
+    }()
+
+    struct Run {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ tool: String, _ arguments: [String]) throws -> Run {
+        let folder = try #require(binFolder)
+        let process = Process()
+        process.executableURL = folder.appendingPathComponent(tool)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                   stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    @Test(.enabled(if: binFolder != nil), arguments: ["checkpoints/dtypes_legacy", "checkpoints/views_zip", "checkpoints/crnn/narrow_module_prefix"])
+    func inspectJSONListsPyTorchsNamesDtypesAndShapes(_ fixture: String) throws {
+        let run = try Self.run("crnn-inspect", [Fixtures.url(fixture + ".pt").path, "--json"])
+        #expect(run.status == 0)
+        #expect(run.stderr.isEmpty)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let tensors = try #require(json["tensors"] as? [[String: Any]])
+        let expected = try #require(try Fixtures.json(fixture + ".expected.json") as? [String: Any])
+        let want = try #require(expected["tensors"] as? [[String: Any]])
+        #expect(tensors.map { $0["name"] as? String } == want.map { $0["name"] as? String })
+        #expect(tensors.map { $0["dtype"] as? String } == want.map { $0["dtype"] as? String })
+        #expect(tensors.map { $0["shape"] as? [Int] } == want.map { $0["shape"] as? [Int] })
+    }
+
+    @Test(.enabled(if: binFolder != nil), arguments: ["os_system_legacy.pt", "subprocess_popen_zip.pt", "random_bytes.pt", "empty_file.pt"])
+    func badInputIsOneLineAndExitOne(_ file: String) throws {
+        let path = Fixtures.url("checkpoints/hostile/" + file).path
+        let run = try Self.run("crnn-inspect", [path])
+        #expect(run.status == 1)
+        #expect(run.stdout.isEmpty)
+        #expect(run.stderr.split(separator: "\n").count == 1, "\(run.stderr)")
+        #expect(run.stderr.hasPrefix("crnn-inspect: \(path): "))
+    }
+
+    @Test(.enabled(if: binFolder != nil))
+    func convertFailureWritesNothingAndSaysWhy() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("out.bin").path
+        let run = try Self.run("crnn-convert", [Fixtures.url("checkpoints/crnn/broken_wrong_shape.pt").path, output])
+        #expect(run.status == 1)
+        #expect(run.stderr.split(separator: "\n").count == 1)
+        #expect(run.stderr.contains("linear2.weight: expected [37, 48], found [36, 48]"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
+    @Test(.enabled(if: binFolder != nil))
+    func predictPrintsTabSeparatedAndJSONLines() throws {
+        let model = Fixtures.url("checkpoints/crnn/narrow_zip.pt").path
+        let images = Array(try FileManager.default.contentsOfDirectory(atPath: Fixtures.url("samples").path).sorted().prefix(3))
+            .map { Fixtures.url("samples/" + $0).path }
+        let plain = try Self.run("crnn-predict", [model] + images)
+        #expect(plain.status == 0)
+        let lines = plain.stdout.split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(zip(lines, images).allSatisfy { $0.hasPrefix($1 + "\t") })
+        let json = try Self.run("crnn-predict", [model, "--json", "--logits"] + images)
+        #expect(json.status == 0)
+        for (line, image) in zip(json.stdout.split(separator: "\n"), images) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            #expect(object["file"] as? String == image)
+            #expect(object["text"] is String)
+            let logits = try #require(object["logits"] as? [[Double]])
+            #expect(logits.count == 13 && logits.allSatisfy { $0.count == 37 })
+        }
+        let usage = try Self.run("crnn-predict", [model, "--logits", images[0]])
+        #expect(usage.status != 0, "--logits without --json is refused")
+    }
+}
