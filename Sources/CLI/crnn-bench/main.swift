@@ -141,3 +141,5 @@ enum Timing {
         return Double(inputs.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
 }
+
+CRNNBench.main()
