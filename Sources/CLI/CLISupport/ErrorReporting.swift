@@ -27,9 +27,10 @@ public enum StandardError {
     public static func write(_ line: String) {
         let bytes = Array((line + "\n").utf8)
         bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return }
             var offset = 0
             while offset < raw.count {
-                let written = Glibc.write(2, raw.baseAddress! + offset, raw.count - offset)
+                let written = Glibc.write(2, base + offset, raw.count - offset)
                 if written <= 0 { return }
                 offset += written
             }
