@@ -91,6 +91,9 @@ import TestSupport
         #expect(try model.logitsTorchBatch([]).isEmpty)
     }
 
+    /// Concurrent calls share no mutable state. Equal to float rounding, not
+    /// bit for bit: OpenBLAS's thread count is process-wide, other suites
+    /// change it while this runs, and it decides sgemm's summation order.
     @Test func concurrentCallsGiveTheSameLogits() async throws {
         let input = try image("single.0.image")
         let reference = try model.logits(for: input)
@@ -99,6 +102,10 @@ import TestSupport
             for _ in 0..<4 { group.addTask { try model.logits(for: input) } }
             return try await group.reduce(into: []) { $0.append($1) }
         }
-        #expect(results.count == 4 && results.allSatisfy { $0 == reference })
+        #expect(results.count == 4)
+        for result in results {
+            #expect(result.timeSteps == reference.timeSteps && result.classes == reference.classes)
+            #expect(maxAbsDifference(reference.values, result.values) <= 1e-5)
+        }
     }
 }

@@ -40,7 +40,9 @@ import TestSupport
         let a = try Predictor(model: fromPt, threads: 2).predict(files: Array(files.prefix(6)))
         let b = try Predictor(model: fromBin, threads: 1).predict(files: Array(files.prefix(6)))
         #expect(a.map(\.text) == b.map(\.text))
-        #expect(a.map(\.logits.values) == b.map(\.logits.values))
+        // Equal to float rounding: OpenBLAS's process-wide thread count (changed by
+        // other suites running in parallel) decides sgemm's summation order.
+        for (x, y) in zip(a, b) { #expect(Self.difference(x.logits.values, y.logits.values) <= 1e-5) }
     }
 
     @Test func batchOfOneDoesNotDependOnTheOtherImages() throws {
@@ -48,9 +50,15 @@ import TestSupport
         let files = try ImageCollection.expand([Fixtures.url("samples").path])
         let together = try Predictor(model: loaded, threads: 2).predict(files: Array(files.prefix(4)))
         let alone = try Predictor(model: loaded, threads: 1).predict(files: [files[2]])
-        #expect(together[2].logits.values == alone[0].logits.values)
+        #expect(Self.difference(together[2].logits.values, alone[0].logits.values) <= 1e-5)
         let batched = try Predictor(model: loaded).predict(files: Array(files.prefix(4)), torchBatch: 4)
-        #expect(batched[2].logits.values != alone[0].logits.values, "a PyTorch batch mixes images through the GRU")
+        #expect(Self.difference(batched[2].logits.values, alone[0].logits.values) > 1e-2,
+                "a PyTorch batch mixes images through the GRU")
+    }
+
+    static func difference(_ a: [Float], _ b: [Float]) -> Float {
+        guard a.count == b.count else { return .infinity }
+        return zip(a, b).map { abs($0 - $1) }.max() ?? 0
     }
 
     @Test func aWrongHeightIsAClearError() throws {
