@@ -83,8 +83,9 @@ public enum Converter {
     public struct PreparedModel: Sendable {
         /// The state_dict, names as the CRNN expects them.
         public let stateDict: StateDict
-        /// The model built from it (strictly checked).
-        public let model: CRNNModel
+        /// The model's layers, strictly checked against the state_dict
+        /// (`CRNNModel(layers:)` makes a runnable model of them).
+        public let layers: CRNNLayers
         /// What the `.bin` would say about it.
         public let metadata: CRNNModelMetadata
         /// How the checkpoint was laid out.
@@ -97,11 +98,11 @@ public enum Converter {
     public static func prepare(path: String, options: ConversionOptions = ConversionOptions()) throws -> PreparedModel {
         let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: true))
         let stateDict = try checkpoint.loadStateDict()
-        let model: CRNNModel
-        do { model = try CRNNModel(stateDict: stateDict) } catch let error as CRNNError {
+        let layers: CRNNLayers
+        do { layers = try CRNNLayers(stateDict: stateDict) } catch let error as CRNNError {
             throw ConversionError.notACRNN(file: path, problems: briefSummary(of: error))
         }
-        let configuration = model.configuration
+        let configuration = layers.configuration
         let alphabet = try AlphabetResolver.resolve(
             explicit: options.alphabet, checkpoint: checkpoint, vocabularySize: configuration.vocabularySize)
         let heights = configuration.acceptedHeights
@@ -113,7 +114,7 @@ public enum Converter {
             sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try sha256(path: path),
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
-        return PreparedModel(stateDict: stateDict, model: model, metadata: metadata, info: checkpoint.info)
+        return PreparedModel(stateDict: stateDict, layers: layers, metadata: metadata, info: checkpoint.info)
     }
 
     /// The model's error in one readable line: every problem when there are
@@ -152,6 +153,7 @@ public enum Converter {
             guard stored.shape == original.shape else {
                 throw ConversionError.verificationFailed(file: output, tensor: name, reason: "shape \(stored.shape) != \(original.shape)")
             }
+            if stored.dtype == original.dtype && stored.contiguousBytes() == original.contiguousBytes() { continue }
             let expected = original.doubleValues()
             let actual = stored.doubleValues()
             for index in expected.indices {
