@@ -86,7 +86,6 @@ public struct TorchCheckpoint: Sendable {
         // Compressed records may not inflate past a small multiple of the file.
         recordLimit = buffer.count.multipliedReportingOverflow(by: 8).overflow ? Int.max : buffer.count * 8 + (64 << 20)
         let unpickler = Unpickler(policy: TorchAllowlist.policy(allowingModules: options.allowPickledModules, limits: options.pickleLimits))
-        let references: [StorageReference]
         var info: CheckpointInfo
         switch FormatSniffer.sniff(buffer) {
         case .zip:
@@ -102,21 +101,19 @@ public struct TorchCheckpoint: Sendable {
                     throw CheckpointError.from(error, file: file, part: "data.pkl", modulesAllowed: options.allowPickledModules)
                 }
             }
-            references = try TorchCheckpoint.storageReferences(in: root, file: file)
-            storages = try container.storageTable(for: references, file: file)
+            storages = try container.storageTable(for: TorchCheckpoint.storageReferences(in: root, file: file), file: file)
             zip = container
             let protocolByte = container.pickle.withUnsafeBytes { $0.count > 1 && $0[0] == 0x80 ? Int($0[1]) : nil }
             info = CheckpointInfo(layout: .zip, archiveRoot: container.root, pickleProtocol: protocolByte,
                                   byteOrder: container.bigEndian ? "big" : "little", formatVersion: container.version,
                                   storageCount: 0, source: .topLevel, strippedPrefix: nil, fileSize: buffer.count)
         case .legacy:
-            let (container, table, found) = try buffer.withUnsafeBytes { bytes in
+            let (container, table) = try buffer.withUnsafeBytes { bytes in
                 let container = try LegacyContainer(bytes: bytes, file: file, unpickler: unpickler, modulesAllowed: options.allowPickledModules)
                 let found = try TorchCheckpoint.storageReferences(in: container.root, file: file)
-                return (container, try container.storageTable(for: found, bytes: bytes, file: file), found)
+                return (container, try container.storageTable(for: found, bytes: bytes, file: file))
             }
             root = container.root
-            references = found
             storages = table
             zip = nil
             info = CheckpointInfo(layout: .legacy, archiveRoot: nil, pickleProtocol: container.pickleProtocol,
@@ -133,7 +130,6 @@ public struct TorchCheckpoint: Sendable {
         info.source = located.source
         info.strippedPrefix = located.strippedPrefix
         info.storageCount = Set(located.entries.map(\.record.storageKey)).count
-        _ = references
         self.info = info
     }
 
@@ -182,8 +178,7 @@ public struct TorchCheckpoint: Sendable {
                 return try ByteSlice(buffer: bytes, offset: 0, count: location.byteCount)
             }
         } catch let error as TensorCoreError {
-            throw CheckpointError.storageOutOfBounds(file: fileName, storage: key, needed: location.byteCount, available: 0)
-                .withReason(error)
+            throw CheckpointError.malformed(file: fileName, reason: "storage '\(key)': \(error.description)")
         }
     }
 
@@ -212,15 +207,6 @@ public struct TorchCheckpoint: Sendable {
         default:
             break
         }
-    }
-}
-
-extension CheckpointError {
-    fileprivate func withReason(_ error: TensorCoreError) -> CheckpointError {
-        if case let .storageOutOfBounds(file, storage, _, _) = self {
-            return .malformed(file: file, reason: "storage '\(storage)': \(error.description)")
-        }
-        return self
     }
 }
 
