@@ -2,8 +2,9 @@
 //
 // The architecture, one target per job (see README.md, "Architecture"):
 //
-//   System/*          C libraries found through pkg-config (libzip, OpenBLAS,
-//                     libpng, libjpeg-turbo, zlib); nothing else
+//   System/*          C libraries found through pkg-config (libzip, libpng,
+//                     libjpeg-turbo, zlib); nothing else. OpenBLAS is opened
+//                     at run time by Kernels (OpenBLAS.swift says why)
 //   Core/TensorCore   dtypes, shapes, strides, byte buffers and memory maps;
 //                     no parsing
 //   Reader/Pickle     the pickle machine: opcodes -> values, allowlisted
@@ -54,7 +55,6 @@ let package = Package(
     ],
     targets: [
         systemLibrary("CZip", pkgConfig: "libzip", apt: "libzip-dev"),
-        systemLibrary("COpenBLAS", pkgConfig: "openblas", apt: "libopenblas-dev"),
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
         systemLibrary("CJPEG", pkgConfig: "libjpeg", apt: "libjpeg62-turbo-dev"),
         systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
@@ -65,7 +65,9 @@ let package = Package(
             name: "TorchCheckpoint", dependencies: ["Pickle", "TensorCore", "CZip"],
             path: "Sources/Reader/TorchCheckpoint"),
         .target(name: "CRNNFormat", dependencies: ["TensorCore", "CZlib"], path: "Sources/Format/CRNNFormat"),
-        .target(name: "Kernels", dependencies: ["COpenBLAS"], path: "Sources/Kernels/Kernels"),
+        // OpenBLAS (apt: libopenblas-dev, installed by scripts/install-deps.sh) is opened at
+        // run time, not linked: see Sources/Kernels/Kernels/OpenBLAS.swift for why.
+        .target(name: "Kernels", path: "Sources/Kernels/Kernels"),
         .target(name: "CRNN", dependencies: ["TensorCore", "Kernels"], path: "Sources/Model/CRNN"),
         .target(name: "CImageDecoders", dependencies: ["CPNG", "CJPEG"], path: "Sources/Images/CImageDecoders"),
         .target(name: "ImageIO", dependencies: ["CImageDecoders"], path: "Sources/Images/ImageIO"),

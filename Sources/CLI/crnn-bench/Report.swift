@@ -48,8 +48,9 @@ struct Report {
         lines.append("")
         if let flops = number("model", "flops_per_image"), let gflops = number("sgemm_gflops"),
            let bound = number("lower_bound_ms"), let median = number("swift", "latency_ms", "median") {
-            lines.append(String(format: "model: %.1f MFLOP per image; OpenBLAS sgemm %.0f GFLOP/s here; arithmetic lower bound %.2f ms;",
-                                flops / 1e6, gflops, bound))
+            let core = (results["machine"] as? [String: Any])?["openblas_core"] as? String ?? "unknown"
+            lines.append(String(format: "model: %.1f MFLOP per image; OpenBLAS sgemm (%@ kernels) %.0f GFLOP/s here; arithmetic lower bound %.2f ms;",
+                                flops / 1e6, core, gflops, bound))
             lines.append(String(format: "Swift latency is %.2fx the bound", median / bound))
         }
         if let size = number("model", "bin_megabytes"), let peak = number("swift", "process_32_images", "peak_rss_mb") {

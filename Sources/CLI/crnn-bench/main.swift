@@ -54,11 +54,12 @@ struct CRNNBench: ParsableCommand {
                 binFolder.appendingPathComponent("crnn-predict").path, ["--threads", String(threads), binary] + Array(files64.prefix(32)))
             guard predict.status == 0 else { throw BenchError.failed("crnn-predict", predict.status) }
             let cost = CRNNCost(configuration: loaded.model.configuration, height: inputs[0].height, width: inputs[0].width)
-            let gflops = BLASThroughput.sgemmGFLOPS(threads: threads)
+            let gflops = try BLASThroughput.sgemmGFLOPS(threads: threads)
             let fileMB = Double((try FileManager.default.attributesOfItem(atPath: binary)[.size] as? Int) ?? 0) / 1_048_576
 
             var results: [String: Any] = [
-                "machine": ["cores": ProcessInfo.processInfo.activeProcessorCount, "threads": threads],
+                "machine": ["cores": ProcessInfo.processInfo.activeProcessorCount, "threads": threads,
+                            "openblas_core": BLASThreads.coreName],
                 "model": ["file": model, "bin_megabytes": fileMB, "flops_per_image": cost.total,
                           "flops_hidden_products_skipped_at_batch_one": cost.recurrentHidden],
                 "sgemm_gflops": gflops,

@@ -1,14 +1,23 @@
-import COpenBLAS
-
 /// Control over OpenBLAS's own worker threads. Every matrix product in this
 /// module goes through OpenBLAS, so this decides how many cores one product
 /// uses: set it to 1 when the caller runs several images on its own threads.
 public enum BLASThreads {
-    /// Sets the number of threads OpenBLAS uses for each product (at least 1).
+    /// Sets the number of threads OpenBLAS uses for each product (at least
+    /// 1). Does nothing when OpenBLAS cannot be opened: the products then
+    /// report `KernelError.blasUnavailable` themselves.
     public static func setCount(_ count: Int) {
-        openblas_set_num_threads(Int32(clamping: max(1, count)))
+        try? OpenBLAS.library().setThreads(count)
     }
 
-    /// The number of threads OpenBLAS currently uses.
-    public static var count: Int { Int(openblas_get_num_threads()) }
+    /// The number of threads OpenBLAS currently uses (0 when it cannot be opened).
+    public static var count: Int { (try? OpenBLAS.library().threads) ?? 0 }
+
+    /// The kernel family OpenBLAS runs on this CPU ("SkylakeX", "Haswell",
+    /// ...; see `OpenBLAS` for how it is chosen), or the reason it cannot be opened.
+    public static var coreName: String {
+        switch OpenBLAS.shared {
+        case .success(let blas): blas.coreName
+        case .failure(let error): error.description
+        }
+    }
 }

@@ -1,4 +1,3 @@
-import COpenBLAS
 import Dispatch
 
 /// Measures what OpenBLAS's single-precision matrix product achieves on this
@@ -7,7 +6,9 @@ public enum BLASThroughput {
     /// GFLOP/s of `cblas_sgemm` on square `size` matrices with `threads`
     /// OpenBLAS threads (best of `repeats` after one warm-up), counting two
     /// operations per multiply-add.
-    public static func sgemmGFLOPS(size: Int = 1024, threads: Int, repeats: Int = 5) -> Double {
+    /// - Throws: `KernelError.blasUnavailable` when OpenBLAS cannot be opened.
+    public static func sgemmGFLOPS(size: Int = 1024, threads: Int, repeats: Int = 5) throws -> Double {
+        let blas = try OpenBLAS.library()
         let previous = BLASThreads.count
         BLASThreads.setCount(threads)
         defer { BLASThreads.setCount(previous) }
@@ -18,8 +19,11 @@ public enum BLASThroughput {
         var best = Double.infinity
         for round in 0...repeats {
             let start = DispatchTime.now().uptimeNanoseconds
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n),
-                        1, a, Int32(n), b, Int32(n), 0, &c, Int32(n))
+            let size = Int32(clamping: n)
+            c.withUnsafeMutableBufferPointer { cBuffer in
+                blas.sgemm(m: size, n: size, k: size, a: a, lda: size, b: b, ldb: size,
+                           beta: 0, c: cBuffer.baseAddress!, ldc: size)
+            }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             if round > 0 { best = min(best, seconds) }
         }

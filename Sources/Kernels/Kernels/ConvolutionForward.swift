@@ -1,5 +1,3 @@
-import COpenBLAS
-
 extension ConvolutionKernel {
     /// Runs the convolution on the NCHW `input` of `shape` and writes the result
     /// to the first `outputShape(for: shape).count` elements of `output`, then
@@ -30,6 +28,7 @@ extension ConvolutionKernel {
 
         let m = outChannels, k = reductionLength, p = out.planeCount
         let pointwise = isPointwise
+        let blas = try OpenBLAS.library()
         let bm = try blasSize(m, operation: op), bk = try blasSize(k, operation: op), bp = try blasSize(p, operation: op)
         input.withUnsafeBufferPointer { inputBuffer in
             weights.withUnsafeBufferPointer { weightBuffer in
@@ -48,9 +47,8 @@ extension ConvolutionKernel {
                                 im2col(image, shape: shape, output: out, into: col)
                                 columnMatrix = UnsafePointer(col)
                             }
-                            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                                        bm, bp, bk, 1, w, bk,
-                                        columnMatrix, bp, 0, destination + n * out.imageCount, bp)
+                            blas.sgemm(m: bm, n: bp, k: bk, a: w, lda: bk, b: columnMatrix, ldb: bp,
+                                       beta: 0, c: destination + n * out.imageCount, ldc: bp)
                         }
                     }
                 }

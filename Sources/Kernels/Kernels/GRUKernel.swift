@@ -1,4 +1,3 @@
-import COpenBLAS
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -93,6 +92,7 @@ public struct GRUDirectionKernel: Sendable {
         let bRows = try blasSize(rows, operation: op), bBatch = try blasSize(batch, operation: op)
         let bG = try blasSize(g, operation: op), bI = try blasSize(inputSize, operation: op)
         let bH = try blasSize(hs, operation: op)
+        let blas = try OpenBLAS.library()
 
         // Per-call buffers: input gates for all steps, hidden gates of one step, the state.
         var inputGates = [Float](repeating: 0, count: try checkedProduct(rows, g, operation: op))
@@ -107,7 +107,8 @@ public struct GRUDirectionKernel: Sendable {
                         guard let xp = x.baseAddress, let wp = wih.baseAddress, let bp = bih.baseAddress,
                               let gp = gi.baseAddress else { return }
                         for r in 0..<rows { (gp + r * g).update(from: bp, count: g) }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bRows, bG, bI, 1, xp, bI, wp, bI, 1, gp, bG)
+                        blas.sgemm(transposeB: true, m: bRows, n: bG, k: bI, a: xp, lda: bI, b: wp, ldb: bI,
+                                   beta: 1, c: gp, ldc: bG)
                     }
                 }
             }
@@ -123,8 +124,8 @@ public struct GRUDirectionKernel: Sendable {
                                   let ghp = gh.baseAddress else { return }
                             for b in 0..<batch { (ghp + b * g).update(from: bp, count: g) }
                             if !hiddenIsZero {
-                                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, bBatch, bG, bH, 1, hp, bH,
-                                            wp, bH, 1, ghp, bG)
+                                blas.sgemm(transposeB: true, m: bBatch, n: bG, k: bH, a: hp, lda: bH,
+                                           b: wp, ldb: bH, beta: 1, c: ghp, ldc: bG)
                             }
                         }
                     }

@@ -16,6 +16,8 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
     case poolingPaddingTooLarge(kernel: Int, padding: Int)
     /// A size computation does not fit in an `Int`.
     case sizeOverflow(operation: String)
+    /// The system OpenBLAS could not be opened (`reason` says why).
+    case blasUnavailable(reason: String)
 
     public var description: String {
         switch self {
@@ -33,6 +35,8 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
             "max pool: padding \(padding) must be at most half the kernel size \(kernel)"
         case let .sizeOverflow(operation):
             "\(operation): sizes overflow"
+        case let .blasUnavailable(reason):
+            "cannot open OpenBLAS (\(reason)); install it with scripts/install-deps.sh (Debian: libopenblas0)"
         }
     }
 }

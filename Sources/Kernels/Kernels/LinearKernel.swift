@@ -1,4 +1,3 @@
-import COpenBLAS
 
 /// A fully connected layer, PyTorch's `Linear`: y = x W^T + b with `W` of
 /// shape `[out, in]`, applied to every row of a `[rows, in]` matrix by one sgemm.
@@ -47,6 +46,7 @@ public struct LinearKernel: Sendable {
         ensureCapacity(&output, produced)
         let m = try blasSize(rows, operation: "linear"), n = try blasSize(outFeatures, operation: "linear")
         let k = try blasSize(inFeatures, operation: "linear")
+        let blas = try OpenBLAS.library()
         input.withUnsafeBufferPointer { x in
             weights.withUnsafeBufferPointer { w in
                 bias.withUnsafeBufferPointer { b in
@@ -55,8 +55,8 @@ public struct LinearKernel: Sendable {
                               let yp = y.baseAddress else { return }
                         // start from the bias in every row, then y += x W^T
                         for r in 0..<rows { (yp + r * outFeatures).update(from: bp, count: outFeatures) }
-                        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                                    m, n, k, 1, xp, k, wp, k, 1, yp, n)
+                        blas.sgemm(transposeB: true, m: m, n: n, k: k, a: xp, lda: k, b: wp, ldb: k,
+                                   beta: 1, c: yp, ldc: n)
                     }
                 }
             }
