@@ -31,9 +31,12 @@ struct CRNNBench: ParsableCommand {
     @Option(help: "Where to write the JSON results.") var jsonOut = "bench/results.json"
     @Option(help: "The Python interpreter for the PyTorch / ONNX Runtime side.") var python = "python3"
     @Flag(help: "Measure only the Swift model.") var swiftOnly = false
+    @Flag(help: "Instead: time each convolution shape of the model alone, in each form, on one thread.")
+    var kernels = false
 
     func run() throws {
         try reportingErrors("crnn-bench") {
+            if kernels { return try KernelProfile.run() }
             let binFolder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crnn-bench-\(getpid())")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

@@ -12,10 +12,10 @@ public final class CRNNModel: Sendable {
     /// The hyperparameters read from the state_dict.
     public let configuration: CRNNConfiguration
 
-    let stem: ConvolutionKernel
+    let stem: Convolution
     let pool: MaxPoolKernel
     let blocks: [FusedBlock]
-    let cn6: ConvolutionKernel
+    let cn6: Convolution
     let linear1: LinearKernel
     let gru1: BidirectionalKernel
     let gru2: BidirectionalKernel
@@ -34,14 +34,15 @@ public final class CRNNModel: Sendable {
     public init(layers: CRNNLayers) throws {
         do {
             configuration = layers.configuration
-            stem = try fold(layers.trunk.stem, layers.trunk.stemNorm)
+            stem = try Convolution(fold(layers.trunk.stem, layers.trunk.stemNorm))
             pool = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1)
             blocks = try layers.trunk.blocks.map { block in
                 FusedBlock(
-                    conv1: try fold(block.conv1, block.bn1), conv2: try fold(block.conv2, block.bn2),
-                    downsample: try block.downsample.map { try fold($0.conv, $0.norm) })
+                    conv1: try Convolution(fold(block.conv1, block.bn1)),
+                    conv2: try Convolution(fold(block.conv2, block.bn2)),
+                    downsample: try block.downsample.map { try Convolution(fold($0.conv, $0.norm)) })
             }
-            cn6 = try fold(layers.cn6.conv, layers.cn6.norm)
+            cn6 = try Convolution(fold(layers.cn6.conv, layers.cn6.norm))
             linear1 = try LinearKernel(inFeatures: layers.linear1.inFeatures, outFeatures: layers.linear1.outFeatures,
                                        weights: layers.linear1.weight, bias: layers.linear1.bias)
             gru1 = try BidirectionalKernel(layers.gru1)
@@ -110,9 +111,9 @@ public final class CRNNModel: Sendable {
 
 /// A BasicBlock with its batch norms folded in.
 struct FusedBlock: Sendable {
-    let conv1: ConvolutionKernel
-    let conv2: ConvolutionKernel
-    let downsample: ConvolutionKernel?
+    let conv1: Convolution
+    let conv2: Convolution
+    let downsample: Convolution?
 }
 
 /// Both directions of a bidirectional GRU layer.
