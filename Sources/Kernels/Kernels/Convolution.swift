@@ -31,17 +31,20 @@ public enum Convolution: Sendable {
     }
 
     /// Runs the convolution with bias, optional residual and ReLU fused into
-    /// the output pass (see `ConvolutionKernel.apply`).
+    /// the output pass (see `ConvolutionKernel.apply`), split between the
+    /// members of `team`.
     /// - Returns: the output shape.
     /// - Throws: `KernelError` for buffers shorter than their shapes.
     @discardableResult
     public func apply(_ input: [Float], shape: FeatureShape, residual: [Float]? = nil, relu: Bool = false,
-                      output: inout [Float], scratch: inout [Float]) throws -> FeatureShape {
+                      output: inout [Float], scratch: inout [Float], team: ThreadTeam = .alone) throws -> FeatureShape {
         switch self {
         case .im2col(let kernel):
-            try kernel.apply(input, shape: shape, residual: residual, relu: relu, output: &output, scratch: &scratch)
+            try kernel.apply(input, shape: shape, residual: residual, relu: relu, output: &output, scratch: &scratch,
+                             team: team)
         case .winograd(let kernel):
-            try kernel.apply(input, shape: shape, residual: residual, relu: relu, output: &output, scratch: &scratch)
+            try kernel.apply(input, shape: shape, residual: residual, relu: relu, output: &output, scratch: &scratch,
+                             team: team)
         }
     }
 }

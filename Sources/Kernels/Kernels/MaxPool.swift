@@ -46,7 +46,8 @@ public struct MaxPoolKernel: Sendable, Equatable {
     }
 
     @discardableResult
-    public func apply(_ input: [Float], shape: FeatureShape, output: inout [Float]) throws -> FeatureShape {
+    public func apply(_ input: [Float], shape: FeatureShape, output: inout [Float],
+                      team: ThreadTeam = .alone) throws -> FeatureShape {
         let out = try outputShape(for: shape)
         guard input.count >= shape.count else {
             throw KernelError.inputTooShort(operation: "max pool", name: "input", expected: shape.count, found: input.count)
@@ -55,13 +56,13 @@ public struct MaxPoolKernel: Sendable, Equatable {
         let h = shape.height, w = shape.width
         // Separable: the largest value of each column over the window's rows,
         // then the largest of those over the window's columns.
-        var columnMaxima = [Float](repeating: 0, count: w)
         input.withUnsafeBufferPointer { inputBuffer in
             output.withUnsafeMutableBufferPointer { outputBuffer in
-                columnMaxima.withUnsafeMutableBufferPointer { columnBuffer in
-                    guard let source = inputBuffer.baseAddress, let destination = outputBuffer.baseAddress,
-                          let columns = columnBuffer.baseAddress else { return }
-                    for plane in 0..<(shape.batch * shape.channels) {
+                guard let source = inputBuffer.baseAddress, let destination = outputBuffer.baseAddress else { return }
+                team.run { member in
+                    let columns = UnsafeMutablePointer<Float>.allocate(capacity: w)
+                    defer { columns.deallocate() }
+                    for plane in team.share(of: shape.batch * shape.channels, member: member) {
                         let src = source + plane * h * w
                         let dst = destination + plane * out.planeCount
                         for oy in 0..<out.height {

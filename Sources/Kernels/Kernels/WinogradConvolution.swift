@@ -92,7 +92,7 @@ public struct WinogradConvolution: Sendable {
     /// - Throws: `KernelError` when a buffer is shorter than its shape needs.
     @discardableResult
     public func apply(_ input: [Float], shape: FeatureShape, residual: [Float]? = nil, relu: Bool = false,
-                      output: inout [Float], scratch: inout [Float]) throws -> FeatureShape {
+                      output: inout [Float], scratch: inout [Float], team: ThreadTeam = .alone) throws -> FeatureShape {
         let op = "convolution"
         let out = try outputShape(for: shape)
         guard input.count >= shape.count else {
@@ -108,30 +108,34 @@ public struct WinogradConvolution: Sendable {
         let bO = try blasSize(outChannels, operation: op), bI = try blasSize(inChannels, operation: op)
         let bP = try blasSize(tiles.total, operation: op)
 
-        input.withUnsafeBufferPointer { inputBuffer in
-            scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                guard let source = inputBuffer.baseAddress, let work = scratchBuffer.baseAddress else { return }
-                let transformedInput = work
-                let products = work + 16 * inChannels * tiles.total
-                transformInput(source, shape: shape, tiles: tiles, into: transformedInput)
+        withOptionalBuffer(residual) { residualBase in
+            input.withUnsafeBufferPointer { inputBuffer in
                 transformedWeights.withUnsafeBufferPointer { weightBuffer in
-                    guard let weights = weightBuffer.baseAddress else { return }
-                    for xi in 0..<16 {
-                        blas.sgemm(m: bO, n: bP, k: bI, a: weights + xi * outChannels * inChannels, lda: bI,
-                                   b: transformedInput + xi * inChannels * tiles.total, ldb: bP,
-                                   beta: 0, c: products + xi * outChannels * tiles.total, ldc: bP)
-                    }
-                }
-                output.withUnsafeMutableBufferPointer { outputBuffer in
-                    guard let destination = outputBuffer.baseAddress else { return }
-                    if let residual {
-                        residual.withUnsafeBufferPointer {
-                            transformOutput(UnsafePointer(products), shape: out, tiles: tiles, residual: $0.baseAddress,
-                                            relu: relu, into: destination)
+                    scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                        output.withUnsafeMutableBufferPointer { outputBuffer in
+                            guard let source = inputBuffer.baseAddress, let weights = weightBuffer.baseAddress,
+                                  let work = scratchBuffer.baseAddress, let destination = outputBuffer.baseAddress
+                            else { return }
+                            let transformedInput = work
+                            let products = work + 16 * inChannels * tiles.total
+                            // Each member: whole rows of the tile (ξ = 4 * row + column), transform then products.
+                            team.run { member in
+                                let rows = team.share(of: 4, member: member)
+                                guard !rows.isEmpty else { return }
+                                transformInput(source, shape: shape, tiles: tiles, rows: rows, into: transformedInput)
+                                for xi in (4 * rows.lowerBound)..<(4 * rows.upperBound) {
+                                    blas.sgemm(m: bO, n: bP, k: bI, a: weights + xi * outChannels * inChannels,
+                                               lda: bI, b: transformedInput + xi * inChannels * tiles.total, ldb: bP,
+                                               beta: 0, c: products + xi * outChannels * tiles.total, ldc: bP)
+                                }
+                            }
+                            // Each member: a block of output channels.
+                            team.run { member in
+                                transformOutput(UnsafePointer(products), shape: out, tiles: tiles,
+                                                channels: team.share(of: outChannels, member: member),
+                                                residual: residualBase, relu: relu, into: destination)
+                            }
                         }
-                    } else {
-                        transformOutput(UnsafePointer(products), shape: out, tiles: tiles, residual: nil, relu: relu,
-                                        into: destination)
                     }
                 }
             }
@@ -141,9 +145,11 @@ public struct WinogradConvolution: Sendable {
 
     /// V = Bᵀ d B for every 4x4 tile d (rows 2ty-1 ... 2ty+2, columns
     /// 2tx-1 ... 2tx+2, zero outside the image), written as 16 matrices
-    /// `[I, tiles]`, tile index n * rows * columns + ty * columns + tx.
+    /// `[I, tiles]`, tile index n * rows * columns + ty * columns + tx; only
+    /// the matrices of the transformed tile's `rows` (ξ = 4 * row + column).
     private func transformInput(_ input: UnsafePointer<Float>, shape: FeatureShape,
-                                tiles: (rows: Int, columns: Int, total: Int), into v: UnsafeMutablePointer<Float>) {
+                                tiles: (rows: Int, columns: Int, total: Int), rows tileRows: Range<Int>,
+                                into v: UnsafeMutablePointer<Float>) {
         let height = shape.height, width = shape.width
         let paddedWidth = 2 * tiles.columns + 2
         let matrixStride = inChannels * tiles.total
@@ -167,17 +173,19 @@ public struct WinogradConvolution: Sendable {
                         }
                     }
                     let d0 = rows, d1 = rows + paddedWidth, d2 = rows + 2 * paddedWidth, d3 = rows + 3 * paddedWidth
-                    let t0 = combined, t1 = combined + paddedWidth
-                    let t2 = combined + 2 * paddedWidth, t3 = combined + 3 * paddedWidth
-                    for x in 0..<paddedWidth {
-                        t0[x] = d0[x] - d2[x]
-                        t1[x] = d1[x] + d2[x]
-                        t2[x] = d2[x] - d1[x]
-                        t3[x] = d1[x] - d3[x]
+                    // Bᵀ d, row r: d0 - d2, d1 + d2, d2 - d1, d1 - d3.
+                    for r in tileRows {
+                        let t = combined + r * paddedWidth
+                        switch r {
+                        case 0: for x in 0..<paddedWidth { t[x] = d0[x] - d2[x] }
+                        case 1: for x in 0..<paddedWidth { t[x] = d1[x] + d2[x] }
+                        case 2: for x in 0..<paddedWidth { t[x] = d2[x] - d1[x] }
+                        default: for x in 0..<paddedWidth { t[x] = d1[x] - d3[x] }
+                        }
                     }
                     let firstTile = (n * tiles.rows + ty) * tiles.columns
                     let base = v + c * tiles.total + firstTile
-                    for r in 0..<4 {
+                    for r in tileRows {
                         let t = combined + r * paddedWidth
                         let m0 = base + (4 * r) * matrixStride, m1 = base + (4 * r + 1) * matrixStride
                         let m2 = base + (4 * r + 2) * matrixStride, m3 = base + (4 * r + 3) * matrixStride
@@ -195,9 +203,9 @@ public struct WinogradConvolution: Sendable {
     }
 
     /// Y = Aᵀ m A for every tile (2x2 outputs, cut at the image's edge), plus
-    /// bias, residual and ReLU, into the NCHW `output`.
+    /// bias, residual and ReLU, into the NCHW `output`, for output `channels`.
     private func transformOutput(_ m: UnsafePointer<Float>, shape: FeatureShape,
-                                 tiles: (rows: Int, columns: Int, total: Int),
+                                 tiles: (rows: Int, columns: Int, total: Int), channels: Range<Int>,
                                  residual: UnsafePointer<Float>?, relu: Bool, into output: UnsafeMutablePointer<Float>) {
         let height = shape.height, width = shape.width
         let matrixStride = outChannels * tiles.total
@@ -206,7 +214,7 @@ public struct WinogradConvolution: Sendable {
         let block = UnsafeMutablePointer<Float>.allocate(capacity: 4 * tiles.columns)
         defer { block.deallocate() }
         for n in 0..<shape.batch {
-            for k in 0..<outChannels {
+            for k in channels {
                 let value = bias[k]
                 let planeOffset = (n * outChannels + k) * height * width
                 for ty in 0..<tiles.rows {
