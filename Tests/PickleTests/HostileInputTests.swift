@@ -1,6 +1,7 @@
 import Foundation
 import Pickle
 import Testing
+import TestSupport
 
 /// Inputs built to hurt: none may trap, hang or exhaust memory.
 struct HostileInputTests {
@@ -141,18 +142,5 @@ struct HostileInputTests {
         #expect(failure([0x80, 2, 0x4A, 1, 2]) == .truncated(opcode: "BININT", offset: 2))
         let description = PickleError.truncated(opcode: "BININT", offset: 2).description
         #expect(description.contains("BININT") && description.contains("byte 2"))
-    }
-}
-
-/// A small seeded generator so random inputs repeat from run to run.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -249,9 +249,6 @@ enum FormatSniffer {
 
     /// The first bytes in hex, for messages.
     static func describeStart(_ bytes: UnsafeRawBufferPointer) -> String {
-        bytes.prefix(8).map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined(separator: " ")
+        Hex.string(bytes.prefix(8), separator: " ")
     }
 }
