@@ -99,6 +99,24 @@ struct HostileInputTests {
         #expect(limit == PickleLimits().maxValues)
     }
 
+    /// Each persistent id is frozen for the resolver when BINPERSID reads it;
+    /// those freezes and the result share one `maxValues` budget, so resolving
+    /// a memoized structure again and again costs no more than the limit.
+    @Test func resolvedPersistentIDsShareTheValueBudget() throws {
+        var policy = PicklePolicy(globals: [:], limits: PickleLimits(maxValues: 1000))
+        policy.persistentIDResolver = { _ in nil }
+        let unpickler = Unpickler(policy: policy)
+        // A memoized list of 99 Nones (100 values), then `times` x (BINGET 0, BINPERSID, POP), NONE, STOP.
+        func pickle(resolving times: Int) -> [UInt8] {
+            var bytes: [UInt8] = [0x80, 2, 0x5D, 0x71, 0, 0x28] + [UInt8](repeating: 0x4E, count: 99) + [0x65]
+            for _ in 0..<times { bytes += [0x68, 0, 0x51, 0x30] }
+            return bytes + [0x4E, 0x2E]
+        }
+        #expect(try unpickler.load(pickle(resolving: 9)).value == .none)
+        let error = try #require(failure(pickle(resolving: 20), unpickler))
+        guard case .tooManyValues(1000, _) = error else { Issue.record("got \(error)"); return }
+    }
+
     @Test func sharedReferencesWithinTheLimitLoad() throws {
         // Two levels of the bomb: 16 * 16 references to one empty list.
         var bytes: [UInt8] = [0x80, 2, 0x5D, 0x71, 0]
