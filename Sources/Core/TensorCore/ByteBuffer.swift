@@ -14,6 +14,8 @@ public final class ByteBuffer: @unchecked Sendable {
     public let baseAddress: UnsafeRawPointer?
     /// The number of bytes.
     public let count: Int
+    /// True for a memory-mapped file (its pages can be dropped and re-read).
+    public let isMapped: Bool
     private let release: (@Sendable () -> Void)?
 
     /// Copies `bytes` into freshly allocated memory.
@@ -21,9 +23,11 @@ public final class ByteBuffer: @unchecked Sendable {
         count = bytes.count
         if count == 0 {
             baseAddress = nil
+            isMapped = false
             release = nil
             return
         }
+        isMapped = false
         let memory = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
         let typed = memory.bindMemory(to: UInt8.self, capacity: count)
         _ = UnsafeMutableBufferPointer(start: typed, count: count).initialize(from: bytes)
@@ -34,9 +38,14 @@ public final class ByteBuffer: @unchecked Sendable {
 
     /// Takes ownership of `count` bytes at `pointer`; `release` runs once, when
     /// the buffer is freed.
-    public init(adopting pointer: UnsafeRawPointer?, count: Int, release: (@Sendable () -> Void)?) {
+    public convenience init(adopting pointer: UnsafeRawPointer?, count: Int, release: (@Sendable () -> Void)?) {
+        self.init(adopting: pointer, count: count, isMapped: false, release: release)
+    }
+
+    private init(adopting pointer: UnsafeRawPointer?, count: Int, isMapped: Bool, release: (@Sendable () -> Void)?) {
         self.baseAddress = count == 0 ? nil : pointer
         self.count = count
+        self.isMapped = isMapped
         self.release = release
     }
 
@@ -69,9 +78,23 @@ public final class ByteBuffer: @unchecked Sendable {
             throw TensorCoreError.fileAccess(path: path, reason: "cannot map: \(errnoText())")
         }
         let address = Int(bitPattern: mapped)
-        return ByteBuffer(adopting: UnsafeRawPointer(mapped), count: size) {
+        return ByteBuffer(adopting: UnsafeRawPointer(mapped), count: size, isMapped: true) {
             _ = munmap(UnsafeMutableRawPointer(bitPattern: address), size)
         }
+    }
+
+    /// For a mapped file: lets the system drop the whole pages inside
+    /// `offset ..< offset + count` from this process's memory. The bytes stay
+    /// readable (they are read from the file again if touched), so this only
+    /// lowers the resident size after a pass over data that is done with.
+    /// Does nothing for heap memory or an out-of-range request.
+    public func releaseResidentPages(offset: Int, count: Int) {
+        guard isMapped, let base = baseAddress, offset >= 0, count > 0, count <= self.count - offset else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: base) + offset, end = start + count
+        let first = (start + page - 1) / page * page, last = end / page * page
+        guard last > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, Int32(MADV_DONTNEED))
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }
@@ -123,6 +146,10 @@ public struct ByteSlice: Sendable {
             try body(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + count)]))
         }
     }
+
+    /// Drops the slice's whole pages from memory if the buffer is a mapped
+    /// file (see `ByteBuffer.releaseResidentPages`).
+    public func releaseResidentPages() { buffer.releaseResidentPages(offset: offset, count: count) }
 
     /// The bytes as an array (a copy).
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }

@@ -172,8 +172,13 @@ public struct Tensor: Sendable {
     /// nearest for float64 and large integers).
     public func floatValues() -> [Float] {
         if dtype == .float32 && isContiguous {
+            // Little-endian float32 in a row: one copy (validateView checked the range).
             return storage.withUnsafeBytes { raw in
-                (0..<elementCount).map { raw.loadUnaligned(fromByteOffset: (storageOffset + $0) * 4, as: Float.self) }
+                [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
+                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
+                        from: UnsafeRawBufferPointer(rebasing: raw[(storageOffset * 4)..<((storageOffset + elementCount) * 4)]))
+                    count = elementCount
+                }
             }
         }
         var out = [Float]()

@@ -124,6 +124,8 @@ public struct CRNNFile: Sendable {
         guard computed == header.checksum else {
             throw .checksumMismatch(file: name, stored: header.checksum, computed: computed)
         }
+        // The checksum pass read every page; readers take what they need again.
+        whole.releaseResidentPages()
         return header
     }
 

@@ -52,7 +52,7 @@ struct OpenBLAS: @unchecked Sendable {
         var handle: UnsafeMutableRawPointer?
         var failures: [String] = []
         for name in libraryNames {
-            handle = dlopen(name, RTLD_NOW | RTLD_LOCAL)
+            handle = dlopen(name, RTLD_LAZY | RTLD_LOCAL)
             if handle != nil { break }
             failures.append(dlerror().map { String(cString: $0) } ?? name)
         }

@@ -41,22 +41,29 @@ public struct WinogradConvolution: Sendable {
         bias = kernel.bias
         let pairs = outChannels * inChannels
         var transformed = [Float](repeating: 0, count: 16 * pairs)
-        for pair in 0..<pairs {
-            let g = kernel.weights[(pair * 9)..<(pair * 9 + 9)].map(Double.init)
-            // G g: 4x3, rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2.
-            var gg = [Double](repeating: 0, count: 12)
-            for column in 0..<3 {
-                let (a, b, c) = (g[column], g[3 + column], g[6 + column])
-                gg[column] = a
-                gg[3 + column] = (a + b + c) / 2
-                gg[6 + column] = (a - b + c) / 2
-                gg[9 + column] = c
-            }
-            // (G g) Gᵀ: each row (a, b, c) becomes (a, (a + b + c) / 2, (a - b + c) / 2, c).
-            for row in 0..<4 {
-                let (a, b, c) = (gg[row * 3], gg[row * 3 + 1], gg[row * 3 + 2])
-                let values = [a, (a + b + c) / 2, (a - b + c) / 2, c]
-                for column in 0..<4 { transformed[(row * 4 + column) * pairs + pair] = Float(values[column]) }
+        kernel.weights.withUnsafeBufferPointer { weights in
+            transformed.withUnsafeMutableBufferPointer { u in
+                for pair in 0..<pairs {
+                    let g = weights.baseAddress! + pair * 9
+                    // G g (4x3), column by column: (a, (a + b + c) / 2, (a - b + c) / 2, c) of g's column (a, b, c).
+                    func column(_ j: Int) -> (Double, Double, Double, Double) {
+                        let a = Double(g[j]), b = Double(g[3 + j]), c = Double(g[6 + j])
+                        return (a, (a + b + c) / 2, (a - b + c) / 2, c)
+                    }
+                    let c0 = column(0), c1 = column(1), c2 = column(2)
+                    // (G g) Gᵀ: each row (a, b, c) of G g becomes (a, (a + b + c) / 2, (a - b + c) / 2, c).
+                    func emit(row: Int, _ a: Double, _ b: Double, _ c: Double) {
+                        let base = row * 4 * pairs + pair
+                        u[base] = Float(a)
+                        u[base + pairs] = Float((a + b + c) / 2)
+                        u[base + 2 * pairs] = Float((a - b + c) / 2)
+                        u[base + 3 * pairs] = Float(c)
+                    }
+                    emit(row: 0, c0.0, c1.0, c2.0)
+                    emit(row: 1, c0.1, c1.1, c2.1)
+                    emit(row: 2, c0.2, c1.2, c2.2)
+                    emit(row: 3, c0.3, c1.3, c2.3)
+                }
             }
         }
         transformedWeights = transformed

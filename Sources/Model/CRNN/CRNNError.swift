@@ -99,3 +99,10 @@ public enum CRNNError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension CRNNError {
+    /// Runs `body`, reporting a kernel's size error as `CRNNError.kernel`.
+    static func wrappingKernelErrors<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as KernelError { throw CRNNError.kernel(error) }
+    }
+}

@@ -28,19 +28,36 @@ public struct CRNNLayers: Sendable {
         try reader.finish()
     }
 
+    /// The checks of `init(stateDict:)` (every key, shape and dtype, nothing
+    /// missing or extra) without copying any values.
+    /// - Returns: the configuration the shapes give.
+    /// - Throws: `CRNNError.stateDictMismatch` listing every problem at once.
+    public static func check(_ stateDict: StateDict) throws -> CRNNConfiguration {
+        var reader = WeightReader(stateDict, checkingOnly: true)
+        let configuration = CRNNConfiguration.infer(from: stateDict, reader: &reader)
+        _ = CRNNLayers(configuration: configuration, reader: &reader)
+        try reader.finish()
+        return configuration
+    }
+
     /// Shapes use wrapping arithmetic: a configuration decoded from a hostile
     /// file may hold absurd sizes, which must give mismatches, never a trap.
     init(configuration: CRNNConfiguration, reader: inout WeightReader) {
         self.configuration = configuration
+        trunk = ResNetTrunk(widths: configuration.trunkWidths, reader: &reader)
+        (cn6, linear1, gru1, gru2, linear2) = Self.readHead(configuration: configuration, reader: &reader)
+    }
+
+    /// Everything after the trunk, in state_dict order.
+    static func readHead(configuration: CRNNConfiguration, reader: inout WeightReader)
+        -> (CN6Block, Linear, BidirectionalGRU, BidirectionalGRU, Linear) {
         let c3 = configuration.trunkWidths.count == 3 ? configuration.trunkWidths[2] : 0
         let h = configuration.hiddenSize
-        trunk = ResNetTrunk(widths: configuration.trunkWidths, reader: &reader)
-        cn6 = CN6Block(channels: c3, reader: &reader)
-        linear1 = Linear(prefix: "linear1", inFeatures: c3 &* configuration.featureRows,
-                         outFeatures: configuration.rnnInputSize, reader: &reader)
-        gru1 = BidirectionalGRU(prefix: "gru1.gru", inputSize: configuration.rnnInputSize, hiddenSize: h, reader: &reader)
-        gru2 = BidirectionalGRU(prefix: "gru2.gru", inputSize: h, hiddenSize: h, reader: &reader)
-        linear2 = Linear(prefix: "linear2", inFeatures: 2 &* h, outFeatures: configuration.vocabularySize,
-                         reader: &reader)
+        return (CN6Block(channels: c3, reader: &reader),
+                Linear(prefix: "linear1", inFeatures: c3 &* configuration.featureRows,
+                       outFeatures: configuration.rnnInputSize, reader: &reader),
+                BidirectionalGRU(prefix: "gru1.gru", inputSize: configuration.rnnInputSize, hiddenSize: h, reader: &reader),
+                BidirectionalGRU(prefix: "gru2.gru", inputSize: h, hiddenSize: h, reader: &reader),
+                Linear(prefix: "linear2", inFeatures: 2 &* h, outFeatures: configuration.vocabularySize, reader: &reader))
     }
 }

@@ -21,34 +21,53 @@ public final class CRNNModel: Sendable {
     let gru2: BidirectionalKernel
     let linear2: LinearKernel
 
-    /// Builds the model from a state_dict, strictly (see `CRNNLayers.init(stateDict:)`).
+    /// Builds the model from a state_dict, strictly (the checks of
+    /// `CRNNLayers.init(stateDict:)`), one layer's values at a time: each is
+    /// copied, folded and transformed before the next is read, so the
+    /// state_dict's values are never all copied at once.
     /// - Throws: `CRNNError.stateDictMismatch` listing every problem at once.
     public convenience init(stateDict: StateDict) throws {
-        try self.init(layers: CRNNLayers(stateDict: stateDict))
+        let configuration = try CRNNLayers.check(stateDict)
+        var reader = WeightReader(stateDict)
+        let (stemConv, stemNorm) = ResNetTrunk.readStem(widths: configuration.trunkWidths, reader: &reader)
+        let stem = try CRNNError.wrappingKernelErrors { try Convolution(fold(stemConv, stemNorm)) }
+        var blocks: [FusedBlock] = []
+        for plan in ResNetTrunk.blockPlan(widths: configuration.trunkWidths) {
+            let block = BasicBlock(prefix: plan.prefix, inChannels: plan.inChannels, outChannels: plan.outChannels,
+                                   stride: plan.stride, reader: &reader)
+            blocks.append(try CRNNError.wrappingKernelErrors { try FusedBlock(block) })
+        }
+        let (cn6, linear1, gru1, gru2, linear2) = CRNNLayers.readHead(configuration: configuration, reader: &reader)
+        try reader.finish()
+        try self.init(configuration: configuration, stem: stem, blocks: blocks, cn6: cn6, linear1: linear1,
+                      gru1: gru1, gru2: gru2, linear2: linear2)
     }
 
     /// Builds the model from loaded layers, folding each batch norm (eps 1e-5)
     /// into the convolution before it.
     /// - Throws: `CRNNError.kernel` if a layer's arrays do not fit its sizes
     ///   (cannot happen for layers that `CRNNLayers` loaded).
-    public init(layers: CRNNLayers) throws {
+    public convenience init(layers: CRNNLayers) throws {
+        let stem = try CRNNError.wrappingKernelErrors { try Convolution(fold(layers.trunk.stem, layers.trunk.stemNorm)) }
+        let blocks = try CRNNError.wrappingKernelErrors { try layers.trunk.blocks.map(FusedBlock.init) }
+        try self.init(configuration: layers.configuration, stem: stem, blocks: blocks, cn6: layers.cn6,
+                      linear1: layers.linear1, gru1: layers.gru1, gru2: layers.gru2, linear2: layers.linear2)
+    }
+
+    private init(configuration: CRNNConfiguration, stem: Convolution, blocks: [FusedBlock], cn6: CN6Block,
+                 linear1: Linear, gru1: BidirectionalGRU, gru2: BidirectionalGRU, linear2: Linear) throws {
         do {
-            configuration = layers.configuration
-            stem = try Convolution(fold(layers.trunk.stem, layers.trunk.stemNorm))
+            self.configuration = configuration
+            self.stem = stem
             pool = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1)
-            blocks = try layers.trunk.blocks.map { block in
-                FusedBlock(
-                    conv1: try Convolution(fold(block.conv1, block.bn1)),
-                    conv2: try Convolution(fold(block.conv2, block.bn2)),
-                    downsample: try block.downsample.map { try Convolution(fold($0.conv, $0.norm)) })
-            }
-            cn6 = try Convolution(fold(layers.cn6.conv, layers.cn6.norm))
-            linear1 = try LinearKernel(inFeatures: layers.linear1.inFeatures, outFeatures: layers.linear1.outFeatures,
-                                       weights: layers.linear1.weight, bias: layers.linear1.bias)
-            gru1 = try BidirectionalKernel(layers.gru1)
-            gru2 = try BidirectionalKernel(layers.gru2)
-            linear2 = try LinearKernel(inFeatures: layers.linear2.inFeatures, outFeatures: layers.linear2.outFeatures,
-                                       weights: layers.linear2.weight, bias: layers.linear2.bias)
+            self.blocks = blocks
+            self.cn6 = try Convolution(fold(cn6.conv, cn6.norm))
+            self.linear1 = try LinearKernel(inFeatures: linear1.inFeatures, outFeatures: linear1.outFeatures,
+                                            weights: linear1.weight, bias: linear1.bias)
+            self.gru1 = try BidirectionalKernel(gru1)
+            self.gru2 = try BidirectionalKernel(gru2)
+            self.linear2 = try LinearKernel(inFeatures: linear2.inFeatures, outFeatures: linear2.outFeatures,
+                                            weights: linear2.weight, bias: linear2.bias)
         } catch let error as KernelError {
             throw CRNNError.kernel(error)
         }
@@ -141,7 +160,7 @@ public final class CRNNModel: Sendable {
     }
 
     private func wrappingKernelErrors<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as KernelError { throw CRNNError.kernel(error) }
+        try CRNNError.wrappingKernelErrors(body)
     }
 }
 
@@ -150,6 +169,12 @@ struct FusedBlock: Sendable {
     let conv1: Convolution
     let conv2: Convolution
     let downsample: Convolution?
+
+    init(_ block: BasicBlock) throws {
+        conv1 = try Convolution(fold(block.conv1, block.bn1))
+        conv2 = try Convolution(fold(block.conv2, block.bn2))
+        downsample = try block.downsample.map { try Convolution(fold($0.conv, $0.norm)) }
+    }
 }
 
 /// Both directions of a bidirectional GRU layer.

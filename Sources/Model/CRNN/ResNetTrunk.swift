@@ -17,17 +17,28 @@ public struct ResNetTrunk: Sendable {
 
     /// `widths` = [c1, c2, c3].
     init(widths: [Int], reader: inout WeightReader) {
-        let c = widths.count == 3 ? widths : [64, 128, 256]
-        stem = Conv2d(prefix: "resnet.0", outChannels: c[0], inChannels: 3, kernelSize: 7, stride: 2, padding: 3,
-                      hasBias: false, reader: &reader)
-        stemNorm = BatchNorm2d(prefix: "resnet.1", channels: c[0], reader: &reader)
-        var blocks: [BasicBlock] = []
-        for (layer, (inChannels, outChannels, stride)) in [(c[0], c[0], 1), (c[0], c[1], 2), (c[1], c[2], 2)].enumerated() {
-            blocks.append(BasicBlock(prefix: "resnet.\(layer + 4).0", inChannels: inChannels, outChannels: outChannels,
-                                     stride: stride, reader: &reader))
-            blocks.append(BasicBlock(prefix: "resnet.\(layer + 4).1", inChannels: outChannels, outChannels: outChannels,
-                                     stride: 1, reader: &reader))
+        (stem, stemNorm) = Self.readStem(widths: widths, reader: &reader)
+        blocks = Self.blockPlan(widths: widths).map {
+            BasicBlock(prefix: $0.prefix, inChannels: $0.inChannels, outChannels: $0.outChannels, stride: $0.stride,
+                       reader: &reader)
         }
-        self.blocks = blocks
     }
+
+    /// `resnet.0` and `resnet.1`.
+    static func readStem(widths: [Int], reader: inout WeightReader) -> (Conv2d, BatchNorm2d) {
+        let c1 = plannedWidths(widths)[0]
+        return (Conv2d(prefix: "resnet.0", outChannels: c1, inChannels: 3, kernelSize: 7, stride: 2, padding: 3,
+                       hasBias: false, reader: &reader),
+                BatchNorm2d(prefix: "resnet.1", channels: c1, reader: &reader))
+    }
+
+    /// The six BasicBlocks in order: their key prefixes, channels and strides.
+    static func blockPlan(widths: [Int]) -> [(prefix: String, inChannels: Int, outChannels: Int, stride: Int)] {
+        let c = plannedWidths(widths)
+        return [(c[0], c[0], 1), (c[0], c[1], 2), (c[1], c[2], 2)].enumerated().flatMap { layer, plan in
+            [("resnet.\(layer + 4).0", plan.0, plan.1, plan.2), ("resnet.\(layer + 4).1", plan.1, plan.1, 1)]
+        }
+    }
+
+    private static func plannedWidths(_ widths: [Int]) -> [Int] { widths.count == 3 ? widths : [64, 128, 256] }
 }

@@ -10,7 +10,13 @@ struct WeightReader {
     private(set) var specs: [ParameterSpec] = []
     private var requested: Set<String> = []
 
-    init(_ stateDict: StateDict) { self.stateDict = stateDict }
+    /// True: check keys, shapes and dtypes only, returning no values.
+    private let checkingOnly: Bool
+
+    init(_ stateDict: StateDict, checkingOnly: Bool = false) {
+        self.stateDict = stateDict
+        self.checkingOnly = checkingOnly
+    }
 
     /// Records an inconsistency found outside a single tensor.
     mutating func report(_ problem: StateDictProblem) { problems.append(problem) }
@@ -33,7 +39,11 @@ struct WeightReader {
             problems.append(.wrongDType(key: key, found: tensor.dtype))
             ok = false
         }
-        return ok ? tensor.floatValues() : placeholder
+        guard ok, !checkingOnly else { return placeholder }
+        let values = tensor.floatValues()
+        // Copied out: a memory-mapped file's pages for it are no longer needed.
+        tensor.storage.releaseResidentPages()
+        return values
     }
 
     /// Checks that the counter `key` (a batch-norm `num_batches_tracked`) is a scalar.
