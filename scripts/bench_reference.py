@@ -73,8 +73,11 @@ def timed(function, runs, warmup):
 
 def process_figures(code):
     """Runs `code` in a fresh python3; wall seconds from start to exit and the
-    child's own peak RSS (MB), which it prints last."""
-    report = '\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n'
+    child's own peak RSS (MB), which it prints last. VmHWM, not ru_maxrss:
+    subprocess may start the child with vfork, and ru_maxrss then includes
+    this (large) parent's memory at the time of the fork."""
+    report = ('\nprint(next(int(l.split()[1]) for l in open("/proc/self/status") '
+              'if l.startswith("VmHWM:")))\n')
     start = time.perf_counter()
     done = subprocess.run([sys.executable, '-c', code + report], check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - start

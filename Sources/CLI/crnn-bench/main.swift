@@ -47,9 +47,14 @@ struct CRNNBench: ParsableCommand {
 
             let convert = try ChildProcess.run(binFolder.appendingPathComponent("crnn-convert").path, [model, binary])
             guard convert.status == 0 else { throw BenchError.failed("crnn-convert", convert.status) }
-            let loaded = try ModelLoader.load(path: binary)
             let files = try ImageCollection.expand([images])
             let files64 = (0..<64).map { files[$0 % files.count] }
+            // Before this process loads anything: a spawned child's peak memory
+            // (wait4's ru_maxrss) includes its parent's at the moment of spawning.
+            let predict = try ChildProcess.run(
+                binFolder.appendingPathComponent("crnn-predict").path, ["--threads", String(threads), binary] + Array(files64.prefix(32)))
+            guard predict.status == 0 else { throw BenchError.failed("crnn-predict", predict.status) }
+            let loaded = try ModelLoader.load(path: binary)
             let inputs = try files64.map { try Predictor.input(path: $0) }
 
             // Latency: one image, its layers split between `threads` cores.
@@ -60,9 +65,6 @@ struct CRNNBench: ParsableCommand {
             }
             let throughput = try Timing.throughput(model: loaded.model, inputs: inputs, threads: threads,
                                                    perPass: imagesPerPass)
-            let predict = try ChildProcess.run(
-                binFolder.appendingPathComponent("crnn-predict").path, ["--threads", String(threads), binary] + Array(files64.prefix(32)))
-            guard predict.status == 0 else { throw BenchError.failed("crnn-predict", predict.status) }
             let cost = CRNNCost(configuration: loaded.model.configuration, height: inputs[0].height, width: inputs[0].width)
             let gflops = try BLASThroughput.sgemmGFLOPS(threads: threads)
             let fileMB = Double((try FileManager.default.attributesOfItem(atPath: binary)[.size] as? Int) ?? 0) / 1_048_576

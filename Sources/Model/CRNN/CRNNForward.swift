@@ -51,27 +51,55 @@ extension CRNNModel {
 
     /// linear1 -> gru1 (halves summed) -> gru2 (halves concatenated) -> linear2
     /// on `[sequenceLength, sequences, features]`, PyTorch's non-batch-first
-    /// layout; returns `[sequenceLength * sequences, vocabulary]`.
-    func head(_ features: [Float], sequenceLength: Int, sequences: Int) throws -> [Float] {
+    /// layout; returns `[sequenceLength * sequences, vocabulary]`. Each GRU's
+    /// two directions run on two members of `team` at once when it has them.
+    func head(_ features: [Float], sequenceLength: Int, sequences: Int, team: ThreadTeam = .alone) throws -> [Float] {
         let rows = sequenceLength * sequences
         let hidden = configuration.hiddenSize
         var projected = [Float]()
         try linear1.apply(features, rows: rows, output: &projected)
 
-        var summed = [Float](repeating: 0, count: rows * hidden)
-        try gru1.forward.run(projected, steps: sequenceLength, batch: sequences, reverse: false,
-                             output: &summed, outputStride: hidden, outputOffset: 0)
-        try gru1.backward.run(projected, steps: sequenceLength, batch: sequences, reverse: true,
-                              output: &summed, outputStride: hidden, outputOffset: 0, accumulate: true)
+        let (forward1, backward1) = try bothDirections(gru1, projected, steps: sequenceLength, batch: sequences, team: team)
+        var summed = forward1
+        for i in 0..<(rows * hidden) { summed[i] += backward1[i] }
 
+        let (forward2, backward2) = try bothDirections(gru2, summed, steps: sequenceLength, batch: sequences, team: team)
         var concatenated = [Float](repeating: 0, count: rows * 2 * hidden)
-        try gru2.forward.run(summed, steps: sequenceLength, batch: sequences, reverse: false,
-                             output: &concatenated, outputStride: 2 * hidden, outputOffset: 0)
-        try gru2.backward.run(summed, steps: sequenceLength, batch: sequences, reverse: true,
-                              output: &concatenated, outputStride: 2 * hidden, outputOffset: hidden)
+        for row in 0..<rows {
+            concatenated[(row * 2 * hidden)..<(row * 2 * hidden + hidden)] = forward2[(row * hidden)..<((row + 1) * hidden)]
+            concatenated[(row * 2 * hidden + hidden)..<((row + 1) * 2 * hidden)] =
+                backward2[(row * hidden)..<((row + 1) * hidden)]
+        }
 
         var scores = [Float]()
         try linear2.apply(concatenated, rows: rows, output: &scores)
         return Array(scores.prefix(rows * configuration.vocabularySize))
+    }
+
+    /// The outputs `[rows, hidden]` of the layer's forward and backward
+    /// directions over `input`, side by side on a team of two or more.
+    private func bothDirections(_ layer: BidirectionalKernel, _ input: [Float], steps: Int, batch: Int,
+                                team: ThreadTeam) throws -> (forward: [Float], backward: [Float]) {
+        let hidden = configuration.hiddenSize
+        var results: [Result<[Float], Error>] = Array(repeating: .success([]), count: 2)
+        results.withUnsafeMutableBufferPointer { buffer in
+            let slots = buffer
+            func run(_ direction: Int) {
+                slots[direction] = Result {
+                    var output = [Float]()
+                    try (direction == 0 ? layer.forward : layer.backward).run(
+                        input, steps: steps, batch: batch, reverse: direction == 1,
+                        output: &output, outputStride: hidden, outputOffset: 0)
+                    return output
+                }
+            }
+            if team.size >= 2 {
+                team.run { member in if member < 2 { run(member) } }
+            } else {
+                run(0)
+                run(1)
+            }
+        }
+        return (try results[0].get(), try results[1].get())
     }
 }

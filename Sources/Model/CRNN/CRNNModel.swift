@@ -85,7 +85,7 @@ public final class CRNNModel: Sendable {
         return try wrappingKernelErrors {
             let shape = try FeatureShape(batch: 1, channels: 3, height: image.height, width: image.width)
             let (features, steps) = try trunkFeatures(image.planes, shape: shape, team: team)
-            let scores = try head(features, sequenceLength: 1, sequences: steps)
+            let scores = try head(features, sequenceLength: 1, sequences: steps, team: team)
             return try Logits(timeSteps: steps, classes: configuration.vocabularySize, values: scores)
         }
     }
@@ -103,7 +103,7 @@ public final class CRNNModel: Sendable {
             let shape = try FeatureShape(batch: images.count, channels: 3, height: first.height, width: first.width)
             let (features, steps) = try trunkFeatures(stacked(images, count: shape.count), shape: shape, team: team)
             // Batch-of-one semantics: every column of every image is its own length-1 sequence.
-            let scores = try head(features, sequenceLength: 1, sequences: images.count * steps)
+            let scores = try head(features, sequenceLength: 1, sequences: images.count * steps, team: team)
             return try split(scores, images: images.count, steps: steps)
         }
     }
