@@ -89,6 +89,38 @@ import TestSupport
         #expect(Array(output.prefix(out.count)) == (try bundle.values("maxpool.output")))
     }
 
+    /// A NaN anywhere in a window makes that output NaN, as in PyTorch; every
+    /// other output is unchanged. Also with a team splitting the planes.
+    @Test func maxPoolPropagatesNaNsLikePyTorch() throws {
+        let shape = try featureShape("maxpool.input")
+        var input = try bundle.values("maxpool.input")
+        let clean = try bundle.values("maxpool.output")
+        let poisoned = [0, 13, shape.planeCount + 47, input.count - 1]
+        for index in poisoned { input[index] = .nan }
+        for team in [ThreadTeam.alone, ThreadTeam(size: 2)] {
+            var output = [Float]()
+            let out = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1).apply(input, shape: shape, output: &output,
+                                                                                team: team)
+            for plane in 0..<(out.batch * out.channels) {
+                for oy in 0..<out.height {
+                    for ox in 0..<out.width {
+                        let index = plane * out.planeCount + oy * out.width + ox
+                        let rows = max(0, 2 * oy - 1)..<min(shape.height, 2 * oy + 2)
+                        let columns = max(0, 2 * ox - 1)..<min(shape.width, 2 * ox + 2)
+                        let windowHasNaN = rows.contains { y in
+                            columns.contains { x in poisoned.contains(plane * shape.planeCount + y * shape.width + x) }
+                        }
+                        if windowHasNaN {
+                            #expect(output[index].isNaN, "plane \(plane) (\(oy), \(ox))")
+                        } else {
+                            #expect(output[index] == clean[index], "plane \(plane) (\(oy), \(ox))")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     @Test func linearMatchesPyTorch() throws {
         let linear = try LinearKernel(inFeatures: 7, outFeatures: 4, weights: try bundle.values("linear.weight"),
                                       bias: try bundle.values("linear.bias"))

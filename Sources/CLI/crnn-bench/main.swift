@@ -32,7 +32,7 @@ struct CRNNBench: ParsableCommand {
     @Option(help: "The Python interpreter for the PyTorch / ONNX Runtime side.") var python = "python3"
     @Flag(help: "Measure only the Swift model.") var swiftOnly = false
     @Option(help: "Images each thread runs through the trunk together in the throughput run.")
-    var imagesPerPass = 4
+    var imagesPerPass = 1
     @Flag(help: "Instead: time each convolution shape of the model alone, in each form, on one thread.")
     var kernels = false
 

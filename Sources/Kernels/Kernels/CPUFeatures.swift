@@ -36,6 +36,15 @@ struct CPUFeatures: Sendable {
         setenv("OPENBLAS_CORETYPE", core, 0)
     }
 
+    /// Sets `OPENBLAS_NUM_THREADS` to 1 unless the user set it: the kernels
+    /// split work with their own `ThreadTeam`, and OpenBLAS's idle pool
+    /// otherwise spins (`sched_yield`) on a core the team needs.
+    /// `BLASThreads.setCount` still grows the pool when asked.
+    func startOpenBLASWithOneThread() {
+        guard getenv("OPENBLAS_NUM_THREADS") == nil else { return }
+        setenv("OPENBLAS_NUM_THREADS", "1", 0)
+    }
+
     /// `/proc/cpuinfo`, at most 1 MiB of it (the first processor comes first).
     private static func readCPUInfo() -> String {
         guard let file = fopen("/proc/cpuinfo", "r") else { return "" }

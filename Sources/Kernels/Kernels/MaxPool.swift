@@ -42,7 +42,7 @@ public struct MaxPoolKernel: Sendable, Equatable {
     /// PyTorch's comparison: the later value wins when larger or NaN.
     @inline(__always)
     private func larger(_ current: Float, _ value: Float) -> Float {
-        value > current || value.isNaN ? value : current
+        value > current || value != value ? value : current
     }
 
     @discardableResult
@@ -71,13 +71,28 @@ public struct MaxPoolKernel: Sendable, Equatable {
                             columns.update(from: src + y0 * w, count: w)
                             for y in (y0 + 1)..<max(y0 + 1, y1) {
                                 let row = src + y * w
-                                for x in 0..<w { columns[x] = larger(columns[x], row[x]) }
+                                // Plain maxima (vectorised); NaNs are then put back where PyTorch keeps them.
+                                var sawNaN = false
+                                for x in 0..<w {
+                                    let value = row[x]
+                                    sawNaN = sawNaN || value != value
+                                    columns[x] = value > columns[x] ? value : columns[x]
+                                }
+                                if sawNaN {
+                                    for x in 0..<w where row[x].isNaN { columns[x] = row[x] }
+                                }
                             }
                             let outRow = dst + oy * out.width
+                            // Sizes were checked by outputShape: no index arithmetic can overflow here.
                             for ox in 0..<out.width {
-                                let x0 = max(0, ox * stride - padding), x1 = min(w, ox * stride - padding + kernel)
+                                let start = ox &* stride &- padding
+                                let x0 = max(0, start), x1 = min(w, start &+ kernel)
                                 var best = columns[x0]
-                                for x in (x0 + 1)..<max(x0 + 1, x1) { best = larger(best, columns[x]) }
+                                var x = x0 &+ 1
+                                while x < x1 {
+                                    best = larger(best, columns[x])
+                                    x &+= 1
+                                }
                                 outRow[ox] = best
                             }
                         }

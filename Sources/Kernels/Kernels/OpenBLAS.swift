@@ -49,6 +49,7 @@ struct OpenBLAS: @unchecked Sendable {
 
     private static func open() -> Result<OpenBLAS, KernelError> {
         CPUFeatures.current.chooseOpenBLASCore()
+        CPUFeatures.current.startOpenBLASWithOneThread()
         var handle: UnsafeMutableRawPointer?
         var failures: [String] = []
         for name in libraryNames {
