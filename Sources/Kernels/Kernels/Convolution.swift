@@ -48,3 +48,17 @@ public enum Convolution: Sendable {
         }
     }
 }
+
+/// The checks every convolution makes before touching memory: the input and
+/// the residual (if any) hold at least what their shapes need.
+/// - Throws: `KernelError.inputTooShort` naming the short buffer.
+func checkConvolutionBuffers(input: [Float], shape: FeatureShape, residual: [Float]?, output: FeatureShape) throws {
+    guard input.count >= shape.count else {
+        throw KernelError.inputTooShort(operation: "convolution", name: "input", expected: shape.count,
+                                        found: input.count)
+    }
+    if let residual, residual.count < output.count {
+        throw KernelError.inputTooShort(operation: "convolution", name: "residual", expected: output.count,
+                                        found: residual.count)
+    }
+}

@@ -18,12 +18,7 @@ extension ConvolutionKernel {
                       output: inout [Float], scratch: inout [Float], team: ThreadTeam = .alone) throws -> FeatureShape {
         let op = "convolution"
         let out = try outputShape(for: shape)
-        guard input.count >= shape.count else {
-            throw KernelError.inputTooShort(operation: op, name: "input", expected: shape.count, found: input.count)
-        }
-        if let residual, residual.count < out.count {
-            throw KernelError.inputTooShort(operation: op, name: "residual", expected: out.count, found: residual.count)
-        }
+        try checkConvolutionBuffers(input: input, shape: shape, residual: residual, output: out)
         ensureCapacity(&output, out.count)
         let columns = try scratchCount(for: shape)
         ensureCapacity(&scratch, columns)
