@@ -13,10 +13,21 @@ enum AtomicFile {
         let reason: String
     }
 
-    /// Writes `bytes` to `path`. `beforeRename` runs after the temporary file
-    /// is complete and synced (tests use it to inject a failure). On any error
-    /// the temporary file is removed and `path` is untouched.
+    /// Writes `bytes` to `path`, as `write(to:beforeRename:contents:)` does.
     static func write(_ bytes: [UInt8], to path: String, beforeRename: () throws -> Void = {}) throws(Failure) {
+        try write(to: path, beforeRename: beforeRename) { output throws(Failure) in
+            try withBytes(bytes) { raw throws(Failure) in try output.append(raw) }
+        }
+    }
+
+    /// Creates a temporary file beside `path`, lets `contents` write it
+    /// through an `Output`, then syncs and renames it over `path`.
+    /// `beforeRename` runs after the temporary file is complete and synced
+    /// (tests use it to inject a failure). On any error the temporary file is
+    /// removed and `path` is untouched.
+    static func write(
+        to path: String, beforeRename: () throws -> Void = {}, contents: (Output) throws(Failure) -> Void
+    ) throws(Failure) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = url.deletingLastPathComponent()
@@ -25,7 +36,9 @@ enum AtomicFile {
         guard fd >= 0 else { throw Failure(reason: "cannot create a temporary file in \(folder): \(errnoText())") }
         var closed = false
         do throws(Failure) {
-            try writeAll(bytes, to: fd)
+            let output = Output(fd: fd)
+            try contents(output)
+            try output.flush()
             guard fsync(fd) == 0 else { throw Failure(reason: "fsync failed: \(errnoText())") }
             closed = true
             guard close(fd) == 0 else { throw Failure(reason: "close failed: \(errnoText())") }
@@ -41,19 +54,76 @@ enum AtomicFile {
         syncFolder(folder)
     }
 
-    /// Writes every byte, retrying short writes and interrupts.
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32) throws(Failure) {
-        let failure: Failure? = bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                guard let base = raw.baseAddress else { break }
-                let written = Glibc.write(fd, base + done, raw.count - done)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return Failure(reason: "write failed: \(errnoText())")
-                }
-                done += written
+    /// Sequential writes to the temporary file: small pieces are gathered in
+    /// a buffer, large ones go straight to the file; `overwrite` patches bytes
+    /// already written (the checksum, once everything else is out).
+    final class Output {
+        /// Pieces at least this large are written directly, not gathered.
+        static let bufferSize = 1 << 16
+        private let fd: Int32
+        private var pending: [UInt8] = []
+        /// Bytes appended so far.
+        private(set) var count = 0
+
+        fileprivate init(fd: Int32) {
+            self.fd = fd
+            pending.reserveCapacity(Self.bufferSize)
+        }
+
+        /// Appends `bytes` at the end of the file.
+        func append(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
+            count += bytes.count
+            if pending.count + bytes.count <= Self.bufferSize {
+                pending.append(contentsOf: bytes)
+                return
             }
+            try flush()
+            if bytes.count >= Self.bufferSize {
+                try AtomicFile.writeAll(bytes, to: fd, at: nil)
+            } else {
+                pending.append(contentsOf: bytes)
+            }
+        }
+
+        /// Writes `bytes` at `offset`, which must lie within what was appended.
+        func overwrite(_ bytes: [UInt8], at offset: Int) throws(Failure) {
+            try flush()
+            try AtomicFile.withBytes(bytes) { raw throws(Failure) in try AtomicFile.writeAll(raw, to: fd, at: offset) }
+        }
+
+        /// Writes out the gathered bytes.
+        func flush() throws(Failure) {
+            guard !pending.isEmpty else { return }
+            try AtomicFile.withBytes(pending) { raw throws(Failure) in try AtomicFile.writeAll(raw, to: fd, at: nil) }
+            pending.removeAll(keepingCapacity: true)
+        }
+    }
+
+    /// Writes every byte at the file position (or at `offset` with `pwrite`),
+    /// retrying short writes and interrupts.
+    private static func writeAll(_ raw: UnsafeRawBufferPointer, to fd: Int32, at offset: Int?) throws(Failure) {
+        guard let base = raw.baseAddress else { return }
+        var done = 0
+        while done < raw.count {
+            let written = if let offset {
+                pwrite(fd, base + done, raw.count - done, off_t(offset + done))
+            } else {
+                Glibc.write(fd, base + done, raw.count - done)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Failure(reason: "write failed: \(errnoText())")
+            }
+            done += written
+        }
+    }
+
+    /// `bytes.withUnsafeBytes(body)`, keeping `body`'s error type.
+    private static func withBytes(
+        _ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Failure) -> Void
+    ) throws(Failure) {
+        let failure: Failure? = bytes.withUnsafeBytes { raw in
+            do throws(Failure) { try body(raw) } catch { return error }
             return nil
         }
         if let failure { throw failure }

@@ -13,7 +13,7 @@ enum Checksum {
     }
 
     /// `crc` continued over `bytes`, fed to zlib in chunks its `uInt` length holds.
-    private static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
+    fileprivate static func update(_ crc: UInt32, _ bytes: UnsafeRawBufferPointer) -> UInt32 {
         guard let base = bytes.baseAddress else { return crc }
         // zlib reads the bytes as `Bytef` (UInt8); raw bytes may always be viewed so.
         let typed = base.assumingMemoryBound(to: UInt8.self)
@@ -26,5 +26,32 @@ enum Checksum {
             done += length
         }
         return UInt32(truncatingIfNeeded: value)
+    }
+}
+
+extension Checksum {
+    /// The file checksum computed piece by piece as the file's bytes go by in
+    /// order, from byte 0: the bytes at `FileHeader.checksumRange` are left out.
+    struct Running {
+        private var crc: UInt32 = 0
+        private var position = 0
+
+        /// The checksum of every byte so far.
+        var value: UInt32 { crc }
+
+        /// Continues over `bytes`, the next ones of the file.
+        mutating func update(_ bytes: UnsafeRawBufferPointer) {
+            let skip = FileHeader.checksumRange
+            let start = position
+            position += bytes.count
+            guard start < skip.upperBound && position > skip.lowerBound else {
+                crc = Checksum.update(crc, bytes)
+                return
+            }
+            let before = max(0, skip.lowerBound - start)
+            let after = min(bytes.count, skip.upperBound - start)
+            crc = Checksum.update(crc, UnsafeRawBufferPointer(rebasing: bytes[0..<before]))
+            crc = Checksum.update(crc, UnsafeRawBufferPointer(rebasing: bytes[after...]))
+        }
     }
 }
