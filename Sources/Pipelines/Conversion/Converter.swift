@@ -61,8 +61,8 @@ public enum Converter {
         if isSameFile(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
         let prepared = try prepare(path: input, options: options)
         let url = URL(fileURLWithPath: output)
-        try CRNNFileWriter.write(metadata: prepared.metadata, tensors: prepared.stateDict.entries,
-                                 floatType: options.storedFloatType, to: url)
+        let summary = try CRNNFileWriter.write(metadata: prepared.metadata, tensors: prepared.stateDict.entries,
+                                               floatType: options.storedFloatType, to: url)
         let roundingError: Double
         do {
             roundingError = try verify(output: output, against: prepared.stateDict, floatType: options.storedFloatType)
@@ -70,13 +70,12 @@ public enum Converter {
             try? FileManager.default.removeItem(at: url)
             throw error
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
         let names = prepared.stateDict.names
         return ConversionReport(
             metadata: prepared.metadata, checkpointInfo: prepared.info, tensorCount: names.count,
             layerCount: Set(names.map(layerName)).count,
             parameterCount: prepared.stateDict.entries.reduce(0) { $0 + $1.tensor.elementCount },
-            outputBytes: size, largestRoundingError: roundingError, seconds: Date().timeIntervalSince(started))
+            outputBytes: summary.bytesWritten, largestRoundingError: roundingError, seconds: Date().timeIntervalSince(started))
     }
 
     /// A checkpoint read, checked against the CRNN layers and described.
@@ -153,7 +152,7 @@ public enum Converter {
             guard stored.shape == original.shape else {
                 throw ConversionError.verificationFailed(file: output, tensor: name, reason: "shape \(stored.shape) != \(original.shape)")
             }
-            if stored.dtype == original.dtype && stored.contiguousBytes() == original.contiguousBytes() { continue }
+            if stored.dtype == original.dtype && sameBytes(stored, original) { continue }
             let expected = original.doubleValues()
             let actual = stored.doubleValues()
             for index in expected.indices {
@@ -181,12 +180,22 @@ public enum Converter {
         }.joined()
     }
 
+    /// True when both tensors' packed bytes are equal (compared in place when contiguous).
+    private static func sameBytes(_ a: Tensor, _ b: Tensor) -> Bool {
+        a.withContiguousBytes { first in
+            b.withContiguousBytes { second in
+                guard first.count == second.count else { return false }
+                guard let x = first.baseAddress, let y = second.baseAddress else { return true }
+                return memcmp(x, y, first.count) == 0
+            }
+        }
+    }
+
+    /// True when both paths name the same existing file (same device and inode).
     private static func isSameFile(_ a: String, _ b: String) -> Bool {
-        let manager = FileManager.default
-        guard let first = try? manager.attributesOfItem(atPath: a), let second = try? manager.attributesOfItem(atPath: b)
-        else { return false }
-        return first[.systemNumber] as? Int == second[.systemNumber] as? Int
-            && first[.systemFileNumber] as? Int == second[.systemFileNumber] as? Int
+        var first = stat(), second = stat()
+        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
+        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
     }
 
     private static func layerName(_ name: String) -> String {
