@@ -95,6 +95,8 @@ public enum Converter {
     /// what `crnn-predict` does with a `.pt`.
     /// - Throws: the reader's or the model's error, or a `ConversionError`.
     public static func prepare(path: String, options: ConversionOptions = ConversionOptions()) throws -> PreparedModel {
+        // The digest only goes into the metadata: compute it on the other core meanwhile.
+        let digest = BackgroundWork { try sha256(path: path) }
         let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: true))
         let stateDict = try checkpoint.loadStateDict()
         let layers: CRNNLayers
@@ -110,7 +112,7 @@ public enum Converter {
             trunkWidths: configuration.trunkWidths, rnnInputSize: configuration.rnnInputSize,
             featureRows: configuration.featureRows, alphabet: alphabet, blankIndex: 0,
             nominalInputHeight: 50, minInputHeight: heights.lowerBound, maxInputHeight: heights.upperBound,
-            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try sha256(path: path),
+            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try digest.value(),
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
         return PreparedModel(stateDict: stateDict, layers: layers, metadata: metadata, info: checkpoint.info)
