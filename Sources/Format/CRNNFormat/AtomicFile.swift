@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import Foundation
 
 /// Replaces a file atomically: write a temporary file in the destination's
@@ -11,22 +12,25 @@ enum AtomicFile {
     /// Why one step failed, with `errno` text.
     struct Failure: Error {
         let reason: String
+        /// The error the caller's `check` threw, when that is what failed.
+        var checkError: (any Error)?
     }
 
-    /// Writes `bytes` to `path`, as `write(to:beforeRename:contents:)` does.
-    static func write(_ bytes: [UInt8], to path: String, beforeRename: () throws -> Void = {}) throws(Failure) {
-        try write(to: path, beforeRename: beforeRename) { output throws(Failure) in
+    /// Writes `bytes` to `path`, as `write(to:check:contents:)` does.
+    static func write(_ bytes: [UInt8], to path: String, check: (String) throws -> Void = { _ in }) throws(Failure) {
+        try write(to: path, check: check) { output throws(Failure) in
             try withBytes(bytes) { raw throws(Failure) in try output.append(raw) }
         }
     }
 
     /// Creates a temporary file beside `path`, lets `contents` write it
     /// through an `Output`, then syncs and renames it over `path`.
-    /// `beforeRename` runs after the temporary file is complete and synced
-    /// (tests use it to inject a failure). On any error the temporary file is
-    /// removed and `path` is untouched.
+    /// `check(temporaryPath)` runs on the complete temporary file while
+    /// another thread syncs it (reading it back costs no extra time then);
+    /// the rename waits for both. On any error, a throwing `check` included,
+    /// the temporary file is removed and `path` is untouched.
     static func write(
-        to path: String, beforeRename: () throws -> Void = {}, contents: (Output) throws(Failure) -> Void
+        to path: String, check: (String) throws -> Void = { _ in }, contents: (Output) throws(Failure) -> Void
     ) throws(Failure) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
@@ -39,10 +43,14 @@ enum AtomicFile {
             let output = Output(fd: fd)
             try contents(output)
             try output.flush()
-            guard fsync(fd) == 0 else { throw Failure(reason: "fsync failed: \(errnoText())") }
+            let sync = BackgroundSync(fd)
+            var checkError: (any Error)?
+            do { try check(temporary) } catch { checkError = error }
+            let syncError = sync.wait()
+            if let checkError { throw Failure(reason: "\(checkError)", checkError: checkError) }
+            guard syncError == 0 else { throw Failure(reason: "fsync failed: \(String(cString: strerror(syncError)))") }
             closed = true
             guard close(fd) == 0 else { throw Failure(reason: "close failed: \(errnoText())") }
-            do { try beforeRename() } catch { throw Failure(reason: "\(error)") }
             guard rename(temporary, path) == 0 else {
                 throw Failure(reason: "cannot rename the temporary file over the destination: \(errnoText())")
             }
@@ -54,6 +62,27 @@ enum AtomicFile {
         syncFolder(folder)
     }
 
+    /// `fsync(fd)` on a global queue, so the caller can work meanwhile.
+    private final class BackgroundSync: @unchecked Sendable {
+        // `errorNumber` is written once by the worker before it signals
+        // `finished` and read only after waiting on it: the semaphore orders the two.
+        private let finished = DispatchSemaphore(value: 0)
+        private var errorNumber: Int32 = 0
+
+        init(_ fd: Int32) {
+            DispatchQueue.global(qos: .userInitiated).async {
+                if fsync(fd) != 0 { self.errorNumber = errno }
+                self.finished.signal()
+            }
+        }
+
+        /// Waits for the sync; 0 when it succeeded, else its `errno`. Call once.
+        func wait() -> Int32 {
+            finished.wait()
+            return errorNumber
+        }
+    }
+
     /// Sequential writes to the temporary file: small pieces are gathered in
     /// a buffer, large ones go straight to the file; `overwrite` patches bytes
     /// already written (the checksum, once everything else is out).
@@ -62,8 +91,6 @@ enum AtomicFile {
         static let bufferSize = 1 << 16
         private let fd: Int32
         private var pending: [UInt8] = []
-        /// Bytes appended so far.
-        private(set) var count = 0
 
         fileprivate init(fd: Int32) {
             self.fd = fd
@@ -72,7 +99,6 @@ enum AtomicFile {
 
         /// Appends `bytes` at the end of the file.
         func append(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
-            count += bytes.count
             if pending.count + bytes.count <= Self.bufferSize {
                 pending.append(contentsOf: bytes)
                 return

@@ -32,10 +32,33 @@ public enum CRNNFileWriter {
     public static func write(
         metadata: CRNNModelMetadata, tensors: [(name: String, tensor: Tensor)], floatType: DType, to url: URL
     ) throws(CRNNFormatError) -> CRNNFileSummary {
+        do {
+            return try write(metadata: metadata, tensors: tensors, floatType: floatType, to: url, check: { _ in })
+        } catch let error as CRNNFormatError {
+            throw error
+        } catch {
+            // Unreachable: only `check` throws other errors, and this one does not throw.
+            throw .writeFailed(file: url.path, reason: "\(error)")
+        }
+    }
+
+    /// Writes like `write(metadata:tensors:floatType:to:)`, and calls
+    /// `check(temporaryPath)` once the complete file is in its temporary
+    /// place, before it replaces `url`; `check` runs while another thread
+    /// syncs the file to disk, so reading the file back there costs no
+    /// extra wall time. Files `check` opens should be named after `url` in
+    /// its errors (see `CRNNFile.open(path:name:)`).
+    /// - Throws: the errors of `write`, or what `check` throws, unchanged;
+    ///   either way nothing at `url` changes.
+    @discardableResult
+    public static func write(
+        metadata: CRNNModelMetadata, tensors: [(name: String, tensor: Tensor)], floatType: DType, to url: URL,
+        check: (_ temporaryPath: String) throws -> Void
+    ) throws -> CRNNFileSummary {
         let path = url.path
         let plan = try Plan(metadata: metadata, tensors: tensors, floatType: floatType, file: path)
         do {
-            try AtomicFile.write(to: path) { output throws(AtomicFile.Failure) in
+            try AtomicFile.write(to: path, check: check) { output throws(AtomicFile.Failure) in
                 let crc: UInt32
                 do {
                     crc = try plan.layout.stream({ try output.append($0) }, tensorData: plan.emitData)
@@ -47,7 +70,8 @@ public enum CRNNFileWriter {
                 try output.overwrite(FileLayout.checksumBytes(crc), at: FileHeader.checksumRange.lowerBound)
             }
         } catch {
-            throw .writeFailed(file: path, reason: error.reason)
+            if let checkError = error.checkError { throw checkError }
+            throw CRNNFormatError.writeFailed(file: path, reason: error.reason)
         }
         return CRNNFileSummary(
             bytesWritten: plan.layout.fileSize, tensorCount: tensors.count,

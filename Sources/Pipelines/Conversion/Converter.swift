@@ -60,15 +60,15 @@ public enum Converter {
         }
         if isSameFile(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
         let prepared = try prepare(path: input, options: options)
-        let url = URL(fileURLWithPath: output)
-        let summary = try CRNNFileWriter.write(metadata: prepared.metadata, tensors: prepared.stateDict.entries,
-                                               floatType: options.storedFloatType, to: url)
-        let roundingError: Double
-        do {
-            roundingError = try verify(output: output, against: prepared.stateDict, floatType: options.storedFloatType)
-        } catch {
-            try? FileManager.default.removeItem(at: url)
-            throw error
+        var roundingError = 0.0
+        // Verified in its temporary place (while it is synced to disk): a file
+        // that does not read back as the source never replaces `output`.
+        let summary = try CRNNFileWriter.write(
+            metadata: prepared.metadata, tensors: prepared.stateDict.entries, floatType: options.storedFloatType,
+            to: URL(fileURLWithPath: output)
+        ) { temporary in
+            let written = try CRNNFile.open(path: temporary, name: output)
+            roundingError = try verify(written, against: prepared.stateDict, floatType: options.storedFloatType)
         }
         let names = prepared.stateDict.names
         return ConversionReport(
@@ -140,11 +140,12 @@ public enum Converter {
             + "first: \(first); ..."
     }
 
-    /// Reopens `output` and compares every tensor with the source, bit for
-    /// bit after the stored type's rounding.
+    /// Compares every tensor of the file just written with the source, bit
+    /// for bit after the stored type's rounding.
     /// - Returns: the largest absolute rounding error (0 for float32 storage).
-    static func verify(output: String, against source: StateDict, floatType: DType) throws -> Double {
-        let written = try CRNNFile.open(path: output).tensors
+    static func verify(_ file: CRNNFile, against source: StateDict, floatType: DType) throws -> Double {
+        let output = file.name
+        let written = file.tensors
         guard written.names == source.names else {
             throw ConversionError.verificationFailed(file: output, tensor: "(directory)", reason: "tensor names or order differ")
         }
