@@ -183,8 +183,12 @@ public struct Tensor: Sendable {
     /// nearest for float64 and large integers).
     public func floatValues() -> [Float] {
         if dtype == .float32 && isContiguous {
-            return storage.withUnsafeBytes { raw in
-                (0..<elementCount).map { raw.loadUnaligned(fromByteOffset: (storageOffset + $0) * 4, as: Float.self) }
+            // Stored little-endian like the host's Float: one block copy.
+            return withContiguousBytes { raw in
+                [Float](unsafeUninitializedCapacity: elementCount) { values, initialized in
+                    UnsafeMutableRawBufferPointer(values).copyMemory(from: raw)
+                    initialized = elementCount
+                }
             }
         }
         var out = [Float]()
