@@ -58,7 +58,7 @@ public enum Converter {
         guard options.storedFloatType == .float32 || options.storedFloatType == .float16 else {
             throw ConversionError.unsupportedStoredType(options.storedFloatType.rawValue)
         }
-        if isSameFile(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
+        if outputReplacesInput(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
         let prepared = try prepare(path: input, options: options)
         var roundingError = 0.0
         // Verified in its temporary place (while it is synced to disk): a file
@@ -194,11 +194,13 @@ public enum Converter {
         }
     }
 
-    /// True when both paths name the same existing file (same device and inode).
-    private static func isSameFile(_ a: String, _ b: String) -> Bool {
-        var first = stat(), second = stat()
-        guard stat(a, &first) == 0, stat(b, &second) == 0 else { return false }
-        return first.st_dev == second.st_dev && first.st_ino == second.st_ino
+    /// True when renaming a file over `output` would replace the input's
+    /// bytes: `output` (itself, not what it may link to, since the rename
+    /// replaces a link) is the file `input` reaches, links followed.
+    private static func outputReplacesInput(_ input: String, _ output: String) -> Bool {
+        var source = stat(), destination = stat()
+        guard stat(input, &source) == 0, lstat(output, &destination) == 0 else { return false }
+        return source.st_dev == destination.st_dev && source.st_ino == destination.st_ino
     }
 
     private static func layerName(_ name: String) -> String {
