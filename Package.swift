@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "TestSupport"]),
         .testTarget(name: "CRNNFormatTests", dependencies: ["CRNNFormat", "TestSupport"]),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
-        .testTarget(name: "CRNNTests", dependencies: ["CRNN", "TestSupport"]),
+        .testTarget(name: "CRNNTests", dependencies: ["CRNN", "Kernels", "TestSupport"]),
         .testTarget(
             name: "ImageIOTests",
             dependencies: ["ImageIO", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),

@@ -2,6 +2,7 @@ import Foundation
 @testable import CRNNFormat
 import TensorCore
 import Testing
+import TestSupport
 
 @Suite("CRNN-BIN rejects damaged files")
 struct CorruptionTests {
@@ -171,7 +172,7 @@ struct CorruptionTests {
     func fuzzStructure() throws {
         let bytes = try Samples.smallFile()
         let dataStart = FileLayout.aligned(Samples.u64(bytes, at: 48) + Samples.u64(bytes, at: 56))
-        var random = SplitMix64(state: 2026)
+        var random = SplitMix64(seed: 2026)
         var rejected = 0
         let rounds = 3000
         for _ in 0..<rounds {

@@ -95,15 +95,3 @@ enum Samples {
         return (start, dtype, dtype + 2, shape, offset, offset + 8)
     }
 }
-
-/// A deterministic pseudo-random generator (SplitMix64) so fuzz runs repeat.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

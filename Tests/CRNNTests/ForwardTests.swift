@@ -1,5 +1,6 @@
 import CRNN
 import Foundation
+import Kernels
 import TensorCore
 import Testing
 import TestSupport
@@ -35,6 +36,34 @@ import TestSupport
         let diff = maxAbsDifference(try cases.values("single.\(index).logits"), logits.values)
         print("single image \(index): max abs diff \(diff)")
         #expect(diff <= Self.tolerance)
+    }
+
+    @Test(arguments: [2, 3])
+    func aTeamSharingTheLayersGivesPyTorchsLogits(members: Int) throws {
+        let team = ThreadTeam(size: members)
+        for index in 0..<4 {
+            let logits = try model.logits(for: try image("single.\(index).image"), team: team)
+            let diff = maxAbsDifference(try cases.values("single.\(index).logits"), logits.values)
+            #expect(diff <= Self.tolerance, "image \(index), team of \(members): \(diff)")
+        }
+    }
+
+    /// Several images through the trunk together: each still its own batch of one.
+    @Test func imagesRunTogetherGiveEachImagesOwnLogits() throws {
+        let images = try (0..<3).map { try image("batch.\($0).image") }
+        for team in [ThreadTeam.alone, ThreadTeam(size: 2)] {
+            let together = try model.logits(for: images, team: team)
+            #expect(together.count == images.count)
+            for (index, logits) in together.enumerated() {
+                let alone = try model.logits(for: images[index])
+                #expect(logits.timeSteps == alone.timeSteps && logits.classes == alone.classes)
+                #expect(maxAbsDifference(alone.values, logits.values) <= 1e-5)
+            }
+        }
+        #expect(try model.logits(for: [CRNNInput]()).isEmpty)
+        let other = try CRNNInput(height: images[0].height, width: images[0].width + 4,
+                                  planes: [Float](repeating: 0, count: 3 * images[0].height * (images[0].width + 4)))
+        #expect(throws: CRNNError.self) { try model.logits(for: [images[0], other]) }
     }
 
     @Test func torchBatchMatchesPyTorchAndDiffersFromBatchesOfOne() throws {

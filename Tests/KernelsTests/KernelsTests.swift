@@ -31,13 +31,35 @@ import TestSupport
             outChannels: weightShape[0], inChannels: weightShape[1], kernelHeight: kernel[0], kernelWidth: kernel[1],
             strideY: stride[0], strideX: stride[1], paddingY: padding[0], paddingX: padding[1],
             weights: try bundle.values(name + ".weight"), bias: hasBias ? try bundle.values(name + ".bias") : nil)
-        var output = [Float](), scratch = [Float]()
-        let out = try conv.apply(try bundle.values(name + ".input"), shape: try featureShape(name + ".input"),
-                                 output: &output, scratch: &scratch)
-        #expect([out.batch, out.channels, out.height, out.width] == (try bundle.shape(name + ".output")))
-        let diff = maxAbsDifference(try bundle.values(name + ".output"), output)
-        print("\(name): max abs diff \(diff)")
-        #expect(diff <= Self.tolerance)
+        for form in try Self.forms(of: conv) {
+            var output = [Float](), scratch = [Float]()
+            let out = try form.apply(try bundle.values(name + ".input"), shape: try featureShape(name + ".input"),
+                                     output: &output, scratch: &scratch)
+            #expect([out.batch, out.channels, out.height, out.width] == (try bundle.shape(name + ".output")))
+            let diff = maxAbsDifference(try bundle.values(name + ".output"), output)
+            print("\(name) \(form.algorithm): max abs diff \(diff)")
+            #expect(diff <= Self.tolerance)
+        }
+    }
+
+    /// Every form the kernels can compute `conv` in: im2col always, Winograd for 3x3 stride 1 padding 1.
+    static func forms(of conv: ConvolutionKernel) throws -> [Convolution] {
+        try [.im2col(conv)] + (WinogradConvolution.supports(conv) ? [.winograd(WinogradConvolution(conv))] : [])
+    }
+
+    @Test func convolutionPicksWinogradExactlyFor3x3Stride1Padding1() throws {
+        func form(kernel: Int, stride: Int, padding: Int) throws -> String {
+            let conv = try ConvolutionKernel(outChannels: 2, inChannels: 2, kernel: kernel, stride: stride, padding: padding,
+                                             weights: [Float](repeating: 1, count: 4 * kernel * kernel))
+            return try Convolution(conv).algorithm
+        }
+        #expect(try form(kernel: 3, stride: 1, padding: 1) == "winograd")
+        #expect(try form(kernel: 3, stride: 2, padding: 1) == "im2col")
+        #expect(try form(kernel: 3, stride: 1, padding: 0) == "im2col")
+        #expect(try form(kernel: 1, stride: 1, padding: 0) == "im2col")
+        #expect(throws: KernelError.self) {
+            try WinogradConvolution(ConvolutionKernel(outChannels: 1, inChannels: 1, kernel: 1, weights: [1]))
+        }
     }
 
     @Test func foldedBatchNormWithResidualAndReLUMatchesPyTorch() throws {
@@ -46,14 +68,16 @@ import TestSupport
                                          weights: try bundle.values(p + "weight"))
             .foldingBatchNorm(gamma: try bundle.values(p + "gamma"), beta: try bundle.values(p + "beta"),
                               mean: try bundle.values(p + "mean"), variance: try bundle.values(p + "var"))
-        var output = [Float](), scratch = [Float]()
-        try conv.apply(try bundle.values(p + "input"), shape: try featureShape(p + "input"),
-                       residual: try bundle.values(p + "residual"), relu: true, output: &output, scratch: &scratch)
         let expected = try bundle.values(p + "output")
         #expect(expected.contains { $0 == 0 } && expected.contains { $0 > 0 })  // ReLU is exercised
-        let diff = maxAbsDifference(expected, output)
-        print("conv+bn+residual+relu: max abs diff \(diff)")
-        #expect(diff <= Self.tolerance)
+        for form in try Self.forms(of: conv) {
+            var output = [Float](), scratch = [Float]()
+            try form.apply(try bundle.values(p + "input"), shape: try featureShape(p + "input"),
+                           residual: try bundle.values(p + "residual"), relu: true, output: &output, scratch: &scratch)
+            let diff = maxAbsDifference(expected, output)
+            print("conv+bn+residual+relu \(form.algorithm): max abs diff \(diff)")
+            #expect(diff <= Self.tolerance)
+        }
     }
 
     @Test func maxPoolMatchesPyTorch() throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Pickle
 import Testing
+import TestSupport
 
 /// Inputs built to hurt: none may trap, hang or exhaust memory.
 struct HostileInputTests {
@@ -98,6 +99,24 @@ struct HostileInputTests {
         #expect(limit == PickleLimits().maxValues)
     }
 
+    /// Each persistent id is frozen for the resolver when BINPERSID reads it;
+    /// those freezes and the result share one `maxValues` budget, so resolving
+    /// a memoized structure again and again costs no more than the limit.
+    @Test func resolvedPersistentIDsShareTheValueBudget() throws {
+        var policy = PicklePolicy(globals: [:], limits: PickleLimits(maxValues: 1000))
+        policy.persistentIDResolver = { _ in nil }
+        let unpickler = Unpickler(policy: policy)
+        // A memoized list of 99 Nones (100 values), then `times` x (BINGET 0, BINPERSID, POP), NONE, STOP.
+        func pickle(resolving times: Int) -> [UInt8] {
+            var bytes: [UInt8] = [0x80, 2, 0x5D, 0x71, 0, 0x28] + [UInt8](repeating: 0x4E, count: 99) + [0x65]
+            for _ in 0..<times { bytes += [0x68, 0, 0x51, 0x30] }
+            return bytes + [0x4E, 0x2E]
+        }
+        #expect(try unpickler.load(pickle(resolving: 9)).value == .none)
+        let error = try #require(failure(pickle(resolving: 20), unpickler))
+        guard case .tooManyValues(1000, _) = error else { Issue.record("got \(error)"); return }
+    }
+
     @Test func sharedReferencesWithinTheLimitLoad() throws {
         // Two levels of the bomb: 16 * 16 references to one empty list.
         var bytes: [UInt8] = [0x80, 2, 0x5D, 0x71, 0]
@@ -141,18 +160,5 @@ struct HostileInputTests {
         #expect(failure([0x80, 2, 0x4A, 1, 2]) == .truncated(opcode: "BININT", offset: 2))
         let description = PickleError.truncated(opcode: "BININT", offset: 2).description
         #expect(description.contains("BININT") && description.contains("byte 2"))
-    }
-}
-
-/// A small seeded generator so random inputs repeat from run to run.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

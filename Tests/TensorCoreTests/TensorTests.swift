@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TensorCore
 
@@ -30,4 +31,12 @@ import Testing
         let bfloat = try Tensor(dtype: .bfloat16, shape: [2], bytes: bf.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] })
         #expect(bfloat.floatValues() == [1, -3])
     }
+}
+
+/// Hex text of bytes agrees with Foundation's `%02x` / `%02X` for every byte value.
+@Test func hexMatchesFormattedBytes() {
+    let bytes = (0...255).map(UInt8.init)
+    #expect(Hex.string(bytes) == bytes.map { String(format: "%02x", $0) }.joined())
+    #expect(Hex.string(bytes, separator: " ", uppercase: true) == bytes.map { String(format: "%02X", $0) }.joined(separator: " "))
+    #expect(Hex.string([UInt8]()).isEmpty)
 }

@@ -31,9 +31,14 @@ struct CRNNBench: ParsableCommand {
     @Option(help: "Where to write the JSON results.") var jsonOut = "bench/results.json"
     @Option(help: "The Python interpreter for the PyTorch / ONNX Runtime side.") var python = "python3"
     @Flag(help: "Measure only the Swift model.") var swiftOnly = false
+    @Option(help: "Images each thread runs through the trunk together in the throughput run.")
+    var imagesPerPass = 4
+    @Flag(help: "Instead: time each convolution shape of the model alone, in each form, on one thread.")
+    var kernels = false
 
     func run() throws {
         try reportingErrors("crnn-bench") {
+            if kernels { return try KernelProfile.run() }
             let binFolder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crnn-bench-\(getpid())")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -47,9 +52,14 @@ struct CRNNBench: ParsableCommand {
             let files64 = (0..<64).map { files[$0 % files.count] }
             let inputs = try files64.map { try Predictor.input(path: $0) }
 
-            BLASThreads.setCount(threads)
-            let latency = try Timing.measure(runs: runs, warmup: warmup) { _ = try loaded.model.logits(for: inputs[0]) }
-            let throughput = try Timing.throughput(model: loaded.model, inputs: inputs, threads: threads)
+            // Latency: one image, its layers split between `threads` cores.
+            BLASThreads.setCount(1)
+            let team = ThreadTeam(size: threads)
+            let latency = try Timing.measure(runs: runs, warmup: warmup) {
+                _ = try loaded.model.logits(for: inputs[0], team: team)
+            }
+            let throughput = try Timing.throughput(model: loaded.model, inputs: inputs, threads: threads,
+                                                   perPass: imagesPerPass)
             let predict = try ChildProcess.run(
                 binFolder.appendingPathComponent("crnn-predict").path, ["--threads", String(threads), binary] + Array(files64.prefix(32)))
             guard predict.status == 0 else { throw BenchError.failed("crnn-predict", predict.status) }
@@ -121,11 +131,14 @@ enum Timing {
         return LatencySummary(median: pick(0.5), p10: pick(0.1), p90: pick(0.9), runs: samples.count)
     }
 
-    /// Images per second over `inputs`, one image per thread with single-threaded products.
-    static func throughput(model: CRNNModel, inputs: [CRNNInput], threads: Int) throws -> Double {
+    /// Images per second over `inputs`: each thread takes `perPass` images at
+    /// a time (each still its own batch of one) with single-threaded products.
+    static func throughput(model: CRNNModel, inputs: [CRNNInput], threads: Int, perPass: Int) throws -> Double {
         BLASThreads.setCount(1)
-        defer { BLASThreads.setCount(threads) }
-        for input in inputs.prefix(threads) { _ = try model.logits(for: input) }
+        let passes = stride(from: 0, to: inputs.count, by: max(1, perPass)).map {
+            Array(inputs[$0..<min($0 + max(1, perPass), inputs.count)])
+        }
+        for pass in passes.prefix(threads) { _ = try model.logits(for: pass) }
         let next = NSLock()
         nonisolated(unsafe) var index = 0
         let start = DispatchTime.now().uptimeNanoseconds
@@ -135,8 +148,8 @@ enum Timing {
                 let mine = index
                 index += 1
                 next.unlock()
-                guard mine < inputs.count else { return }
-                _ = try? model.logits(for: inputs[mine])
+                guard mine < passes.count else { return }
+                _ = try? model.logits(for: passes[mine])
             }
         }
         return Double(inputs.count) / (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)

@@ -75,10 +75,7 @@ public enum CRNNFormatError: Error, Equatable, CustomStringConvertible {
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { byte in
-            let digits = String(byte, radix: 16, uppercase: true)
-            return digits.count == 1 ? "0" + digits : digits
-        }.joined(separator: " ")
+        Hex.string(bytes, separator: " ", uppercase: true)
     }
 
     private static func hex32(_ value: UInt32) -> String {

@@ -8,12 +8,14 @@ extension ConvolutionKernel {
     /// one `sgemm` [O, K] x [K, P]. `output` and `scratch` grow when too small
     /// and are otherwise reused, so a caller can keep them across calls. No
     /// state is shared between calls: calls on different threads are safe.
+    /// With a `team`, its members split the im2col rows by input channel and
+    /// the product and output pass by output channel.
     /// - Returns: the output shape.
     /// - Throws: `KernelError` when `input` or `residual` is shorter than its shape
     ///   needs, or the shape does not fit the kernel.
     @discardableResult
     public func apply(_ input: [Float], shape: FeatureShape, residual: [Float]? = nil, relu: Bool = false,
-                      output: inout [Float], scratch: inout [Float]) throws -> FeatureShape {
+                      output: inout [Float], scratch: inout [Float], team: ThreadTeam = .alone) throws -> FeatureShape {
         let op = "convolution"
         let out = try outputShape(for: shape)
         guard input.count >= shape.count else {
@@ -26,83 +28,84 @@ extension ConvolutionKernel {
         let columns = try scratchCount(for: shape)
         ensureCapacity(&scratch, columns)
 
-        let m = outChannels, k = reductionLength, p = out.planeCount
+        let k = reductionLength, p = out.planeCount
         let pointwise = isPointwise
+        let bk = try blasSize(k, operation: op), bp = try blasSize(p, operation: op)
+        _ = try blasSize(outChannels, operation: op)
         let blas = try OpenBLAS.library()
-        let bm = try blasSize(m, operation: op), bk = try blasSize(k, operation: op), bp = try blasSize(p, operation: op)
-        input.withUnsafeBufferPointer { inputBuffer in
-            weights.withUnsafeBufferPointer { weightBuffer in
-                output.withUnsafeMutableBufferPointer { outputBuffer in
-                    scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                        // All sizes were checked above; the buffers hold at least what is addressed.
-                        guard let source = inputBuffer.baseAddress, let w = weightBuffer.baseAddress,
-                              let destination = outputBuffer.baseAddress else { return }
-                        for n in 0..<shape.batch {
-                            let image = source + n * shape.imageCount
-                            let columnMatrix: UnsafePointer<Float>
-                            if pointwise {
-                                columnMatrix = image
-                            } else {
-                                guard let col = scratchBuffer.baseAddress else { return }
-                                im2col(image, shape: shape, output: out, into: col)
-                                columnMatrix = UnsafePointer(col)
+        withOptionalBuffer(residual) { residualBase in
+            input.withUnsafeBufferPointer { inputBuffer in
+                weights.withUnsafeBufferPointer { weightBuffer in
+                    output.withUnsafeMutableBufferPointer { outputBuffer in
+                        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                            // All sizes were checked above; the buffers hold at least what is addressed.
+                            guard let source = inputBuffer.baseAddress, let w = weightBuffer.baseAddress,
+                                  let destination = outputBuffer.baseAddress else { return }
+                            for n in 0..<shape.batch {
+                                let image = source + n * shape.imageCount
+                                let columnMatrix: UnsafePointer<Float>
+                                if pointwise {
+                                    columnMatrix = image
+                                } else {
+                                    guard let col = scratchBuffer.baseAddress else { return }
+                                    team.run { member in
+                                        im2col(image, channels: team.share(of: inChannels, member: member), shape: shape,
+                                               output: out, into: col)
+                                    }
+                                    columnMatrix = UnsafePointer(col)
+                                }
+                                // Each member: its block of output channels, product then output pass.
+                                team.run { member in
+                                    let rows = team.share(of: outChannels, member: member)
+                                    guard !rows.isEmpty else { return }
+                                    let result = destination + n * out.imageCount + rows.lowerBound * p
+                                    blas.sgemm(m: Int32(rows.count), n: bp, k: bk, a: w + rows.lowerBound * k, lda: bk,
+                                               b: columnMatrix, ldb: bp, beta: 0, c: result, ldc: bp)
+                                    applyEpilogue(result, channels: rows, plane: p,
+                                                  residual: residualBase.map { $0 + n * out.imageCount + rows.lowerBound * p },
+                                                  relu: relu)
+                                }
                             }
-                            blas.sgemm(m: bm, n: bp, k: bk, a: w, lda: bk, b: columnMatrix, ldb: bp,
-                                       beta: 0, c: destination + n * out.imageCount, ldc: bp)
                         }
                     }
                 }
             }
         }
-        applyEpilogue(output: &output, shape: out, residual: residual, relu: relu)
         return out
     }
 
-    /// The output pass: bias, then the residual, then ReLU, over every element.
-    private func applyEpilogue(output: inout [Float], shape: FeatureShape, residual: [Float]?, relu: Bool) {
-        let plane = shape.planeCount
-        bias.withUnsafeBufferPointer { biasBuffer in
-            output.withUnsafeMutableBufferPointer { outputBuffer in
-                guard let out = outputBuffer.baseAddress, let b = biasBuffer.baseAddress else { return }
-                func pass(_ res: UnsafePointer<Float>?) {
-                    for n in 0..<shape.batch {
-                        for c in 0..<shape.channels {
-                            let offset = (n * shape.channels + c) * plane
-                            let row = out + offset
-                            let value = b[c]
-                            if let res {
-                                let r = res + offset
-                                if relu {
-                                    for i in 0..<plane { row[i] = max(0, row[i] + value + r[i]) }
-                                } else {
-                                    for i in 0..<plane { row[i] = row[i] + value + r[i] }
-                                }
-                            } else if relu {
-                                for i in 0..<plane { row[i] = max(0, row[i] + value) }
-                            } else {
-                                for i in 0..<plane { row[i] += value }
-                            }
-                        }
-                    }
-                }
-                if let residual {
-                    residual.withUnsafeBufferPointer { pass($0.baseAddress) }
+    /// The output pass over `channels` consecutive planes starting at `row`:
+    /// bias, then the residual (same layout), then ReLU.
+    private func applyEpilogue(_ row: UnsafeMutablePointer<Float>, channels: Range<Int>, plane: Int,
+                               residual: UnsafePointer<Float>?, relu: Bool) {
+        for (index, c) in channels.enumerated() {
+            let values = row + index * plane
+            let value = bias[c]
+            if let residual {
+                let r = residual + index * plane
+                if relu {
+                    for i in 0..<plane { values[i] = max(0, values[i] + value + r[i]) }
                 } else {
-                    pass(nil)
+                    for i in 0..<plane { values[i] = values[i] + value + r[i] }
                 }
+            } else if relu {
+                for i in 0..<plane { values[i] = max(0, values[i] + value) }
+            } else {
+                for i in 0..<plane { values[i] += value }
             }
         }
     }
 
-    /// Writes one image's im2col matrix `[I*kh*kw, OH*OW]` to `col`: row
-    /// (c*kh + ky)*kw + kx holds, for every output position, the input value the
-    /// kernel tap (ky, kx) of channel c meets there, or 0 in the padding.
-    private func im2col(_ image: UnsafePointer<Float>, shape: FeatureShape, output: FeatureShape,
+    /// Writes the rows of `channels` of one image's im2col matrix
+    /// `[I*kh*kw, OH*OW]` to `col`: row (c*kh + ky)*kw + kx holds, for every
+    /// output position, the input value the kernel tap (ky, kx) of channel c
+    /// meets there, or 0 in the padding.
+    private func im2col(_ image: UnsafePointer<Float>, channels: Range<Int>, shape: FeatureShape, output: FeatureShape,
                         into col: UnsafeMutablePointer<Float>) {
         let h = shape.height, w = shape.width
         let oh = output.height, ow = output.width, p = output.planeCount
-        var row = col
-        for c in 0..<inChannels {
+        var row = col + channels.lowerBound * kernelHeight * kernelWidth * p
+        for c in channels {
             let plane = image + c * h * w
             for ky in 0..<kernelHeight {
                 for kx in 0..<kernelWidth {

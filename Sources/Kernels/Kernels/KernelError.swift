@@ -52,6 +52,13 @@ func checkedProduct(_ factors: Int..., operation: String) throws -> Int {
     return product
 }
 
+/// Calls `body` with the address of `array`'s elements, or nil without an array.
+@inline(__always)
+func withOptionalBuffer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {
+    guard let array else { return try body(nil) }
+    return try array.withUnsafeBufferPointer { try body($0.baseAddress) }
+}
+
 /// Grows `buffer` to at least `count` elements (never shrinks it), so buffers
 /// can be reused across calls without reallocating.
 @inline(__always)

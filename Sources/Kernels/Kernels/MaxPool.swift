@@ -39,34 +39,47 @@ public struct MaxPoolKernel: Sendable, Equatable {
     /// elements of `output` (grown when too small).
     /// - Returns: the output shape.
     /// - Throws: `KernelError` when `input` is shorter than `shape` or the window never fits.
+    /// PyTorch's comparison: the later value wins when larger or NaN.
+    @inline(__always)
+    private func larger(_ current: Float, _ value: Float) -> Float {
+        value > current || value.isNaN ? value : current
+    }
+
     @discardableResult
-    public func apply(_ input: [Float], shape: FeatureShape, output: inout [Float]) throws -> FeatureShape {
+    public func apply(_ input: [Float], shape: FeatureShape, output: inout [Float],
+                      team: ThreadTeam = .alone) throws -> FeatureShape {
         let out = try outputShape(for: shape)
         guard input.count >= shape.count else {
             throw KernelError.inputTooShort(operation: "max pool", name: "input", expected: shape.count, found: input.count)
         }
         ensureCapacity(&output, out.count)
         let h = shape.height, w = shape.width
+        // Separable: the largest value of each column over the window's rows,
+        // then the largest of those over the window's columns.
         input.withUnsafeBufferPointer { inputBuffer in
             output.withUnsafeMutableBufferPointer { outputBuffer in
                 guard let source = inputBuffer.baseAddress, let destination = outputBuffer.baseAddress else { return }
-                for plane in 0..<(shape.batch * shape.channels) {
-                    let src = source + plane * h * w
-                    let dst = destination + plane * out.planeCount
-                    for oy in 0..<out.height {
-                        // padding <= kernel/2 guarantees every window meets at least one real row and column
-                        let y0 = max(0, oy * stride - padding), y1 = min(h, oy * stride - padding + kernel)
-                        for ox in 0..<out.width {
-                            let x0 = max(0, ox * stride - padding), x1 = min(w, ox * stride - padding + kernel)
-                            var best = -Float.infinity
-                            for y in y0..<y1 {
+                team.run { member in
+                    let columns = UnsafeMutablePointer<Float>.allocate(capacity: w)
+                    defer { columns.deallocate() }
+                    for plane in team.share(of: shape.batch * shape.channels, member: member) {
+                        let src = source + plane * h * w
+                        let dst = destination + plane * out.planeCount
+                        for oy in 0..<out.height {
+                            // padding <= kernel/2 guarantees every window meets at least one real row and column
+                            let y0 = max(0, oy * stride - padding), y1 = min(h, oy * stride - padding + kernel)
+                            columns.update(from: src + y0 * w, count: w)
+                            for y in (y0 + 1)..<max(y0 + 1, y1) {
                                 let row = src + y * w
-                                for x in x0..<x1 {
-                                    let value = row[x]
-                                    if value > best || value.isNaN { best = value }
-                                }
+                                for x in 0..<w { columns[x] = larger(columns[x], row[x]) }
                             }
-                            dst[oy * out.width + ox] = best
+                            let outRow = dst + oy * out.width
+                            for ox in 0..<out.width {
+                                let x0 = max(0, ox * stride - padding), x1 = min(w, ox * stride - padding + kernel)
+                                var best = columns[x0]
+                                for x in (x0 + 1)..<max(x0 + 1, x1) { best = larger(best, columns[x]) }
+                                outRow[ox] = best
+                            }
                         }
                     }
                 }

@@ -4,25 +4,28 @@ extension CRNNModel {
     /// Runs the trunk and cn6 on `input` (`shape` = [N, 3, H, W]) and returns
     /// the features `[N * T, c3 * rows]` (row n * T + t; feature c * rows + r,
     /// as PyTorch's permute(0, 3, 1, 2) then reshape lays them out) and T.
-    func trunkFeatures(_ input: [Float], shape inputShape: FeatureShape) throws -> (features: [Float], steps: Int) {
+    /// The layers are split between the members of `team`.
+    func trunkFeatures(_ input: [Float], shape inputShape: FeatureShape,
+                       team: ThreadTeam = .alone) throws -> (features: [Float], steps: Int) {
         // Per-call buffers, reused layer after layer (they only grow).
         var current = [Float](), first = [Float](), shortcut = [Float](), next = [Float](), scratch = [Float]()
-        var shape = try stem.apply(input, shape: inputShape, relu: true, output: &first, scratch: &scratch)
-        shape = try pool.apply(first, shape: shape, output: &current)
+        var shape = try stem.apply(input, shape: inputShape, relu: true, output: &first, scratch: &scratch, team: team)
+        shape = try pool.apply(first, shape: shape, output: &current, team: team)
         for block in blocks {
-            let middle = try block.conv1.apply(current, shape: shape, relu: true, output: &first, scratch: &scratch)
+            let middle = try block.conv1.apply(current, shape: shape, relu: true, output: &first, scratch: &scratch,
+                                               team: team)
             let residual: [Float]
             if let downsample = block.downsample {
-                try downsample.apply(current, shape: shape, output: &shortcut, scratch: &scratch)
+                try downsample.apply(current, shape: shape, output: &shortcut, scratch: &scratch, team: team)
                 residual = shortcut
             } else {
                 residual = current
             }
             shape = try block.conv2.apply(first, shape: middle, residual: residual, relu: true,
-                                          output: &next, scratch: &scratch)
+                                          output: &next, scratch: &scratch, team: team)
             swap(&current, &next)
         }
-        shape = try cn6.apply(current, shape: shape, relu: true, output: &next, scratch: &scratch)
+        shape = try cn6.apply(current, shape: shape, relu: true, output: &next, scratch: &scratch, team: team)
         guard shape.height == configuration.featureRows else {
             throw CRNNError.inputHeight(height: inputShape.height, accepted: configuration.acceptedHeights)
         }

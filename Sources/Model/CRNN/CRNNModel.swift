@@ -12,10 +12,10 @@ public final class CRNNModel: Sendable {
     /// The hyperparameters read from the state_dict.
     public let configuration: CRNNConfiguration
 
-    let stem: ConvolutionKernel
+    let stem: Convolution
     let pool: MaxPoolKernel
     let blocks: [FusedBlock]
-    let cn6: ConvolutionKernel
+    let cn6: Convolution
     let linear1: LinearKernel
     let gru1: BidirectionalKernel
     let gru2: BidirectionalKernel
@@ -34,14 +34,15 @@ public final class CRNNModel: Sendable {
     public init(layers: CRNNLayers) throws {
         do {
             configuration = layers.configuration
-            stem = try fold(layers.trunk.stem, layers.trunk.stemNorm)
+            stem = try Convolution(fold(layers.trunk.stem, layers.trunk.stemNorm))
             pool = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1)
             blocks = try layers.trunk.blocks.map { block in
                 FusedBlock(
-                    conv1: try fold(block.conv1, block.bn1), conv2: try fold(block.conv2, block.bn2),
-                    downsample: try block.downsample.map { try fold($0.conv, $0.norm) })
+                    conv1: try Convolution(fold(block.conv1, block.bn1)),
+                    conv2: try Convolution(fold(block.conv2, block.bn2)),
+                    downsample: try block.downsample.map { try Convolution(fold($0.conv, $0.norm)) })
             }
-            cn6 = try fold(layers.cn6.conv, layers.cn6.norm)
+            cn6 = try Convolution(fold(layers.cn6.conv, layers.cn6.norm))
             linear1 = try LinearKernel(inFeatures: layers.linear1.inFeatures, outFeatures: layers.linear1.outFeatures,
                                        weights: layers.linear1.weight, bias: layers.linear1.bias)
             gru1 = try BidirectionalKernel(layers.gru1)
@@ -55,16 +56,36 @@ public final class CRNNModel: Sendable {
 
     /// The logits of one image, evaluated as PyTorch evaluates a batch of one
     /// (the notebook's way): every GRU sees sequences of length 1 from h0 = 0,
-    /// so its `W_hh` products are skipped (they are exactly zero).
+    /// so its `W_hh` products are skipped (they are exactly zero). With a
+    /// `team`, its members share every layer of the trunk (set
+    /// `BLASThreads.setCount(1)` then: the team already uses the cores).
     /// - Throws: `CRNNError.inputHeight` when the height does not give
     ///   `featureRows` rows; `CRNNError.kernel` on an internal size error.
-    public func logits(for image: CRNNInput) throws -> Logits {
+    public func logits(for image: CRNNInput, team: ThreadTeam = .alone) throws -> Logits {
         try checkHeight(image.height)
         return try wrappingKernelErrors {
             let shape = try FeatureShape(batch: 1, channels: 3, height: image.height, width: image.width)
-            let (features, steps) = try trunkFeatures(image.planes, shape: shape)
+            let (features, steps) = try trunkFeatures(image.planes, shape: shape, team: team)
             let scores = try head(features, sequenceLength: 1, sequences: steps)
             return try Logits(timeSteps: steps, classes: configuration.vocabularySize, values: scores)
+        }
+    }
+
+    /// The logits of each of several equal-size images, each evaluated as its
+    /// own batch of one exactly as `logits(for:)` does, but with the trunk run
+    /// over all of them at once: every layer's weights are read once for all
+    /// the images, which is faster per image than one at a time.
+    /// - Returns: one `Logits` per image, in order (empty for no images).
+    /// - Throws: `CRNNError.batchSizesDiffer` when sizes differ,
+    ///   `CRNNError.inputHeight` for an unsupported height.
+    public func logits(for images: [CRNNInput], team: ThreadTeam = .alone) throws -> [Logits] {
+        guard let first = try checkEqualSizes(images) else { return [] }
+        return try wrappingKernelErrors {
+            let shape = try FeatureShape(batch: images.count, channels: 3, height: first.height, width: first.width)
+            let (features, steps) = try trunkFeatures(stacked(images, count: shape.count), shape: shape, team: team)
+            // Batch-of-one semantics: every column of every image is its own length-1 sequence.
+            let scores = try head(features, sequenceLength: 1, sequences: images.count * steps)
+            return try split(scores, images: images.count, steps: steps)
         }
     }
 
@@ -76,25 +97,41 @@ public final class CRNNModel: Sendable {
     /// - Throws: `CRNNError.batchSizesDiffer` when sizes differ,
     ///   `CRNNError.inputHeight` for an unsupported height.
     public func logitsTorchBatch(_ images: [CRNNInput]) throws -> [Logits] {
-        guard let first = images.first else { return [] }
+        guard let first = try checkEqualSizes(images) else { return [] }
+        return try wrappingKernelErrors {
+            let shape = try FeatureShape(batch: images.count, channels: 3, height: first.height, width: first.width)
+            let (features, steps) = try trunkFeatures(stacked(images, count: shape.count), shape: shape)
+            let scores = try head(features, sequenceLength: images.count, sequences: steps)
+            return try split(scores, images: images.count, steps: steps)
+        }
+    }
+
+    /// The first image when all have its size and an accepted height; nil for none.
+    private func checkEqualSizes(_ images: [CRNNInput]) throws -> CRNNInput? {
+        guard let first = images.first else { return nil }
         for (index, image) in images.enumerated() where image.height != first.height || image.width != first.width {
             throw CRNNError.batchSizesDiffer(index: index, height: image.height, width: image.width,
                                              expectedHeight: first.height, expectedWidth: first.width)
         }
         try checkHeight(first.height)
-        return try wrappingKernelErrors {
-            let shape = try FeatureShape(batch: images.count, channels: 3, height: first.height, width: first.width)
-            var planes = [Float]()
-            planes.reserveCapacity(shape.count)
-            for image in images { planes.append(contentsOf: image.planes) }
-            let (features, steps) = try trunkFeatures(planes, shape: shape)
-            let scores = try head(features, sequenceLength: images.count, sequences: steps)
-            let classes = configuration.vocabularySize
-            let perImage = steps * classes
-            return try (0..<images.count).map { index in
-                try Logits(timeSteps: steps, classes: classes,
-                           values: Array(scores[(index * perImage)..<((index + 1) * perImage)]))
-            }
+        return first
+    }
+
+    /// The images' planes one after another: the NCHW batch.
+    private func stacked(_ images: [CRNNInput], count: Int) -> [Float] {
+        var planes = [Float]()
+        planes.reserveCapacity(count)
+        for image in images { planes.append(contentsOf: image.planes) }
+        return planes
+    }
+
+    /// Scores `[images * steps, classes]` as one `Logits` per image.
+    private func split(_ scores: [Float], images: Int, steps: Int) throws -> [Logits] {
+        let classes = configuration.vocabularySize
+        let perImage = steps * classes
+        return try (0..<images).map { index in
+            try Logits(timeSteps: steps, classes: classes,
+                       values: Array(scores[(index * perImage)..<((index + 1) * perImage)]))
         }
     }
 
@@ -110,9 +147,9 @@ public final class CRNNModel: Sendable {
 
 /// A BasicBlock with its batch norms folded in.
 struct FusedBlock: Sendable {
-    let conv1: ConvolutionKernel
-    let conv2: ConvolutionKernel
-    let downsample: ConvolutionKernel?
+    let conv1: Convolution
+    let conv2: Convolution
+    let downsample: Convolution?
 }
 
 /// Both directions of a bidirectional GRU layer.

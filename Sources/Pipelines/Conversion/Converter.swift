@@ -177,10 +177,7 @@ public enum Converter {
     static func sha256(path: String) throws -> String {
         let buffer = try ByteBuffer.mapping(path: path)
         let digest = buffer.withUnsafeBytes { SHA256.hash(data: $0) }
-        return digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined()
+        return Hex.string(digest)
     }
 
     /// True when both tensors' packed bytes are equal (compared in place when contiguous).

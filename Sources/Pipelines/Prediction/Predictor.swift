@@ -61,8 +61,9 @@ public struct Predictor: Sendable {
             groups = files.indices.map { [$0] }
         }
         let workers = min(threads, max(groups.count, 1))
-        // One image per core with single-threaded products, or all cores inside one image's products.
-        BLASThreads.setCount(workers > 1 ? 1 : threads)
+        // One image per core, or (one image) all cores sharing its layers; products single-threaded either way.
+        BLASThreads.setCount(1)
+        let team = workers == 1 && threads > 1 && torchBatch == nil ? ThreadTeam(size: threads) : .alone
         let results = ResultSlots(count: files.count)
         let model = loaded.model
         let decoder = loaded.decoder
@@ -75,7 +76,7 @@ public struct Predictor: Sendable {
                     let inputs = try group.map { try Predictor.input(path: files[$0]) }
                     let logits: [Logits]
                     if torchBatch == nil {
-                        logits = [try Predictor.naming(files[group[0]]) { try model.logits(for: inputs[0]) }]
+                        logits = [try Predictor.naming(files[group[0]]) { try model.logits(for: inputs[0], team: team) }]
                     } else {
                         for (offset, input) in inputs.enumerated().dropFirst()
                         where input.height != inputs[0].height || input.width != inputs[0].width {

@@ -39,16 +39,21 @@ final class Node {
 /// nodes. Recursion is bounded by `maxDepth`. A node reached twice (a memo
 /// reference) is converted once and its result reused; it still counts once
 /// per appearance, so a memo bomb fails after `maxValues` steps of work.
+/// `counted` carries the count on from earlier freezes of the same run.
 struct Freezer {
     private let nodes: [Node]
     private let limits: PickleLimits
     private var done: [Int: (value: PickleValue, count: Int, height: Int)] = [:]
     private var inProgress: Set<Int> = []
-    private var total = 0
+    private var total: Int
 
-    init(nodes: [Node], limits: PickleLimits) {
+    /// The values counted so far, this freezer's and those it started from.
+    var counted: Int { total }
+
+    init(nodes: [Node], limits: PickleLimits, counted: Int = 0) {
         self.nodes = nodes
         self.limits = limits
+        total = counted
     }
 
     /// The frozen value of `slot`, the root of the result.

@@ -12,7 +12,7 @@ extension Machine {
             opcodeName = op.name
             if op == .STOP {
                 let root = try pop()
-                var freezer = Freezer(nodes: nodes, limits: limits)
+                var freezer = Freezer(nodes: nodes, limits: limits, counted: valuesCounted)
                 return (try freezer.freeze(root), position)
             }
             try execute(op)

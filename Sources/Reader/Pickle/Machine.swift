@@ -20,6 +20,9 @@ struct Machine {
     var marks: [Int] = []
     var memo: [Int: Slot] = [:]
     var nodes: [Node] = []
+    /// Values frozen so far (persistent ids given to the resolver): the result
+    /// shares `maxValues` with them.
+    var valuesCounted = 0
 
     init(bytes: UnsafeRawBufferPointer, policy: PicklePolicy) {
         self.bytes = bytes
@@ -109,12 +112,13 @@ struct Machine {
 
     mutating func pushScalar(_ value: PickleValue) throws { try push(.scalar(value)) }
 
-    /// Adds `node` to the arena and pushes it.
     /// Pushes a persistent id, or what the policy's resolver says it stands for.
     mutating func pushPersistent(_ id: Slot) throws {
         if let resolver = policy.persistentIDResolver {
-            var freezer = Freezer(nodes: nodes, limits: limits)
-            if let resolved = resolver(try freezer.freeze(id)) {
+            var freezer = Freezer(nodes: nodes, limits: limits, counted: valuesCounted)
+            let frozen = try freezer.freeze(id)
+            valuesCounted = freezer.counted
+            if let resolved = resolver(frozen) {
                 try push(.scalar(resolved))
                 return
             }
@@ -122,6 +126,7 @@ struct Machine {
         try pushNode(Node(.persistent, items: [id], offset: opcodeOffset))
     }
 
+    /// Adds `node` to the arena and pushes it.
     mutating func pushNode(_ node: Node) throws {
         try push(.node(nodes.count))
         nodes.append(node)

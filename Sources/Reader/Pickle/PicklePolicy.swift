@@ -92,7 +92,9 @@ public struct PickleLimits: Sendable, Equatable {
     /// Most items on the stack plus open MARKs.
     public var maxStackDepth: Int
     /// Most nodes (containers and scalars) in the result, counting a shared
-    /// value once per place it appears: guards against memo bombs.
+    /// value once per place it appears, together with those of every
+    /// persistent id given to `PicklePolicy.persistentIDResolver` on the way:
+    /// guards against memo bombs.
     public var maxValues: Int
     /// Most decimal digits in a protocol-0 INT/LONG (Python's own default limit is 4300).
     public var maxDecimalDigits: Int

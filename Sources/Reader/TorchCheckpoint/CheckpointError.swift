@@ -14,6 +14,12 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case unsupportedFormat(file: String, reason: String)
     /// libzip rejected the archive, or its records are inconsistent.
     case corruptZip(file: String, reason: String)
+    /// Two records of the archive have the same name: readers may take
+    /// either, so what one tool checks need not be what another loads.
+    case duplicateRecord(file: String, record: String)
+    /// Two records claim the same bytes of the file (the shape of a zip bomb
+    /// made of overlapping records).
+    case overlappingRecords(file: String, first: String, second: String)
     /// A record the layout requires is absent.
     case missingRecord(file: String, record: String)
     /// The legacy stream is damaged (bad magic, version, storage table...).
@@ -27,6 +33,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case malformed(file: String, reason: String)
     /// A tensor has a dtype this reader does not support.
     case unsupportedDType(file: String, tensor: String, dtype: String)
+    /// A state_dict key is longer than `CheckpointOptions.maxTensorNameBytes`;
+    /// `start` is its beginning, for the message.
+    case tensorNameTooLong(file: String, start: String, bytes: Int, limit: Int)
     /// A storage declares more bytes than the file holds for it.
     case storageOutOfBounds(file: String, storage: String, needed: Int, available: Int)
     /// A tensor's view reaches outside its storage.
@@ -44,6 +53,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             "\(file): unknown format, not a PyTorch checkpoint (starts with \(found)); expected a torch.save zip archive or legacy pickle"
         case let .unsupportedFormat(file, reason): "\(file): \(reason)"
         case let .corruptZip(file, reason): "\(file): damaged zip archive: \(reason)"
+        case let .duplicateRecord(file, record):
+            "\(file): the zip archive has two records named '\(record)', and readers may take either; refused as tampered or damaged: resave it with torch.save"
+        case let .overlappingRecords(file, first, second):
+            "\(file): zip records '\(first)' and '\(second)' share bytes of the file (overlapping records, as in a zip bomb); refused: resave it with torch.save"
         case let .missingRecord(file, record): "\(file): the archive has no '\(record)' record, which torch.save always writes"
         case let .corruptLegacy(file, reason): "\(file): damaged legacy checkpoint: \(reason)"
         case let .pickle(file, part, error): "\(file): \(part): \(error)"
@@ -52,6 +65,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .malformed(file, reason): "\(file): \(reason)"
         case let .unsupportedDType(file, tensor, dtype):
             "\(file): tensor '\(tensor)' has dtype \(dtype); supported: \(DType.allCases.map(\.rawValue).joined(separator: ", "))"
+        case let .tensorNameTooLong(file, start, bytes, limit):
+            "\(file): a tensor name of \(bytes) bytes (starting '\(start)...') is over the limit of \(limit) bytes; raise CheckpointOptions.maxTensorNameBytes if it is genuine"
         case let .storageOutOfBounds(file, storage, needed, available):
             "\(file): storage '\(storage)' needs \(needed) bytes but the file holds \(available) for it (truncated or corrupt)"
         case let .tensorOutOfBounds(file, tensor, reason): "\(file): tensor '\(tensor)': \(reason)"

@@ -41,8 +41,10 @@ enum StateDictLocator {
     /// Prefixes removed when every name starts with them.
     static let wrapperPrefixes = ["module.", "_orig_mod."]
 
-    static func locate(_ root: PickleValue, file: String) throws -> LocatedStateDict {
-        guard var found = try search(root, keys: [], file: file, allowEmpty: true, depth: 0) else {
+    /// The state_dict in `root`; names longer than `maxNameBytes` are refused.
+    static func locate(_ root: PickleValue, file: String, maxNameBytes: Int) throws -> LocatedStateDict {
+        let names = NameCheck(file: file, limit: maxNameBytes)
+        guard var found = try search(root, keys: [], names: names, allowEmpty: true, depth: 0) else {
             throw CheckpointError.noStateDict(file: file, found: describe(root))
         }
         var stripped = ""
@@ -56,11 +58,11 @@ enum StateDictLocator {
         return found
     }
 
-    private static func search(_ value: PickleValue, keys: [String], file: String, allowEmpty: Bool, depth: Int) throws -> LocatedStateDict? {
-        if let entries = try tensorDict(value, file: file), allowEmpty || !entries.isEmpty {
+    private static func search(_ value: PickleValue, keys: [String], names: NameCheck, allowEmpty: Bool, depth: Int) throws -> LocatedStateDict? {
+        if let entries = try tensorDict(value, names: names), allowEmpty || !entries.isEmpty {
             return LocatedStateDict(entries: entries, source: keys.isEmpty ? .topLevel : .wrapper(keys: keys))
         }
-        if case let .object(cls, _, _) = value, let entries = try moduleTensors(value, file: file) {
+        if case let .object(cls, _, _) = value, let entries = try moduleTensors(value, names: names) {
             return LocatedStateDict(entries: entries, source: .pickledModule(className: cls.qualifiedName, keys: keys))
         }
         guard depth < 2, case let .dict(dict) = value else { return nil }
@@ -68,7 +70,7 @@ enum StateDictLocator {
         let ordered = preferredKeys.compactMap { key in named.first { $0.0 == key } }
             + named.filter { !preferredKeys.contains($0.0) }
         for (key, inner) in ordered {
-            if let found = try search(inner, keys: keys + [key], file: file, allowEmpty: preferredKeys.contains(key), depth: depth + 1) {
+            if let found = try search(inner, keys: keys + [key], names: names, allowEmpty: preferredKeys.contains(key), depth: depth + 1) {
                 return found
             }
         }
@@ -77,26 +79,27 @@ enum StateDictLocator {
 
     /// The entries of a dict whose keys are all strings and values all
     /// tensors; `nil` for anything else.
-    private static func tensorDict(_ value: PickleValue, file: String) throws -> [(name: String, record: TensorRecord)]? {
+    private static func tensorDict(_ value: PickleValue, names: NameCheck) throws -> [(name: String, record: TensorRecord)]? {
         guard case let .dict(dict) = value else { return nil }
         var entries = [(name: String, record: TensorRecord)]()
         for entry in dict.entries {
             guard let name = PickleText.string(entry.key),
-                  let record = try TensorRebuild.record(from: entry.value, name: name, file: file) else { return nil }
-            entries.append((name, record))
+                  let record = try TensorRebuild.record(from: entry.value, name: names.shown(name), file: names.file) else { return nil }
+            entries.append((try names.checked(name), record))
         }
         return entries
     }
 
     /// The parameters and persistent buffers of a pickled module tree, in
     /// `state_dict()` order; `nil` when `value` is not a module.
-    private static func moduleTensors(_ value: PickleValue, file: String) throws -> [(name: String, record: TensorRecord)]? {
+    private static func moduleTensors(_ value: PickleValue, names: NameCheck) throws -> [(name: String, record: TensorRecord)]? {
         var entries = [(name: String, record: TensorRecord)]()
-        guard try gather(value, prefix: "", into: &entries, file: file) else { return nil }
+        guard try gather(value, prefix: "", into: &entries, names: names) else { return nil }
         return entries
     }
 
-    private static func gather(_ value: PickleValue, prefix: String, into entries: inout [(name: String, record: TensorRecord)], file: String) throws -> Bool {
+    private static func gather(_ value: PickleValue, prefix: String, into entries: inout [(name: String, record: TensorRecord)], names: NameCheck) throws -> Bool {
+        let file = names.file
         guard case let .object(_, _, state) = value, case let .dict(attributes)? = state,
               case let .dict(parameters)? = attributes["_parameters"],
               case let .dict(modules)? = attributes["_modules"] else { return false }
@@ -110,16 +113,18 @@ enum StateDictLocator {
             for entry in group.entries {
                 guard let name = PickleText.string(entry.key) else { continue }
                 if entry.value == .none || skipped.contains(name) { continue }
-                guard let record = try TensorRebuild.record(from: entry.value, name: prefix + name, file: file) else {
-                    throw CheckpointError.malformed(file: file, reason: "module entry '\(prefix + name)' is not a tensor")
+                let fullName = try names.checked(prefix + name)
+                guard let record = try TensorRebuild.record(from: entry.value, name: fullName, file: file) else {
+                    throw CheckpointError.malformed(file: file, reason: "module entry '\(fullName)' is not a tensor")
                 }
-                entries.append((prefix + name, record))
+                entries.append((fullName, record))
             }
         }
         for entry in modules.entries {
             guard let name = PickleText.string(entry.key), entry.value != .none else { continue }
-            guard try gather(entry.value, prefix: prefix + name + ".", into: &entries, file: file) else {
-                throw CheckpointError.malformed(file: file, reason: "submodule '\(prefix + name)' is not a pickled module")
+            let path = try names.checked(prefix + name)
+            guard try gather(entry.value, prefix: path + ".", into: &entries, names: names) else {
+                throw CheckpointError.malformed(file: file, reason: "submodule '\(path)' is not a pickled module")
             }
         }
         return true
@@ -130,8 +135,26 @@ enum StateDictLocator {
         guard case let .dict(dict) = root else { return PickleText.brief(root) }
         if dict.entries.isEmpty { return "an empty dict" }
         let keys = dict.entries.prefix(20).map { entry in
-            PickleText.string(entry.key).map { "'\($0)'" } ?? PickleText.brief(entry.key)
+            PickleText.string(entry.key).map { $0.utf8.count > 80 ? "'\($0.prefix(40))...'" : "'\($0)'" } ?? PickleText.brief(entry.key)
         }
         return "a dict with keys " + keys.joined(separator: ", ") + (dict.entries.count > 20 ? ", ..." : "")
     }
+}
+
+/// The tensor-name limit (`CheckpointOptions.maxTensorNameBytes`).
+struct NameCheck {
+    let file: String
+    let limit: Int
+
+    /// `name`, or `CheckpointError.tensorNameTooLong` when it has more than `limit` UTF-8 bytes.
+    func checked(_ name: String) throws -> String {
+        let bytes = name.utf8.count
+        guard bytes <= limit else {
+            throw CheckpointError.tensorNameTooLong(file: file, start: String(name.prefix(40)), bytes: bytes, limit: limit)
+        }
+        return name
+    }
+
+    /// `name` as messages may show it: cut short when over the limit.
+    func shown(_ name: String) -> String { name.utf8.count <= limit ? name : String(name.prefix(40)) + "..." }
 }

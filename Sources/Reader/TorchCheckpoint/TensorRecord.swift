@@ -189,10 +189,7 @@ enum PickleText {
         case .none: "None"
         case let .bool(flag): flag ? "True" : "False"
         case let .int(number): String(number)
-        case let .bigInt(bytes): "0x" + bytes.reversed().map { byte in
-                let hex = String(byte, radix: 16)
-                return hex.count == 1 ? "0" + hex : hex
-            }.joined()
+        case let .bigInt(bytes): "0x" + Hex.string(bytes.reversed())
         case let .float(number): String(number)
         case let .string(text): "'\(text.prefix(40))'"
         case let .bytes(bytes): "\(bytes.count) bytes"

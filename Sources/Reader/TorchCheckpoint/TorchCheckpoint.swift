@@ -16,11 +16,16 @@ public struct CheckpointOptions: Sendable {
     public var allowPickledModules: Bool
     /// Bounds on the pickle machine (nesting, memo, values).
     public var pickleLimits: PickleLimits
+    /// The longest tensor name (state_dict key, in UTF-8 bytes) accepted. Names
+    /// go into messages, reports and `.bin` files, whose own limit is 1024;
+    /// real ones are under 200.
+    public var maxTensorNameBytes: Int
 
     /// Strict defaults: state_dicts and checkpoint dicts only.
-    public init(allowPickledModules: Bool = false, pickleLimits: PickleLimits = PickleLimits()) {
+    public init(allowPickledModules: Bool = false, pickleLimits: PickleLimits = PickleLimits(), maxTensorNameBytes: Int = 1024) {
         self.allowPickledModules = allowPickledModules
         self.pickleLimits = pickleLimits
+        self.maxTensorNameBytes = maxTensorNameBytes
     }
 }
 
@@ -124,7 +129,7 @@ public struct TorchCheckpoint: Sendable {
         case .unknown:
             throw CheckpointError.unknownFormat(file: file, found: buffer.withUnsafeBytes(FormatSniffer.describeStart))
         }
-        let located = try StateDictLocator.locate(root, file: file)
+        let located = try StateDictLocator.locate(root, file: file, maxNameBytes: options.maxTensorNameBytes)
         for (name, record) in located.entries { try storages.validate(record, name: name, file: file) }
         tensors = located.entries
         info.source = located.source
@@ -244,9 +249,6 @@ enum FormatSniffer {
 
     /// The first bytes in hex, for messages.
     static func describeStart(_ bytes: UnsafeRawBufferPointer) -> String {
-        bytes.prefix(8).map { byte in
-            let hex = String(byte, radix: 16)
-            return hex.count == 1 ? "0" + hex : hex
-        }.joined(separator: " ")
+        Hex.string(bytes.prefix(8), separator: " ")
     }
 }

@@ -38,8 +38,13 @@ final class ZipArchive: @unchecked Sendable {
         guard let source = zip_source_buffer_create(buffer.baseAddress, UInt64(buffer.count), 0, &error) else {
             throw CheckpointError.corruptZip(file: fileName, reason: String(cString: zip_error_strerror(&error)))
         }
+        let walked = buffer.withUnsafeBytes(ZipDirectory.records)
         guard let opened = zip_open_from_source(source, ZIP_RDONLY | ZIP_CHECKCONS, &error) else {
             zip_source_free(source)
+            // libzip refuses a repeated name without saying which: the walk does.
+            if zip_error_code_zip(&error) == ZIP_ER_EXISTS, let walked, let name = ZipDirectory.firstDuplicate(in: walked) {
+                throw CheckpointError.duplicateRecord(file: fileName, record: name)
+            }
             throw CheckpointError.corruptZip(file: fileName, reason: String(cString: zip_error_strerror(&error)))
         }
         archive = opened
@@ -49,9 +54,11 @@ final class ZipArchive: @unchecked Sendable {
             var byName = [String: ZipEntry]()
             for entry in listed {
                 guard byName.updateValue(entry, forKey: entry.name) == nil else {
-                    throw CheckpointError.corruptZip(file: fileName, reason: "two records are named '\(entry.name)'")
+                    throw CheckpointError.duplicateRecord(file: fileName, record: entry.name)
                 }
             }
+            try ZipArchive.checkPlacement(of: listed, walked: walked, fileName: fileName)
+            // Last: once every property is set, a throw would also run deinit (a second zip_discard).
             entriesByName = byName
         } catch {
             zip_discard(opened)
@@ -96,6 +103,18 @@ final class ZipArchive: @unchecked Sendable {
     private func archiveError() -> String {
         guard let error = zip_get_error(archive) else { return "unknown error" }
         return String(cString: zip_error_strerror(error))
+    }
+
+    /// Checks that the directory walk found the records libzip lists, and that
+    /// no two records share bytes.
+    private static func checkPlacement(of entries: [ZipEntry], walked: [ZipDirectory.Record]?, fileName: String) throws {
+        guard let walked, walked.map(\.name) == entries.map(\.name) else {
+            throw CheckpointError.corruptZip(
+                file: fileName, reason: "the central directory reads two ways (libzip and a direct walk list different records)")
+        }
+        if let (first, second) = ZipDirectory.firstOverlap(in: walked) {
+            throw CheckpointError.overlappingRecords(file: fileName, first: first.name, second: second.name)
+        }
     }
 
     private static func listEntries(_ archive: OpaquePointer, fileName: String, fileSize: Int) throws -> [ZipEntry] {

@@ -1,0 +1,257 @@
+/// A 3x3, stride-1, padding-1 convolution computed with Winograd's minimal
+/// filtering F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
+/// Neural Networks", 2015): each 2x2 block of outputs comes from a 4x4 input
+/// tile with 16 multiplications per channel pair instead of 36, so the
+/// matrix products shrink 2.25-fold.
+///
+/// Per call: the input tiles are transformed (V = Bᵀ d B), then 16 products
+/// `M[ξ] = U[ξ] · V[ξ]` run over all images' tiles at once (`U[ξ]` is
+/// `[O, I]`, the weights transformed once at load: U = G g Gᵀ), then each
+/// output block is `Aᵀ m A`, with bias, residual and ReLU applied in the same
+/// pass. The extra additions change the rounding, not the result: it stays
+/// within 1e-5 relative of the direct product (checked against PyTorch in
+/// the tests).
+public struct WinogradConvolution: Sendable {
+    /// Output channels (O).
+    public let outChannels: Int
+    /// Input channels (I).
+    public let inChannels: Int
+    /// The transformed weights: 16 matrices `[O, I]`, ξ = 4 * row + column of the tile.
+    let transformedWeights: [Float]
+    /// One bias per output channel.
+    let bias: [Float]
+
+    /// Whether `kernel` has the geometry this algorithm computes: 3x3, stride 1, padding 1.
+    public static func supports(_ kernel: ConvolutionKernel) -> Bool {
+        kernel.kernelHeight == 3 && kernel.kernelWidth == 3 && kernel.strideY == 1 && kernel.strideX == 1
+            && kernel.paddingY == 1 && kernel.paddingX == 1
+    }
+
+    /// The Winograd form of `kernel` (batch norm already folded in).
+    /// - Throws: `KernelError.invalidParameter` when `kernel` is not 3x3,
+    ///   stride 1, padding 1.
+    public init(_ kernel: ConvolutionKernel) throws {
+        guard Self.supports(kernel) else {
+            throw KernelError.invalidParameter(
+                operation: "winograd convolution", name: "kernel size (3x3, stride 1, padding 1 only)",
+                value: kernel.kernelHeight * 100 + kernel.strideY * 10 + kernel.paddingY)
+        }
+        outChannels = kernel.outChannels
+        inChannels = kernel.inChannels
+        bias = kernel.bias
+        let pairs = outChannels * inChannels
+        var transformed = [Float](repeating: 0, count: 16 * pairs)
+        for pair in 0..<pairs {
+            let g = kernel.weights[(pair * 9)..<(pair * 9 + 9)].map(Double.init)
+            // G g: 4x3, rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2.
+            var gg = [Double](repeating: 0, count: 12)
+            for column in 0..<3 {
+                let (a, b, c) = (g[column], g[3 + column], g[6 + column])
+                gg[column] = a
+                gg[3 + column] = (a + b + c) / 2
+                gg[6 + column] = (a - b + c) / 2
+                gg[9 + column] = c
+            }
+            // (G g) Gᵀ: each row (a, b, c) becomes (a, (a + b + c) / 2, (a - b + c) / 2, c).
+            for row in 0..<4 {
+                let (a, b, c) = (gg[row * 3], gg[row * 3 + 1], gg[row * 3 + 2])
+                let values = [a, (a + b + c) / 2, (a - b + c) / 2, c]
+                for column in 0..<4 { transformed[(row * 4 + column) * pairs + pair] = Float(values[column]) }
+            }
+        }
+        transformedWeights = transformed
+    }
+
+    /// The output shape for `input`: the same rows and columns, `outChannels` planes.
+    /// - Throws: `KernelError.channelMismatch`.
+    public func outputShape(for input: FeatureShape) throws -> FeatureShape {
+        guard input.channels == inChannels else {
+            throw KernelError.channelMismatch(operation: "convolution", expected: inChannels, found: input.channels)
+        }
+        return try FeatureShape(batch: input.batch, channels: outChannels, height: input.height, width: input.width)
+    }
+
+    /// Tiles along each axis and in all (over the whole batch) for `shape`.
+    private func tiling(_ shape: FeatureShape) throws -> (rows: Int, columns: Int, total: Int) {
+        let rows = (shape.height + 1) / 2, columns = (shape.width + 1) / 2
+        return (rows, columns, try checkedProduct(shape.batch, rows, columns, operation: "convolution"))
+    }
+
+    /// Scratch elements `apply` needs for `input`: the transformed input and
+    /// the 16 products.
+    /// - Throws: as `outputShape(for:)`.
+    public func scratchCount(for input: FeatureShape) throws -> Int {
+        let tiles = try tiling(input).total
+        return try checkedProduct(16, inChannels + outChannels, tiles, operation: "convolution")
+    }
+
+    /// Runs the convolution on the NCHW `input` of `shape` into `output`, then
+    /// adds the bias, `residual` (if given, the output's shape) and applies
+    /// ReLU if `relu`. Same contract as `ConvolutionKernel.apply`.
+    /// - Returns: the output shape.
+    /// - Throws: `KernelError` when a buffer is shorter than its shape needs.
+    @discardableResult
+    public func apply(_ input: [Float], shape: FeatureShape, residual: [Float]? = nil, relu: Bool = false,
+                      output: inout [Float], scratch: inout [Float], team: ThreadTeam = .alone) throws -> FeatureShape {
+        let op = "convolution"
+        let out = try outputShape(for: shape)
+        guard input.count >= shape.count else {
+            throw KernelError.inputTooShort(operation: op, name: "input", expected: shape.count, found: input.count)
+        }
+        if let residual, residual.count < out.count {
+            throw KernelError.inputTooShort(operation: op, name: "residual", expected: out.count, found: residual.count)
+        }
+        let tiles = try tiling(shape)
+        ensureCapacity(&output, out.count)
+        ensureCapacity(&scratch, try scratchCount(for: shape))
+        let blas = try OpenBLAS.library()
+        let bO = try blasSize(outChannels, operation: op), bI = try blasSize(inChannels, operation: op)
+        let bP = try blasSize(tiles.total, operation: op)
+
+        withOptionalBuffer(residual) { residualBase in
+            input.withUnsafeBufferPointer { inputBuffer in
+                transformedWeights.withUnsafeBufferPointer { weightBuffer in
+                    scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                        output.withUnsafeMutableBufferPointer { outputBuffer in
+                            guard let source = inputBuffer.baseAddress, let weights = weightBuffer.baseAddress,
+                                  let work = scratchBuffer.baseAddress, let destination = outputBuffer.baseAddress
+                            else { return }
+                            let transformedInput = work
+                            let products = work + 16 * inChannels * tiles.total
+                            // Each member: whole rows of the tile (ξ = 4 * row + column), transform then products.
+                            team.run { member in
+                                let rows = team.share(of: 4, member: member)
+                                guard !rows.isEmpty else { return }
+                                transformInput(source, shape: shape, tiles: tiles, rows: rows, into: transformedInput)
+                                for xi in (4 * rows.lowerBound)..<(4 * rows.upperBound) {
+                                    blas.sgemm(m: bO, n: bP, k: bI, a: weights + xi * outChannels * inChannels,
+                                               lda: bI, b: transformedInput + xi * inChannels * tiles.total, ldb: bP,
+                                               beta: 0, c: products + xi * outChannels * tiles.total, ldc: bP)
+                                }
+                            }
+                            // Each member: a block of output channels.
+                            team.run { member in
+                                transformOutput(UnsafePointer(products), shape: out, tiles: tiles,
+                                                channels: team.share(of: outChannels, member: member),
+                                                residual: residualBase, relu: relu, into: destination)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// V = Bᵀ d B for every 4x4 tile d (rows 2ty-1 ... 2ty+2, columns
+    /// 2tx-1 ... 2tx+2, zero outside the image), written as 16 matrices
+    /// `[I, tiles]`, tile index n * rows * columns + ty * columns + tx; only
+    /// the matrices of the transformed tile's `rows` (ξ = 4 * row + column).
+    private func transformInput(_ input: UnsafePointer<Float>, shape: FeatureShape,
+                                tiles: (rows: Int, columns: Int, total: Int), rows tileRows: Range<Int>,
+                                into v: UnsafeMutablePointer<Float>) {
+        let height = shape.height, width = shape.width
+        let paddedWidth = 2 * tiles.columns + 2
+        let matrixStride = inChannels * tiles.total
+        // Four padded input rows, then the four row combinations Bᵀ d.
+        let rows = UnsafeMutablePointer<Float>.allocate(capacity: 8 * paddedWidth)
+        defer { rows.deallocate() }
+        rows.initialize(repeating: 0, count: 8 * paddedWidth)
+        let combined = rows + 4 * paddedWidth
+        for n in 0..<shape.batch {
+            for c in 0..<inChannels {
+                let plane = input + (n * inChannels + c) * height * width
+                for ty in 0..<tiles.rows {
+                    for r in 0..<4 {
+                        let row = rows + r * paddedWidth
+                        let y = 2 * ty - 1 + r
+                        if y >= 0 && y < height {
+                            (row + 1).update(from: plane + y * width, count: width)
+                            (row + 1 + width).update(repeating: 0, count: paddedWidth - 1 - width)
+                        } else {
+                            row.update(repeating: 0, count: paddedWidth)
+                        }
+                    }
+                    let d0 = rows, d1 = rows + paddedWidth, d2 = rows + 2 * paddedWidth, d3 = rows + 3 * paddedWidth
+                    // Bᵀ d, row r: d0 - d2, d1 + d2, d2 - d1, d1 - d3.
+                    for r in tileRows {
+                        let t = combined + r * paddedWidth
+                        switch r {
+                        case 0: for x in 0..<paddedWidth { t[x] = d0[x] - d2[x] }
+                        case 1: for x in 0..<paddedWidth { t[x] = d1[x] + d2[x] }
+                        case 2: for x in 0..<paddedWidth { t[x] = d2[x] - d1[x] }
+                        default: for x in 0..<paddedWidth { t[x] = d1[x] - d3[x] }
+                        }
+                    }
+                    let firstTile = (n * tiles.rows + ty) * tiles.columns
+                    let base = v + c * tiles.total + firstTile
+                    for r in tileRows {
+                        let t = combined + r * paddedWidth
+                        let m0 = base + (4 * r) * matrixStride, m1 = base + (4 * r + 1) * matrixStride
+                        let m2 = base + (4 * r + 2) * matrixStride, m3 = base + (4 * r + 3) * matrixStride
+                        for tx in 0..<tiles.columns {
+                            let x = 2 * tx
+                            m0[tx] = t[x] - t[x + 2]
+                            m1[tx] = t[x + 1] + t[x + 2]
+                            m2[tx] = t[x + 2] - t[x + 1]
+                            m3[tx] = t[x + 1] - t[x + 3]
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Y = Aᵀ m A for every tile (2x2 outputs, cut at the image's edge), plus
+    /// bias, residual and ReLU, into the NCHW `output`, for output `channels`.
+    private func transformOutput(_ m: UnsafePointer<Float>, shape: FeatureShape,
+                                 tiles: (rows: Int, columns: Int, total: Int), channels: Range<Int>,
+                                 residual: UnsafePointer<Float>?, relu: Bool, into output: UnsafeMutablePointer<Float>) {
+        let height = shape.height, width = shape.width
+        let matrixStride = outChannels * tiles.total
+        let lower: Float = relu ? 0 : -.infinity
+        // Two output rows at a time, full tiles wide (2 * columns >= width).
+        let block = UnsafeMutablePointer<Float>.allocate(capacity: 4 * tiles.columns)
+        defer { block.deallocate() }
+        for n in 0..<shape.batch {
+            for k in channels {
+                let value = bias[k]
+                let planeOffset = (n * outChannels + k) * height * width
+                for ty in 0..<tiles.rows {
+                    let base = m + k * tiles.total + (n * tiles.rows + ty) * tiles.columns
+                    let top = block, bottom = block + 2 * tiles.columns
+                    for tx in 0..<tiles.columns {
+                        let m00 = base[tx], m01 = base[matrixStride + tx]
+                        let m02 = base[2 * matrixStride + tx], m03 = base[3 * matrixStride + tx]
+                        let m10 = base[4 * matrixStride + tx], m11 = base[5 * matrixStride + tx]
+                        let m12 = base[6 * matrixStride + tx], m13 = base[7 * matrixStride + tx]
+                        let m20 = base[8 * matrixStride + tx], m21 = base[9 * matrixStride + tx]
+                        let m22 = base[10 * matrixStride + tx], m23 = base[11 * matrixStride + tx]
+                        let m30 = base[12 * matrixStride + tx], m31 = base[13 * matrixStride + tx]
+                        let m32 = base[14 * matrixStride + tx], m33 = base[15 * matrixStride + tx]
+                        // Aᵀ m: rows (m0 + m1 + m2) and (m1 - m2 - m3).
+                        let r00 = m00 + m10 + m20, r01 = m01 + m11 + m21, r02 = m02 + m12 + m22, r03 = m03 + m13 + m23
+                        let r10 = m10 - m20 - m30, r11 = m11 - m21 - m31, r12 = m12 - m22 - m32, r13 = m13 - m23 - m33
+                        // (Aᵀ m) A: columns (r0 + r1 + r2) and (r1 - r2 - r3).
+                        top[2 * tx] = r00 + r01 + r02 + value
+                        top[2 * tx + 1] = r01 - r02 - r03 + value
+                        bottom[2 * tx] = r10 + r11 + r12 + value
+                        bottom[2 * tx + 1] = r11 - r12 - r13 + value
+                    }
+                    for i in 0..<2 {
+                        let y = 2 * ty + i
+                        guard y < height else { break }
+                        let source = block + i * 2 * tiles.columns
+                        let destination = output + planeOffset + y * width
+                        if let residual {
+                            let add = residual + planeOffset + y * width
+                            for x in 0..<width { destination[x] = max(lower, source[x] + add[x]) }
+                        } else {
+                            for x in 0..<width { destination[x] = max(lower, source[x]) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
