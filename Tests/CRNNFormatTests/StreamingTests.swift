@@ -55,4 +55,25 @@ struct StreamingTests {
             _ = try layout.encode { _, emit in try [UInt8](repeating: 0, count: 4).withUnsafeBytes(emit) }
         }
     }
+
+    @Test("a file of several early-sync intervals, in pieces large and small, is written exactly")
+    func largeFileWithEarlySyncs() throws {
+        let url = try Fixtures.temporaryDirectory().appendingPathComponent("large.bin")
+        var expected = [UInt8]()
+        var generator = SplitMix64(seed: 7)
+        let sizes = [3, 1 << 20, 17, 5 << 20, 64, 3 << 20, 1 << 16, 1]
+        try AtomicFile.write(to: url.path) { output throws(AtomicFile.Failure) in
+            for size in sizes {
+                let piece = (0..<size).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+                expected.append(contentsOf: piece)
+                let failure: AtomicFile.Failure? = piece.withUnsafeBytes { raw in
+                    do throws(AtomicFile.Failure) { try output.append(raw) } catch { return error }
+                    return nil
+                }
+                if let failure { throw failure }
+            }
+        }
+        #expect(expected.count > 2 * AtomicFile.Output.earlySyncInterval)
+        #expect(try [UInt8](Data(contentsOf: url)) == expected)
+    }
 }

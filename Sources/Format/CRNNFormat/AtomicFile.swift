@@ -39,23 +39,29 @@ enum AtomicFile {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(reason: "cannot create a temporary file in \(folder): \(errnoText())") }
         var closed = false
+        let output = Output(fd: fd)
         do throws(Failure) {
-            let output = Output(fd: fd)
             try contents(output)
             try output.flush()
             let sync = BackgroundSync(fd)
             var checkError: (any Error)?
             do { try check(temporary) } catch { checkError = error }
             let syncError = sync.wait()
+            let earlyError = output.finishEarlySync()
             if let checkError { throw Failure(reason: "\(checkError)", checkError: checkError) }
-            guard syncError == 0 else { throw Failure(reason: "fsync failed: \(String(cString: strerror(syncError)))") }
+            for error in [syncError, earlyError] where error != 0 {
+                throw Failure(reason: "fsync failed: \(String(cString: strerror(error)))")
+            }
             closed = true
             guard close(fd) == 0 else { throw Failure(reason: "close failed: \(errnoText())") }
             guard rename(temporary, path) == 0 else {
                 throw Failure(reason: "cannot rename the temporary file over the destination: \(errnoText())")
             }
         } catch {
-            if !closed { close(fd) }
+            if !closed {
+                _ = output.finishEarlySync()  // no sync may outlive the descriptor
+                close(fd)
+            }
             unlink(temporary)
             throw error
         }
@@ -68,6 +74,7 @@ enum AtomicFile {
         // `finished` and read only after waiting on it: the semaphore orders the two.
         private let finished = DispatchSemaphore(value: 0)
         private var errorNumber: Int32 = 0
+        private var ended = false
 
         init(_ fd: Int32) {
             DispatchQueue.global(qos: .userInitiated).async {
@@ -76,9 +83,18 @@ enum AtomicFile {
             }
         }
 
-        /// Waits for the sync; 0 when it succeeded, else its `errno`. Call once.
+        /// True once the sync has ended; never blocks.
+        var hasEnded: Bool {
+            if !ended && finished.wait(timeout: .now()) == .success { ended = true }
+            return ended
+        }
+
+        /// Waits for the sync; 0 when it succeeded, else its `errno`.
         func wait() -> Int32 {
-            finished.wait()
+            if !ended {
+                finished.wait()
+                ended = true
+            }
             return errorNumber
         }
     }
@@ -86,11 +102,22 @@ enum AtomicFile {
     /// Sequential writes to the temporary file: small pieces are gathered in
     /// a buffer, large ones go straight to the file; `overwrite` patches bytes
     /// already written (the checksum, once everything else is out).
+    ///
+    /// Every `earlySyncInterval` bytes written, an `fsync` starts on another
+    /// thread (one at a time), so the disk takes what is already out while
+    /// the rest is produced and the final `fsync` waits only for the tail.
+    /// Durability still comes from that final `fsync`; an early one that
+    /// fails fails the write all the same.
     final class Output {
         /// Pieces at least this large are written directly, not gathered.
         static let bufferSize = 1 << 16
+        /// Bytes written between the starts of two early syncs.
+        static let earlySyncInterval = 4 << 20
         private let fd: Int32
         private var pending: [UInt8] = []
+        private var unsynced = 0
+        private var earlySync: BackgroundSync?
+        private var earlyError: Int32 = 0
 
         fileprivate init(fd: Int32) {
             self.fd = fd
@@ -106,6 +133,7 @@ enum AtomicFile {
             try flush()
             if bytes.count >= Self.bufferSize {
                 try AtomicFile.writeAll(bytes, to: fd, at: nil)
+                wrote(bytes.count)
             } else {
                 pending.append(contentsOf: bytes)
             }
@@ -121,7 +149,29 @@ enum AtomicFile {
         func flush() throws(Failure) {
             guard !pending.isEmpty else { return }
             try AtomicFile.withBytes(pending) { raw throws(Failure) in try AtomicFile.writeAll(raw, to: fd, at: nil) }
+            wrote(pending.count)
             pending.removeAll(keepingCapacity: true)
+        }
+
+        /// Waits for the early sync still running, if any.
+        /// - Returns: 0, or the `errno` of the first early sync that failed.
+        fileprivate func finishEarlySync() -> Int32 {
+            if let running = earlySync {
+                earlySync = nil
+                let error = running.wait()
+                if earlyError == 0 { earlyError = error }
+            }
+            return earlyError
+        }
+
+        /// Counts written bytes; starts an early sync when enough are out and
+        /// the previous one has ended.
+        private func wrote(_ count: Int) {
+            unsynced += count
+            guard unsynced >= Self.earlySyncInterval, earlySync?.hasEnded ?? true else { return }
+            _ = finishEarlySync()
+            earlySync = BackgroundSync(fd)
+            unsynced = 0
         }
     }
 
