@@ -3,7 +3,8 @@
 // The architecture, one target per job (see README.md, "Architecture"):
 //
 //   System/*          C libraries found through pkg-config (libzip, libpng,
-//                     libjpeg-turbo, zlib); nothing else. OpenBLAS is opened
+//                     libjpeg-turbo, libdeflate for CRC-32; zlib only for the
+//                     fuzz harness's independent CRC); nothing else. OpenBLAS is opened
 //                     at run time by Kernels (OpenBLAS.swift says why)
 //   Core/TensorCore   dtypes, shapes, strides, byte buffers and memory maps;
 //                     no parsing
@@ -58,13 +59,14 @@ let package = Package(
         systemLibrary("CPNG", pkgConfig: "libpng", apt: "libpng-dev"),
         systemLibrary("CJPEG", pkgConfig: "libjpeg", apt: "libjpeg62-turbo-dev"),
         systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
+        systemLibrary("CDeflate", pkgConfig: "libdeflate", apt: "libdeflate-dev"),
 
         .target(name: "TensorCore", path: "Sources/Core/TensorCore"),
         .target(name: "Pickle", path: "Sources/Reader/Pickle"),
         .target(
             name: "TorchCheckpoint", dependencies: ["Pickle", "TensorCore", "CZip"],
             path: "Sources/Reader/TorchCheckpoint"),
-        .target(name: "CRNNFormat", dependencies: ["TensorCore", "CZlib"], path: "Sources/Format/CRNNFormat"),
+        .target(name: "CRNNFormat", dependencies: ["TensorCore", "CDeflate"], path: "Sources/Format/CRNNFormat"),
         // OpenBLAS (apt: libopenblas-dev, installed by scripts/install-deps.sh) is opened at
         // run time, not linked: see Sources/Kernels/Kernels/OpenBLAS.swift for why.
         .target(name: "Kernels", path: "Sources/Kernels/Kernels"),

@@ -30,7 +30,7 @@ module() {  # module NAME SOURCES... : a static library and its module, instrume
         -emit-module-path "$build/$name.swiftmodule" -o "$build/lib$name.a" "$@"
 }
 
-extra=(-I Sources/System/CZip -I Sources/System/CZlib -I Sources/System/CPNG -I Sources/System/CJPEG
+extra=(-I Sources/System/CZip -I Sources/System/CZlib -I Sources/System/CDeflate -I Sources/System/CPNG -I Sources/System/CJPEG
        -Xcc -I/usr/include/libpng16 -I "$build/CImageDecoders")
 links=()
 seeds=()
@@ -51,7 +51,7 @@ case "$target" in
   bin)
     module TensorCore Sources/Core/TensorCore/*.swift
     module CRNNFormat Sources/Format/CRNNFormat/*.swift
-    links=(-lCRNNFormat -lTensorCore -lz); seeds=(formats) ;;
+    links=(-lCRNNFormat -lTensorCore -ldeflate -lz); seeds=(formats) ;;
   image)
     mkdir -p "$build/CImageDecoders"
     printf 'module CImageDecoders {\n    header "%s/Sources/Images/CImageDecoders/include/image_decoders.h"\n    export *\n}\n' "$PWD" \

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the project builds against (libzip, OpenBLAS,
-# libpng, libjpeg-turbo, zlib, pkg-config). Idempotent: does nothing when they
+# libpng, libjpeg-turbo, zlib, libdeflate, pkg-config). Idempotent: does nothing when they
 # are all present. Uses sudo when not run as root.
 set -euo pipefail
 
-packages=(pkg-config libzip-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev)
+packages=(pkg-config libzip-dev libopenblas-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev libdeflate-dev)
 missing=()
 for package in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -36,7 +36,7 @@ struct WriterFileSystemTests {
         let before = try Data(contentsOf: url)
 
         #expect(throws: AtomicFile.Failure.self) {
-            try AtomicFile.write(Array(repeating: 7, count: 100), to: url.path, beforeRename: { throw InjectedFailure() })
+            try AtomicFile.write(Array(repeating: 7, count: 100), to: url.path, check: { _ in throw InjectedFailure() })
         }
         #expect(try Data(contentsOf: url) == before)
         #expect(try contents(of: folder) == ["model.bin"])
@@ -94,6 +94,42 @@ struct WriterFileSystemTests {
             try CRNNFileWriter.write(metadata: Samples.metadata(), tensors: [("", w)], floatType: .float32, to: url)
         }
         #expect(!FileManager.default.fileExists(atPath: url.path))
+    }
+
+    @Test("check sees the complete file before the rename; its error leaves the previous file and passes through")
+    func checkBeforeRename() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let url = folder.appendingPathComponent("model.bin")
+        try CRNNFileWriter.write(metadata: Samples.metadata(), tensors: [], floatType: .float32, to: url)
+        let before = try Data(contentsOf: url)
+        let tensors = try Samples.mixedTensors()
+
+        var seen: [String] = []
+        try CRNNFileWriter.write(metadata: Samples.metadata(), tensors: tensors, floatType: .float32, to: url) { temporary in
+            #expect(temporary != url.path)
+            #expect(try Data(contentsOf: url) == before, "replaced before the check ran")
+            seen = try CRNNFile.open(path: temporary, name: url.path).tensors.names
+        }
+        #expect(seen == tensors.map(\.name))
+        let after = try Data(contentsOf: url)
+        #expect(after != before)
+
+        #expect(throws: InjectedFailure.self) {
+            try CRNNFileWriter.write(metadata: Samples.metadata(), tensors: [], floatType: .float32, to: url) { _ in
+                throw InjectedFailure()
+            }
+        }
+        #expect(try Data(contentsOf: url) == after)
+        #expect(try contents(of: folder) == ["model.bin"])
+    }
+
+    @Test("a file opened under another name is named so in errors")
+    func openUnderAnotherName() throws {
+        let url = try Fixtures.temporaryDirectory().appendingPathComponent("broken.tmp")
+        try Data("not a model".utf8).write(to: url)
+        #expect(throws: CRNNFormatError.notACRNNFile(file: "model.bin", foundMagic: Array("not a mo".utf8))) {
+            try CRNNFile.open(path: url.path, name: "model.bin")
+        }
     }
 
     @Test("opening a missing file is a file access error")

@@ -117,6 +117,22 @@ import TestSupport
             try Converter.convert(input: copy.path, output: copy.path)
         }
         #expect(try Data(contentsOf: copy) == before)
+
+        // Through a link to the output: the rename would replace the input's bytes.
+        let link = folder.appendingPathComponent("link.pt")
+        try FileManager.default.createSymbolicLink(at: link, withDestinationURL: copy)
+        #expect(throws: ConversionError.wouldOverwriteInput(path: copy.path)) {
+            try Converter.convert(input: link.path, output: copy.path)
+        }
+        #expect(try Data(contentsOf: copy) == before)
+
+        // An output that is a link to the input is replaced itself; the input stays.
+        let output = folder.appendingPathComponent("out.bin")
+        try FileManager.default.createSymbolicLink(at: output, withDestinationURL: copy)
+        try Converter.convert(input: copy.path, output: output.path)
+        #expect(try Data(contentsOf: copy) == before)
+        #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: output.path)) == nil, "still a link")
+        #expect(try CRNNFile.open(path: output.path).tensors.count > 0)
     }
 
     @Test func alphabetMustFitTheVocabulary() throws {

@@ -15,8 +15,9 @@ struct CRNNConvert: ParsableCommand {
             (its classes are only named, nothing in the file is run). Every tensor is checked against the \
             model's layers; all problems are reported at once.
 
-            The output is written to a temporary file and renamed into place, then reopened and compared \
-            with the source tensor by tensor: a failed or interrupted run leaves OUTPUT as it was. \
+            The output is written to a temporary file, read back and compared with the source tensor by \
+            tensor, synced to disk and only then renamed into place: a failed or interrupted run leaves \
+            OUTPUT as it was. \
             The format is specified in formats/CRNN-BIN.md.
             """)
 

@@ -152,6 +152,17 @@ public struct Tensor: Sendable {
         return out
     }
 
+    /// Calls `body` with the elements' bytes packed in row-major order, in this
+    /// tensor's dtype: the storage's own bytes when the tensor is contiguous
+    /// (no copy), else a packed copy (`contiguousBytes()`).
+    public func withContiguousBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        guard isContiguous else { return try contiguousBytes().withUnsafeBytes(body) }
+        let width = dtype.byteWidth
+        return try storage.withUnsafeBytes {
+            try body(UnsafeRawBufferPointer(rebasing: $0[(storageOffset * width)..<((storageOffset + elementCount) * width)]))
+        }
+    }
+
     /// The same elements packed contiguously, in their own new storage.
     public func contiguous() -> Tensor {
         if isContiguous && storageOffset == 0 && storage.count == byteCount { return self }
@@ -172,12 +183,11 @@ public struct Tensor: Sendable {
     /// nearest for float64 and large integers).
     public func floatValues() -> [Float] {
         if dtype == .float32 && isContiguous {
-            // Little-endian float32 in a row: one copy (validateView checked the range).
-            return storage.withUnsafeBytes { raw in
-                [Float](unsafeUninitializedCapacity: elementCount) { buffer, count in
-                    UnsafeMutableRawBufferPointer(buffer).copyMemory(
-                        from: UnsafeRawBufferPointer(rebasing: raw[(storageOffset * 4)..<((storageOffset + elementCount) * 4)]))
-                    count = elementCount
+            // Stored little-endian like the host's Float: one block copy.
+            return withContiguousBytes { raw in
+                [Float](unsafeUninitializedCapacity: elementCount) { values, initialized in
+                    UnsafeMutableRawBufferPointer(values).copyMemory(from: raw)
+                    initialized = elementCount
                 }
             }
         }

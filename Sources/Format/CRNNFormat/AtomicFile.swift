@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Dispatch
 import Foundation
 
 /// Replaces a file atomically: write a temporary file in the destination's
@@ -11,12 +12,26 @@ enum AtomicFile {
     /// Why one step failed, with `errno` text.
     struct Failure: Error {
         let reason: String
+        /// The error the caller's `check` threw, when that is what failed.
+        var checkError: (any Error)?
     }
 
-    /// Writes `bytes` to `path`. `beforeRename` runs after the temporary file
-    /// is complete and synced (tests use it to inject a failure). On any error
+    /// Writes `bytes` to `path`, as `write(to:check:contents:)` does.
+    static func write(_ bytes: [UInt8], to path: String, check: (String) throws -> Void = { _ in }) throws(Failure) {
+        try write(to: path, check: check) { output throws(Failure) in
+            try withBytes(bytes) { raw throws(Failure) in try output.append(raw) }
+        }
+    }
+
+    /// Creates a temporary file beside `path`, lets `contents` write it
+    /// through an `Output`, then syncs and renames it over `path`.
+    /// `check(temporaryPath)` runs on the complete temporary file while
+    /// another thread syncs it (reading it back costs no extra time then);
+    /// the rename waits for both. On any error, a throwing `check` included,
     /// the temporary file is removed and `path` is untouched.
-    static func write(_ bytes: [UInt8], to path: String, beforeRename: () throws -> Void = {}) throws(Failure) {
+    static func write(
+        to path: String, check: (String) throws -> Void = { _ in }, contents: (Output) throws(Failure) -> Void
+    ) throws(Failure) {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = url.deletingLastPathComponent()
@@ -24,36 +39,167 @@ enum AtomicFile {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure(reason: "cannot create a temporary file in \(folder): \(errnoText())") }
         var closed = false
+        let output = Output(fd: fd)
         do throws(Failure) {
-            try writeAll(bytes, to: fd)
-            guard fsync(fd) == 0 else { throw Failure(reason: "fsync failed: \(errnoText())") }
+            try contents(output)
+            try output.flush()
+            let sync = BackgroundSync(fd)
+            var checkError: (any Error)?
+            do { try check(temporary) } catch { checkError = error }
+            let syncError = sync.wait()
+            let earlyError = output.finishEarlySync()
+            if let checkError { throw Failure(reason: "\(checkError)", checkError: checkError) }
+            for error in [syncError, earlyError] where error != 0 {
+                throw Failure(reason: "fsync failed: \(String(cString: strerror(error)))")
+            }
             closed = true
             guard close(fd) == 0 else { throw Failure(reason: "close failed: \(errnoText())") }
-            do { try beforeRename() } catch { throw Failure(reason: "\(error)") }
             guard rename(temporary, path) == 0 else {
                 throw Failure(reason: "cannot rename the temporary file over the destination: \(errnoText())")
             }
         } catch {
-            if !closed { close(fd) }
+            if !closed {
+                _ = output.finishEarlySync()  // no sync may outlive the descriptor
+                close(fd)
+            }
             unlink(temporary)
             throw error
         }
         syncFolder(folder)
     }
 
-    /// Writes every byte, retrying short writes and interrupts.
-    private static func writeAll(_ bytes: [UInt8], to fd: Int32) throws(Failure) {
-        let failure: Failure? = bytes.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                guard let base = raw.baseAddress else { break }
-                let written = Glibc.write(fd, base + done, raw.count - done)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return Failure(reason: "write failed: \(errnoText())")
-                }
-                done += written
+    /// `fsync(fd)` on a global queue, so the caller can work meanwhile.
+    private final class BackgroundSync: @unchecked Sendable {
+        // `errorNumber` is written once by the worker before it signals
+        // `finished` and read only after waiting on it: the semaphore orders the two.
+        private let finished = DispatchSemaphore(value: 0)
+        private var errorNumber: Int32 = 0
+        private var ended = false
+
+        init(_ fd: Int32) {
+            DispatchQueue.global(qos: .userInitiated).async {
+                if fsync(fd) != 0 { self.errorNumber = errno }
+                self.finished.signal()
             }
+        }
+
+        /// True once the sync has ended; never blocks.
+        var hasEnded: Bool {
+            if !ended && finished.wait(timeout: .now()) == .success { ended = true }
+            return ended
+        }
+
+        /// Waits for the sync; 0 when it succeeded, else its `errno`.
+        func wait() -> Int32 {
+            if !ended {
+                finished.wait()
+                ended = true
+            }
+            return errorNumber
+        }
+    }
+
+    /// Sequential writes to the temporary file: small pieces are gathered in
+    /// a buffer, large ones go straight to the file; `overwrite` patches bytes
+    /// already written (the checksum, once everything else is out).
+    ///
+    /// Every `earlySyncInterval` bytes written, an `fsync` starts on another
+    /// thread (one at a time), so the disk takes what is already out while
+    /// the rest is produced and the final `fsync` waits only for the tail.
+    /// Durability still comes from that final `fsync`; an early one that
+    /// fails fails the write all the same.
+    final class Output {
+        /// Pieces at least this large are written directly, not gathered.
+        static let bufferSize = 1 << 16
+        /// Bytes written between the starts of two early syncs.
+        static let earlySyncInterval = 4 << 20
+        private let fd: Int32
+        private var pending: [UInt8] = []
+        private var unsynced = 0
+        private var earlySync: BackgroundSync?
+        private var earlyError: Int32 = 0
+
+        fileprivate init(fd: Int32) {
+            self.fd = fd
+            pending.reserveCapacity(Self.bufferSize)
+        }
+
+        /// Appends `bytes` at the end of the file.
+        func append(_ bytes: UnsafeRawBufferPointer) throws(Failure) {
+            if pending.count + bytes.count <= Self.bufferSize {
+                pending.append(contentsOf: bytes)
+                return
+            }
+            try flush()
+            if bytes.count >= Self.bufferSize {
+                try AtomicFile.writeAll(bytes, to: fd, at: nil)
+                wrote(bytes.count)
+            } else {
+                pending.append(contentsOf: bytes)
+            }
+        }
+
+        /// Writes `bytes` at `offset`, which must lie within what was appended.
+        func overwrite(_ bytes: [UInt8], at offset: Int) throws(Failure) {
+            try flush()
+            try AtomicFile.withBytes(bytes) { raw throws(Failure) in try AtomicFile.writeAll(raw, to: fd, at: offset) }
+        }
+
+        /// Writes out the gathered bytes.
+        func flush() throws(Failure) {
+            guard !pending.isEmpty else { return }
+            try AtomicFile.withBytes(pending) { raw throws(Failure) in try AtomicFile.writeAll(raw, to: fd, at: nil) }
+            wrote(pending.count)
+            pending.removeAll(keepingCapacity: true)
+        }
+
+        /// Waits for the early sync still running, if any.
+        /// - Returns: 0, or the `errno` of the first early sync that failed.
+        fileprivate func finishEarlySync() -> Int32 {
+            if let running = earlySync {
+                earlySync = nil
+                let error = running.wait()
+                if earlyError == 0 { earlyError = error }
+            }
+            return earlyError
+        }
+
+        /// Counts written bytes; starts an early sync when enough are out and
+        /// the previous one has ended.
+        private func wrote(_ count: Int) {
+            unsynced += count
+            guard unsynced >= Self.earlySyncInterval, earlySync?.hasEnded ?? true else { return }
+            _ = finishEarlySync()
+            earlySync = BackgroundSync(fd)
+            unsynced = 0
+        }
+    }
+
+    /// Writes every byte at the file position (or at `offset` with `pwrite`),
+    /// retrying short writes and interrupts.
+    private static func writeAll(_ raw: UnsafeRawBufferPointer, to fd: Int32, at offset: Int?) throws(Failure) {
+        guard let base = raw.baseAddress else { return }
+        var done = 0
+        while done < raw.count {
+            let written = if let offset {
+                pwrite(fd, base + done, raw.count - done, off_t(offset + done))
+            } else {
+                Glibc.write(fd, base + done, raw.count - done)
+            }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw Failure(reason: "write failed: \(errnoText())")
+            }
+            done += written
+        }
+    }
+
+    /// `bytes.withUnsafeBytes(body)`, keeping `body`'s error type.
+    private static func withBytes(
+        _ bytes: [UInt8], _ body: (UnsafeRawBufferPointer) throws(Failure) -> Void
+    ) throws(Failure) {
+        let failure: Failure? = bytes.withUnsafeBytes { raw in
+            do throws(Failure) { try body(raw) } catch { return error }
             return nil
         }
         if let failure { throw failure }

@@ -27,16 +27,23 @@ public struct CRNNFile: Sendable {
     /// - Throws: `CRNNFormatError.fileAccess` when it cannot be mapped, any
     ///   other `CRNNFormatError` when its content breaks the format.
     public static func open(path: String) throws(CRNNFormatError) -> CRNNFile {
+        try open(path: path, name: path)
+    }
+
+    /// Maps the file at `path` read-only and checks it, naming it `name` in
+    /// errors (a temporary file is named after the file it will become).
+    /// - Throws: as `open(path:)`.
+    public static func open(path: String, name: String) throws(CRNNFormatError) -> CRNNFile {
         let buffer: ByteBuffer
         do {
             buffer = try ByteBuffer.mapping(path: path)
         } catch let error as TensorCoreError {
-            if case let .fileAccess(_, reason) = error { throw .fileAccess(file: path, reason: reason) }
-            throw .fileAccess(file: path, reason: error.description)
+            if case let .fileAccess(_, reason) = error { throw .fileAccess(file: name, reason: reason) }
+            throw .fileAccess(file: name, reason: error.description)
         } catch {
-            throw .fileAccess(file: path, reason: "\(error)")
+            throw .fileAccess(file: name, reason: "\(error)")
         }
-        return try open(buffer: buffer, name: path)
+        return try open(buffer: buffer, name: name)
     }
 
     /// Checks `buffer` as a CRNN-BIN file called `name` (for errors).

@@ -32,15 +32,49 @@ public enum CRNNFileWriter {
     public static func write(
         metadata: CRNNModelMetadata, tensors: [(name: String, tensor: Tensor)], floatType: DType, to url: URL
     ) throws(CRNNFormatError) -> CRNNFileSummary {
-        let path = url.path
-        let file = try encode(metadata: metadata, tensors: tensors, floatType: floatType, file: path)
         do {
-            try AtomicFile.write(file, to: path)
+            return try write(metadata: metadata, tensors: tensors, floatType: floatType, to: url, check: { _ in })
+        } catch let error as CRNNFormatError {
+            throw error
         } catch {
-            throw .writeFailed(file: path, reason: error.reason)
+            // Unreachable: only `check` throws other errors, and this one does not throw.
+            throw .writeFailed(file: url.path, reason: "\(error)")
+        }
+    }
+
+    /// Writes like `write(metadata:tensors:floatType:to:)`, and calls
+    /// `check(temporaryPath)` once the complete file is in its temporary
+    /// place, before it replaces `url`; `check` runs while another thread
+    /// syncs the file to disk, so reading the file back there costs no
+    /// extra wall time. Files `check` opens should be named after `url` in
+    /// its errors (see `CRNNFile.open(path:name:)`).
+    /// - Throws: the errors of `write`, or what `check` throws, unchanged;
+    ///   either way nothing at `url` changes.
+    @discardableResult
+    public static func write(
+        metadata: CRNNModelMetadata, tensors: [(name: String, tensor: Tensor)], floatType: DType, to url: URL,
+        check: (_ temporaryPath: String) throws -> Void
+    ) throws -> CRNNFileSummary {
+        let path = url.path
+        let plan = try Plan(metadata: metadata, tensors: tensors, floatType: floatType, file: path)
+        do {
+            try AtomicFile.write(to: path, check: check) { output throws(AtomicFile.Failure) in
+                let crc: UInt32
+                do {
+                    crc = try plan.layout.stream({ try output.append($0) }, tensorData: plan.emitData)
+                } catch let failure as AtomicFile.Failure {
+                    throw failure
+                } catch {
+                    throw AtomicFile.Failure(reason: "\(error)")
+                }
+                try output.overwrite(FileLayout.checksumBytes(crc), at: FileHeader.checksumRange.lowerBound)
+            }
+        } catch {
+            if let checkError = error.checkError { throw checkError }
+            throw CRNNFormatError.writeFailed(file: path, reason: error.reason)
         }
         return CRNNFileSummary(
-            bytesWritten: file.count, tensorCount: tensors.count,
+            bytesWritten: plan.layout.fileSize, tensorCount: tensors.count,
             parameterCount: tensors.reduce(0) { $0 + $1.tensor.elementCount })
     }
 
@@ -50,36 +84,68 @@ public enum CRNNFileWriter {
     static func encode(
         metadata: CRNNModelMetadata, tensors: [(name: String, tensor: Tensor)], floatType: DType, file: String
     ) throws(CRNNFormatError) -> [UInt8] {
-        guard floatType == .float32 || floatType == .float16 else {
-            throw .unsupportedFloatType(file: file, requested: floatType)
+        let plan = try Plan(metadata: metadata, tensors: tensors, floatType: floatType, file: file)
+        do {
+            return try plan.layout.encode(tensorData: plan.emitData)
+        } catch {
+            // Unreachable: the plan's lengths are the stored bytes' own.
+            throw .writeFailed(file: file, reason: "\(error)")
         }
-        guard metadata.storedFloatType == floatType else {
-            throw .badMetadata(file: file, reason: "storedFloatType \(metadata.storedFloatType.rawValue) differs from the requested float type \(floatType.rawValue)")
-        }
-        if let violation = metadata.violation { throw .badMetadata(file: file, reason: violation) }
-        let json: [UInt8]
-        do { json = try MetadataCoding.encode(metadata) } catch {
-            throw .badMetadata(file: file, reason: "cannot encode: \(error)")
-        }
-        guard json.count <= FormatLimits.maxMetadataLength else {
-            throw .badMetadata(file: file, reason: "\(json.count) bytes of JSON exceed \(FormatLimits.maxMetadataLength)")
-        }
-        var seen = Set<String>()
-        var stored: [StoredTensor] = []
-        for (name, tensor) in tensors {
-            let nameLength = name.utf8.count
-            guard nameLength >= 1, nameLength <= FormatLimits.maxNameLength else {
-                throw .badDirectory(file: file, reason: "tensor name '\(name)' has \(nameLength) bytes, allowed 1...\(FormatLimits.maxNameLength)")
+    }
+
+    /// A checked file to be written: the layout, and each tensor with the
+    /// dtype it is stored as.
+    struct Plan {
+        let layout: FileLayout
+        private let tensors: [(tensor: Tensor, storedType: DType)]
+
+        /// Checks metadata and tensors against the format and lays them out.
+        /// - Throws: the content errors listed at `write`.
+        init(
+            metadata: CRNNModelMetadata, tensors: [(name: String, tensor: Tensor)], floatType: DType, file: String
+        ) throws(CRNNFormatError) {
+            guard floatType == .float32 || floatType == .float16 else {
+                throw .unsupportedFloatType(file: file, requested: floatType)
             }
-            guard seen.insert(name).inserted else { throw .duplicateTensorName(file: file, name: name) }
-            guard tensor.shape.count <= FormatLimits.maxRank else {
-                throw .badShape(file: file, tensor: name, shape: tensor.shape, reason: "rank above \(FormatLimits.maxRank)")
+            guard metadata.storedFloatType == floatType else {
+                throw .badMetadata(file: file, reason: "storedFloatType \(metadata.storedFloatType.rawValue) differs from the requested float type \(floatType.rawValue)")
             }
-            let dtype = tensor.dtype.isFloatingPoint ? floatType : tensor.dtype
-            stored.append(StoredTensor(name: name, dtype: dtype, shape: tensor.shape,
-                                       bytes: storedBytes(of: tensor, as: dtype)))
+            if let violation = metadata.violation { throw .badMetadata(file: file, reason: violation) }
+            let json: [UInt8]
+            do { json = try MetadataCoding.encode(metadata) } catch {
+                throw .badMetadata(file: file, reason: "cannot encode: \(error)")
+            }
+            guard json.count <= FormatLimits.maxMetadataLength else {
+                throw .badMetadata(file: file, reason: "\(json.count) bytes of JSON exceed \(FormatLimits.maxMetadataLength)")
+            }
+            var seen = Set<String>()
+            var items: [(name: String, dtype: DType, shape: [Int], byteLength: Int)] = []
+            for (name, tensor) in tensors {
+                let nameLength = name.utf8.count
+                guard nameLength >= 1, nameLength <= FormatLimits.maxNameLength else {
+                    throw .badDirectory(file: file, reason: "tensor name '\(name)' has \(nameLength) bytes, allowed 1...\(FormatLimits.maxNameLength)")
+                }
+                guard seen.insert(name).inserted else { throw .duplicateTensorName(file: file, name: name) }
+                guard tensor.shape.count <= FormatLimits.maxRank else {
+                    throw .badShape(file: file, tensor: name, shape: tensor.shape, reason: "rank above \(FormatLimits.maxRank)")
+                }
+                let dtype = tensor.dtype.isFloatingPoint ? floatType : tensor.dtype
+                items.append((name, dtype, tensor.shape, tensor.elementCount * dtype.byteWidth))
+            }
+            layout = FileLayout(metadataJSON: json, tensors: items)
+            self.tensors = zip(tensors, items).map { ($0.tensor, $1.dtype) }
         }
-        return FileLayout.encode(metadataJSON: json, tensors: stored)
+
+        /// Emits the stored bytes of tensor `index`: its own bytes when it
+        /// is kept as it is (no copy when contiguous), else converted.
+        func emitData(_ index: Int, _ emit: (UnsafeRawBufferPointer) throws -> Void) throws {
+            let (tensor, storedType) = tensors[index]
+            if tensor.dtype == storedType {
+                try tensor.withContiguousBytes(emit)
+            } else {
+                try storedBytes(of: tensor, as: storedType).withUnsafeBytes(emit)
+            }
+        }
     }
 
     /// The tensor's elements packed row-major as `dtype` (its own dtype, or

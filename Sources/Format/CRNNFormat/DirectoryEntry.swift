@@ -8,9 +8,9 @@ struct DirectoryEntry: Equatable {
     var dataOffset: Int
     var byteLength: Int
 
-    /// The entry's bytes: name length, name, dtype code, rank, shape, offset, length.
-    var encoded: [UInt8] {
-        var out = ByteAppender()
+    /// Appends the entry's bytes: name length, name, dtype code, rank, shape,
+    /// offset, length.
+    func encode(into out: inout ByteAppender) {
         let nameBytes = Array(name.utf8)
         out.append(UInt32(nameBytes.count))
         out.append(contentsOf: nameBytes)
@@ -19,8 +19,10 @@ struct DirectoryEntry: Equatable {
         for dimension in shape { out.append(UInt64(dimension)) }
         out.append(UInt64(dataOffset))
         out.append(UInt64(byteLength))
-        return out.bytes
     }
+
+    /// How many bytes `encode(into:)` appends.
+    var encodedLength: Int { 4 + name.utf8.count + 2 + 2 + 8 * shape.count + 8 + 8 }
 
     /// Reads `count` entries from `directory`, checking every rule of the
     /// spec's step 9 for a file of `fileSize` bytes whose data may start at

@@ -58,25 +58,24 @@ public enum Converter {
         guard options.storedFloatType == .float32 || options.storedFloatType == .float16 else {
             throw ConversionError.unsupportedStoredType(options.storedFloatType.rawValue)
         }
-        if isSameFile(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
+        if outputReplacesInput(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
         let prepared = try prepare(path: input, options: options)
-        let url = URL(fileURLWithPath: output)
-        try CRNNFileWriter.write(metadata: prepared.metadata, tensors: prepared.stateDict.entries,
-                                 floatType: options.storedFloatType, to: url)
-        let roundingError: Double
-        do {
-            roundingError = try verify(output: output, against: prepared.stateDict, floatType: options.storedFloatType)
-        } catch {
-            try? FileManager.default.removeItem(at: url)
-            throw error
+        var roundingError = 0.0
+        // Verified in its temporary place (while it is synced to disk): a file
+        // that does not read back as the source never replaces `output`.
+        let summary = try CRNNFileWriter.write(
+            metadata: prepared.metadata, tensors: prepared.stateDict.entries, floatType: options.storedFloatType,
+            to: URL(fileURLWithPath: output)
+        ) { temporary in
+            let written = try CRNNFile.open(path: temporary, name: output)
+            roundingError = try verify(written, against: prepared.stateDict, floatType: options.storedFloatType)
         }
-        let size = (try? FileManager.default.attributesOfItem(atPath: output)[.size] as? Int) ?? 0
         let names = prepared.stateDict.names
         return ConversionReport(
             metadata: prepared.metadata, checkpointInfo: prepared.info, tensorCount: names.count,
             layerCount: Set(names.map(layerName)).count,
             parameterCount: prepared.stateDict.entries.reduce(0) { $0 + $1.tensor.elementCount },
-            outputBytes: size, largestRoundingError: roundingError, seconds: Date().timeIntervalSince(started))
+            outputBytes: summary.bytesWritten, largestRoundingError: roundingError, seconds: Date().timeIntervalSince(started))
     }
 
     /// A checkpoint read, checked against the CRNN layers and described.
@@ -96,6 +95,8 @@ public enum Converter {
     /// what `crnn-predict` does with a `.pt`.
     /// - Throws: the reader's or the model's error, or a `ConversionError`.
     public static func prepare(path: String, options: ConversionOptions = ConversionOptions()) throws -> PreparedModel {
+        // The digest only goes into the metadata: compute it on the other core meanwhile.
+        let digest = BackgroundWork { try sha256(path: path) }
         let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: true))
         let stateDict = try checkpoint.loadStateDict()
         let layers: CRNNLayers
@@ -111,7 +112,7 @@ public enum Converter {
             trunkWidths: configuration.trunkWidths, rnnInputSize: configuration.rnnInputSize,
             featureRows: configuration.featureRows, alphabet: alphabet, blankIndex: 0,
             nominalInputHeight: 50, minInputHeight: heights.lowerBound, maxInputHeight: heights.upperBound,
-            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try sha256(path: path),
+            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try digest.value(),
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
         return PreparedModel(stateDict: stateDict, layers: layers, metadata: metadata, info: checkpoint.info)
@@ -139,11 +140,12 @@ public enum Converter {
             + "first: \(first); ..."
     }
 
-    /// Reopens `output` and compares every tensor with the source, bit for
-    /// bit after the stored type's rounding.
+    /// Compares every tensor of the file just written with the source, bit
+    /// for bit after the stored type's rounding.
     /// - Returns: the largest absolute rounding error (0 for float32 storage).
-    static func verify(output: String, against source: StateDict, floatType: DType) throws -> Double {
-        let written = try CRNNFile.open(path: output).tensors
+    static func verify(_ file: CRNNFile, against source: StateDict, floatType: DType) throws -> Double {
+        let output = file.name
+        let written = file.tensors
         guard written.names == source.names else {
             throw ConversionError.verificationFailed(file: output, tensor: "(directory)", reason: "tensor names or order differ")
         }
@@ -153,7 +155,7 @@ public enum Converter {
             guard stored.shape == original.shape else {
                 throw ConversionError.verificationFailed(file: output, tensor: name, reason: "shape \(stored.shape) != \(original.shape)")
             }
-            if stored.dtype == original.dtype && stored.contiguousBytes() == original.contiguousBytes() { continue }
+            if stored.dtype == original.dtype && sameBytes(stored, original) { continue }
             let expected = original.doubleValues()
             let actual = stored.doubleValues()
             for index in expected.indices {
@@ -178,12 +180,24 @@ public enum Converter {
         return Hex.string(digest)
     }
 
-    private static func isSameFile(_ a: String, _ b: String) -> Bool {
-        let manager = FileManager.default
-        guard let first = try? manager.attributesOfItem(atPath: a), let second = try? manager.attributesOfItem(atPath: b)
-        else { return false }
-        return first[.systemNumber] as? Int == second[.systemNumber] as? Int
-            && first[.systemFileNumber] as? Int == second[.systemFileNumber] as? Int
+    /// True when both tensors' packed bytes are equal (compared in place when contiguous).
+    private static func sameBytes(_ a: Tensor, _ b: Tensor) -> Bool {
+        a.withContiguousBytes { first in
+            b.withContiguousBytes { second in
+                guard first.count == second.count else { return false }
+                guard let x = first.baseAddress, let y = second.baseAddress else { return true }
+                return memcmp(x, y, first.count) == 0
+            }
+        }
+    }
+
+    /// True when renaming a file over `output` would replace the input's
+    /// bytes: `output` (itself, not what it may link to, since the rename
+    /// replaces a link) is the file `input` reaches, links followed.
+    private static func outputReplacesInput(_ input: String, _ output: String) -> Bool {
+        var source = stat(), destination = stat()
+        guard stat(input, &source) == 0, lstat(output, &destination) == 0 else { return false }
+        return source.st_dev == destination.st_dev && source.st_ino == destination.st_ino
     }
 
     private static func layerName(_ name: String) -> String {

@@ -180,7 +180,7 @@ public struct TorchCheckpoint: Sendable {
                 guard let zip else { throw CheckpointError.malformed(file: fileName, reason: "no archive for storage '\(key)'") }
                 let record = try zip.archive.read(entry, limit: recordLimit)
                 let bytes = zip.bigEndian ? ByteOrder.swapped(record, width: location.elementWidth) : record
-                return try ByteSlice(buffer: bytes, offset: 0, count: location.byteCount)
+                return try bytes.slice(offset: 0, count: location.byteCount)
             }
         } catch let error as TensorCoreError {
             throw CheckpointError.malformed(file: fileName, reason: "storage '\(key)': \(error.description)")
@@ -218,15 +218,15 @@ public struct TorchCheckpoint: Sendable {
 /// Byte swapping for storages written on big-endian machines.
 enum ByteOrder {
     /// A copy of `buffer` with every `width`-byte element reversed.
-    static func swapped(_ buffer: ByteBuffer, width: Int) -> ByteBuffer {
+    static func swapped(_ buffer: ByteSlice, width: Int) -> ByteSlice {
         guard width > 1 else { return buffer }
-        var bytes = buffer.withUnsafeBytes { Array($0) }
+        var bytes = buffer.bytes
         var start = 0
         while start + width <= bytes.count {
             bytes[start..<(start + width)].reverse()
             start += width
         }
-        return ByteBuffer(copying: bytes)
+        return ByteSlice(copying: bytes)
     }
 }
 

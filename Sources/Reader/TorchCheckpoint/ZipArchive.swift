@@ -13,6 +13,11 @@ struct ZipEntry: Sendable {
     let compressedSize: Int
     /// True when the entry is stored without compression.
     let isStored: Bool
+    /// True when the entry is encrypted (libzip then refuses to read it).
+    let isEncrypted: Bool
+    /// Where the bytes of a stored, unencrypted entry lie in the archive's
+    /// buffer (from the directory walk); `nil` for any other entry.
+    var storedData: Range<Int>?
 }
 
 /// A read-only zip archive over bytes already in memory (usually a memory map),
@@ -49,7 +54,15 @@ final class ZipArchive: @unchecked Sendable {
         }
         archive = opened
         do {
-            let listed = try ZipArchive.listEntries(opened, fileName: fileName, fileSize: buffer.count)
+            var listed = try ZipArchive.listEntries(opened, fileName: fileName, fileSize: buffer.count)
+            try ZipArchive.checkPlacement(of: listed, walked: walked, fileName: fileName)
+            // checkPlacement proved the walk lists the same records in the same order.
+            for (index, record) in zip(listed.indices, walked ?? []) {
+                let entry = listed[index]
+                if entry.isStored && !entry.isEncrypted && record.data.count == entry.size {
+                    listed[index].storedData = record.data
+                }
+            }
             entries = listed
             var byName = [String: ZipEntry]()
             for entry in listed {
@@ -57,7 +70,6 @@ final class ZipArchive: @unchecked Sendable {
                     throw CheckpointError.duplicateRecord(file: fileName, record: entry.name)
                 }
             }
-            try ZipArchive.checkPlacement(of: listed, walked: walked, fileName: fileName)
             // Last: once every property is set, a throw would also run deinit (a second zip_discard).
             entriesByName = byName
         } catch {
@@ -72,13 +84,21 @@ final class ZipArchive: @unchecked Sendable {
     func entry(named name: String) -> ZipEntry? { entriesByName[name] }
 
     /// Reads the whole of `entry`, refusing entries larger than `limit` bytes.
-    /// - Throws: `CheckpointError.corruptZip` on a read error, a CRC mismatch
-    ///   or a short read; `CheckpointError.tooLarge` over the limit.
-    func read(_ entry: ZipEntry, limit: Int) throws -> ByteBuffer {
+    /// A stored entry (torch.save stores its records uncompressed) is a view
+    /// of the archive's own bytes, not a copy; others are inflated by libzip.
+    /// - Throws: `CheckpointError.corruptZip` on a read error or a short
+    ///   read; `CheckpointError.tooLarge` over the limit.
+    func read(_ entry: ZipEntry, limit: Int) throws -> ByteSlice {
         guard entry.size <= limit else {
             throw CheckpointError.tooLarge(file: fileName, what: "record '\(entry.name)'", size: entry.size, limit: limit)
         }
-        if entry.size == 0 { return ByteBuffer(copying: []) }
+        if entry.size == 0 { return ByteSlice(copying: []) }
+        if let data = entry.storedData {
+            do { return try buffer.slice.slice(offset: data.lowerBound, count: data.count) } catch {
+                // Unreachable: the walk bounds every record by the file's size.
+                throw CheckpointError.corruptZip(file: fileName, reason: "record '\(entry.name)' lies outside the file")
+            }
+        }
         guard let file = zip_fopen_index(archive, entry.index, 0) else {
             throw CheckpointError.corruptZip(file: fileName, reason: "cannot open record '\(entry.name)': \(archiveError())")
         }
@@ -97,7 +117,7 @@ final class ZipArchive: @unchecked Sendable {
         let address = Int(bitPattern: memory)
         return ByteBuffer(adopting: UnsafeRawPointer(memory), count: entry.size) {
             UnsafeMutableRawPointer(bitPattern: address)?.deallocate()
-        }
+        }.slice
     }
 
     private func archiveError() -> String {
@@ -137,11 +157,13 @@ final class ZipArchive: @unchecked Sendable {
                     file: fileName, reason: "record '\(name)' claims \(info.comp_size) bytes in a \(fileSize)-byte file")
             }
             let stored = info.comp_method == UInt16(ZIP_CM_STORE)
+            let encrypted = info.valid & UInt64(ZIP_STAT_ENCRYPTION_METHOD) == 0 || info.encryption_method != UInt16(ZIP_EM_NONE)
             if stored && info.size != info.comp_size {
                 throw CheckpointError.corruptZip(file: fileName, reason: "stored record '\(name)' has inconsistent sizes")
             }
             entries.append(ZipEntry(
-                index: index, name: name, size: Int(info.size), compressedSize: Int(info.comp_size), isStored: stored))
+                index: index, name: name, size: Int(info.size), compressedSize: Int(info.comp_size), isStored: stored,
+                isEncrypted: encrypted))
         }
         return entries
     }

@@ -6,7 +6,7 @@ import TensorCore
 struct ZipContainer {
     let archive: ZipArchive
     let root: String
-    let pickle: ByteBuffer
+    let pickle: ByteSlice
     let bigEndian: Bool
     let version: String?
 
@@ -65,7 +65,7 @@ struct ZipContainer {
         return table
     }
 
-    private static func text(_ buffer: ByteBuffer) -> String {
+    private static func text(_ buffer: ByteSlice) -> String {
         let text = buffer.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
         return String(text.drop(while: \.isWhitespace).reversed().drop(while: \.isWhitespace).reversed())
     }

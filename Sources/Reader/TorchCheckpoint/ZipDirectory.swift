@@ -10,6 +10,9 @@ enum ZipDirectory {
     struct Record: Equatable {
         let name: String
         let range: Range<Int>
+        /// Where its (possibly compressed) data lies: after the local header,
+        /// to the end of `range`.
+        let data: Range<Int>
     }
 
     /// The records in central-directory order, or `nil` when the directory
@@ -77,9 +80,10 @@ enum ZipDirectory {
             guard let header = index(local), read32(bytes, header) == 0x0403_4B50,
                   let localName = read16(bytes, header + 26), let localExtra = read16(bytes, header + 28),
                   let size = index(compressed) else { return nil }
-            let (end, overflow) = (header + 30 + Int(localName) + Int(localExtra)).addingReportingOverflow(size)
+            let dataStart = header + 30 + Int(localName) + Int(localExtra)
+            let (end, overflow) = dataStart.addingReportingOverflow(size)
             guard !overflow, end <= bytes.count else { return nil }
-            records.append(Record(name: String(decoding: name, as: UTF8.self), range: header..<end))
+            records.append(Record(name: String(decoding: name, as: UTF8.self), range: header..<end, data: dataStart..<end))
             cursor += 46 + Int(nameLength) + Int(extraLength) + Int(commentLength)
         }
         return records
