@@ -82,9 +82,10 @@ public enum Converter {
     public struct PreparedModel: Sendable {
         /// The state_dict, names as the CRNN expects them.
         public let stateDict: StateDict
-        /// The model's layers, strictly checked against the state_dict
-        /// (`CRNNModel(layers:)` makes a runnable model of them).
-        public let layers: CRNNLayers
+        /// The model's hyperparameters; the state_dict was strictly checked
+        /// against the layers they give (`CRNNModel(stateDict:)` makes a
+        /// runnable model of it).
+        public let configuration: CRNNConfiguration
         /// What the `.bin` would say about it.
         public let metadata: CRNNModelMetadata
         /// How the checkpoint was laid out.
@@ -99,11 +100,11 @@ public enum Converter {
         let digest = BackgroundWork { try sha256(path: path) }
         let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: true))
         let stateDict = try checkpoint.loadStateDict()
-        let layers: CRNNLayers
-        do { layers = try CRNNLayers(stateDict: stateDict) } catch let error as CRNNError {
+        // Every key, shape and dtype, without copying any values.
+        let configuration: CRNNConfiguration
+        do { configuration = try CRNNLayers.check(stateDict) } catch let error as CRNNError {
             throw ConversionError.notACRNN(file: path, problems: briefSummary(of: error))
         }
-        let configuration = layers.configuration
         let alphabet = try AlphabetResolver.resolve(
             explicit: options.alphabet, checkpoint: checkpoint, vocabularySize: configuration.vocabularySize)
         let heights = configuration.acceptedHeights
@@ -115,7 +116,8 @@ public enum Converter {
             sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try digest.value(),
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
-        return PreparedModel(stateDict: stateDict, layers: layers, metadata: metadata, info: checkpoint.info)
+        return PreparedModel(stateDict: stateDict, configuration: configuration, metadata: metadata,
+                             info: checkpoint.info)
     }
 
     /// The model's error in one readable line: every problem when there are

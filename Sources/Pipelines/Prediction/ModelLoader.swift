@@ -29,7 +29,7 @@ public enum ModelLoader {
                                metadata: file.metadata, convertedInMemory: false)
         }
         let prepared = try Converter.prepare(path: path, options: ConversionOptions(alphabet: alphabet))
-        return LoadedModel(model: try CRNNModel(layers: prepared.layers), decoder: try CTCDecoder(alphabet: prepared.metadata.alphabet),
+        return LoadedModel(model: try CRNNModel(stateDict: prepared.stateDict), decoder: try CTCDecoder(alphabet: prepared.metadata.alphabet),
                            metadata: prepared.metadata, convertedInMemory: true)
     }
 }
