@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Dispatch
+
 /// A 3x3, stride-1, padding-1 convolution computed with Winograd's minimal
 /// filtering F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
 /// Neural Networks", 2015): each 2x2 block of outputs comes from a 4x4 input
@@ -40,33 +47,59 @@ public struct WinogradConvolution: Sendable {
         inChannels = kernel.inChannels
         bias = kernel.bias
         let pairs = outChannels * inChannels
-        var transformed = [Float](repeating: 0, count: 16 * pairs)
-        kernel.weights.withUnsafeBufferPointer { weights in
-            transformed.withUnsafeMutableBufferPointer { u in
-                for pair in 0..<pairs {
-                    let g = weights.baseAddress! + pair * 9
-                    // G g (4x3), column by column: (a, (a + b + c) / 2, (a - b + c) / 2, c) of g's column (a, b, c).
-                    func column(_ j: Int) -> (Double, Double, Double, Double) {
-                        let a = Double(g[j]), b = Double(g[3 + j]), c = Double(g[6 + j])
-                        return (a, (a + b + c) / 2, (a - b + c) / 2, c)
+        // Every element is written below (16 per channel pair), so no zero fill;
+        // the channel pairs are split between the cores.
+        transformedWeights = kernel.weights.withUnsafeBufferPointer { weights in
+            [Float](unsafeUninitializedCapacity: 16 * pairs) { u, initialized in
+                let chunks = min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), max(1, pairs / 4096))
+                // Each chunk reads and writes its own pairs only.
+                nonisolated(unsafe) let source = weights.baseAddress!, destination = u.baseAddress!
+                DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
+                    // Blocks of pairs through a small buffer, so that each of the 16
+                    // matrices is written in long runs rather than one value at a time.
+                    let block = 512
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * block) { buffer in
+                        let staging = buffer.baseAddress!
+                        var start = pairs * chunk / chunks
+                        let end = pairs * (chunk + 1) / chunks
+                        while start < end {
+                            let count = min(block, end - start)
+                            for offset in 0..<count {
+                                Self.transform(source + (start + offset) * 9, into: staging + offset, stride: block)
+                            }
+                            for xi in 0..<16 {
+                                (destination + xi * pairs + start).update(from: staging + xi * block, count: count)
+                            }
+                            start += count
+                        }
                     }
-                    let c0 = column(0), c1 = column(1), c2 = column(2)
-                    // (G g) Gᵀ: each row (a, b, c) of G g becomes (a, (a + b + c) / 2, (a - b + c) / 2, c).
-                    func emit(row: Int, _ a: Double, _ b: Double, _ c: Double) {
-                        let base = row * 4 * pairs + pair
-                        u[base] = Float(a)
-                        u[base + pairs] = Float((a + b + c) / 2)
-                        u[base + 2 * pairs] = Float((a - b + c) / 2)
-                        u[base + 3 * pairs] = Float(c)
-                    }
-                    emit(row: 0, c0.0, c1.0, c2.0)
-                    emit(row: 1, c0.1, c1.1, c2.1)
-                    emit(row: 2, c0.2, c1.2, c2.2)
-                    emit(row: 3, c0.3, c1.3, c2.3)
                 }
+                initialized = 16 * pairs
             }
         }
-        transformedWeights = transformed
+    }
+
+    /// U = G g Gᵀ for one 3x3 kernel `g` (row-major), computed in Double; the
+    /// 16 values go to `u[ξ * stride]`, ξ = 4 * row + column.
+    private static func transform(_ g: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, stride: Int) {
+        // G g (4x3), column by column: (a, (a + b + c) / 2, (a - b + c) / 2, c) of g's column (a, b, c).
+        func column(_ j: Int) -> (Double, Double, Double, Double) {
+            let a = Double(g[j]), b = Double(g[3 + j]), c = Double(g[6 + j])
+            return (a, (a + b + c) / 2, (a - b + c) / 2, c)
+        }
+        let c0 = column(0), c1 = column(1), c2 = column(2)
+        // (G g) Gᵀ: each row (a, b, c) of G g becomes (a, (a + b + c) / 2, (a - b + c) / 2, c).
+        func emit(row: Int, _ a: Double, _ b: Double, _ c: Double) {
+            let base = row * 4 * stride
+            u[base] = Float(a)
+            u[base + stride] = Float((a + b + c) / 2)
+            u[base + 2 * stride] = Float((a - b + c) / 2)
+            u[base + 3 * stride] = Float(c)
+        }
+        emit(row: 0, c0.0, c1.0, c2.0)
+        emit(row: 1, c0.1, c1.1, c2.1)
+        emit(row: 2, c0.2, c1.2, c2.2)
+        emit(row: 3, c0.3, c1.3, c2.3)
     }
 
     /// The output shape for `input`: the same rows and columns, `outChannels` planes.
