@@ -27,10 +27,17 @@ public final class ThreadTeam: @unchecked Sendable {
     public static let alone = ThreadTeam(size: 1)
 
     /// A team of `size` members (at least 1): `size - 1` threads are started.
+    /// If the system refuses a thread, the team is smaller (see `size`).
     public init(size: Int) {
-        self.size = max(1, size)
-        state = State(helpers: self.size - 1)
-        for member in 1..<max(1, self.size) { state.start(member: member) }
+        let requested = max(1, size)
+        state = State(helpers: requested - 1)
+        var started = 0
+        for member in 1..<requested {
+            guard state.start(member: member) else { break }
+            started += 1
+        }
+        state.helpers = started
+        self.size = started + 1
     }
 
     deinit { state.stop() }
@@ -56,7 +63,8 @@ public final class ThreadTeam: @unchecked Sendable {
     /// What the helper threads share with the caller, kept apart from the
     /// team so that the threads do not keep the team alive.
     final class State: @unchecked Sendable {
-        let helpers: Int
+        /// Helper threads running (set once, before the first job).
+        nonisolated(unsafe) var helpers: Int
         /// Bumped once per job; helpers wait for it to move.
         let generation = Atomic<Int>(0)
         /// Helpers done with the current job.
@@ -76,7 +84,8 @@ public final class ThreadTeam: @unchecked Sendable {
             sleepers = (0..<helpers).map { _ in Sleeper() }
         }
 
-        func start(member: Int) {
+        /// Starts the thread of `member`; false when the system refuses one.
+        func start(member: Int) -> Bool {
             let context = Unmanaged.passRetained(Box(state: self, member: member)).toOpaque()
             var thread = pthread_t()
             let created = pthread_create(&thread, nil, { raw in
@@ -84,12 +93,12 @@ public final class ThreadTeam: @unchecked Sendable {
                 box.state.serve(member: box.member)
                 return nil
             }, context)
-            if created == 0 {
-                pthread_detach(thread)
-            } else {
-                // No thread: this member's share runs nowhere, so fail loudly rather than hang.
-                fatalError("ThreadTeam: cannot start a thread (pthread_create returned \(created))")
+            guard created == 0 else {
+                Unmanaged<Box>.fromOpaque(context).release()
+                return false
             }
+            pthread_detach(thread)
+            return true
         }
 
         func dispatch(_ body: @escaping (Int) -> Void) {
@@ -98,7 +107,8 @@ public final class ThreadTeam: @unchecked Sendable {
             // Sequentially consistent with the helper's announce-then-look below,
             // so that one of the two always sees the other (no lost wake-up).
             generation.add(1, ordering: .sequentiallyConsistent)
-            for sleeper in sleepers where sleeper.asleep.exchange(false, ordering: .sequentiallyConsistent) {
+            for sleeper in sleepers.prefix(helpers)
+            where sleeper.asleep.exchange(false, ordering: .sequentiallyConsistent) {
                 sleeper.wake.signal()
             }
         }
@@ -111,7 +121,7 @@ public final class ThreadTeam: @unchecked Sendable {
         func stop() {
             stopping.store(true, ordering: .sequentiallyConsistent)
             generation.add(1, ordering: .sequentiallyConsistent)
-            for sleeper in sleepers { sleeper.wake.signal() }
+            for sleeper in sleepers.prefix(helpers) { sleeper.wake.signal() }
         }
 
         /// A helper's life: wait for a job, run its share, report, repeat.
