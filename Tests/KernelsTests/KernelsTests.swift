@@ -31,14 +31,18 @@ import TestSupport
             outChannels: weightShape[0], inChannels: weightShape[1], kernelHeight: kernel[0], kernelWidth: kernel[1],
             strideY: stride[0], strideX: stride[1], paddingY: padding[0], paddingX: padding[1],
             weights: try bundle.values(name + ".weight"), bias: hasBias ? try bundle.values(name + ".bias") : nil)
+        // Alone, and split unevenly between three members.
         for form in try Self.forms(of: conv) {
-            var output = [Float](), scratch = [Float]()
-            let out = try form.apply(try bundle.values(name + ".input"), shape: try featureShape(name + ".input"),
-                                     output: &output, scratch: &scratch)
-            #expect([out.batch, out.channels, out.height, out.width] == (try bundle.shape(name + ".output")))
-            let diff = maxAbsDifference(try bundle.values(name + ".output"), output)
-            print("\(name) \(form.algorithm): max abs diff \(diff)")
-            #expect(diff <= Self.tolerance)
+            // A team serves one caller at a time: each test makes its own.
+            for team in [ThreadTeam.alone, ThreadTeam(size: 3)] {
+                var output = [Float](), scratch = [Float]()
+                let out = try form.apply(try bundle.values(name + ".input"), shape: try featureShape(name + ".input"),
+                                         output: &output, scratch: &scratch, team: team)
+                #expect([out.batch, out.channels, out.height, out.width] == (try bundle.shape(name + ".output")))
+                let diff = maxAbsDifference(try bundle.values(name + ".output"), output)
+                print("\(name) \(form.algorithm), team of \(team.size): max abs diff \(diff)")
+                #expect(diff <= Self.tolerance)
+            }
         }
     }
 
@@ -73,7 +77,8 @@ import TestSupport
         for form in try Self.forms(of: conv) {
             var output = [Float](), scratch = [Float]()
             try form.apply(try bundle.values(p + "input"), shape: try featureShape(p + "input"),
-                           residual: try bundle.values(p + "residual"), relu: true, output: &output, scratch: &scratch)
+                           residual: try bundle.values(p + "residual"), relu: true, output: &output, scratch: &scratch,
+                           team: ThreadTeam(size: 3))
             let diff = maxAbsDifference(expected, output)
             print("conv+bn+residual+relu \(form.algorithm): max abs diff \(diff)")
             #expect(diff <= Self.tolerance)
