@@ -55,4 +55,17 @@ import Testing
         }
         #expect(total == 6)
     }
+
+    /// Two callers sharing a team take turns: every job runs whole.
+    @Test func callersSharingATeamTakeTurns() {
+        let team = ThreadTeam(size: 2)
+        let lock = NSLock()
+        nonisolated(unsafe) var total = 0
+        DispatchQueue.concurrentPerform(iterations: 2) { _ in
+            for _ in 0..<500 {
+                team.run { _ in lock.lock(); total += 1; lock.unlock() }
+            }
+        }
+        #expect(total == 2 * 500 * team.size)
+    }
 }

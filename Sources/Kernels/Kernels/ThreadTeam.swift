@@ -16,12 +16,14 @@ import Synchronization
 /// `share(of:member:)`; a team of one (`ThreadTeam.alone`) runs everything on
 /// the caller's thread with no synchronisation.
 ///
-/// One `run` at a time: a team belongs to one caller (it is not for sharing
-/// between threads that each run images).
+/// A team serves one job at a time: calls from several threads take turns,
+/// so give each thread that runs images its own team (or none).
 public final class ThreadTeam: @unchecked Sendable {
     /// Members, the caller included.
     public let size: Int
     private let state: State
+    /// One job at a time.
+    private let exclusive = Mutex(())
 
     /// The team of one: no threads, `run` calls its body directly.
     public static let alone = ThreadTeam(size: 1)
@@ -43,12 +45,15 @@ public final class ThreadTeam: @unchecked Sendable {
     deinit { state.stop() }
 
     /// Runs `body(member)` for every member 0..<size at once; returns when all have.
+    /// Calls from several threads at once take turns.
     public func run(_ body: (_ member: Int) -> Void) {
         guard size > 1 else { return body(0) }
-        withoutActuallyEscaping(body) { job in
-            state.dispatch(job)
-            job(0)
-            state.waitForHelpers()
+        exclusive.withLock { _ in
+            withoutActuallyEscaping(body) { job in
+                state.dispatch(job)
+                job(0)
+                state.waitForHelpers()
+            }
         }
     }
 
