@@ -244,7 +244,6 @@ public struct WinogradConvolution: Sendable {
                                  residual: UnsafePointer<Float>?, relu: Bool, into output: UnsafeMutablePointer<Float>) {
         let height = shape.height, width = shape.width
         let matrixStride = outChannels * tiles.total
-        let lower: Float = relu ? 0 : -.infinity
         // Two output rows at a time, full tiles wide (2 * columns >= width).
         let block = UnsafeMutablePointer<Float>.allocate(capacity: 4 * tiles.columns)
         defer { block.deallocate() }
@@ -278,11 +277,12 @@ public struct WinogradConvolution: Sendable {
                         guard y < height else { break }
                         let source = block + i * 2 * tiles.columns
                         let destination = output + planeOffset + y * width
-                        if let residual {
-                            let add = residual + planeOffset + y * width
-                            for x in 0..<width { destination[x] = max(lower, source[x] + add[x]) }
-                        } else {
-                            for x in 0..<width { destination[x] = max(lower, source[x]) }
+                        // The same output pass as the im2col form's.
+                        switch (residual.map { $0 + planeOffset + y * width }, relu) {
+                        case let (add?, true): for x in 0..<width { destination[x] = max(0, source[x] + add[x]) }
+                        case let (add?, false): for x in 0..<width { destination[x] = source[x] + add[x] }
+                        case (nil, true): for x in 0..<width { destination[x] = max(0, source[x]) }
+                        case (nil, false): destination.update(from: source, count: width)
                         }
                     }
                 }
