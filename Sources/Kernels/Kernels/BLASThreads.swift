@@ -1,3 +1,5 @@
+import Dispatch
+
 /// Control over OpenBLAS's own worker threads. Every matrix product in this
 /// module goes through OpenBLAS, so this decides how many cores one product
 /// uses: set it to 1 when the caller runs several images on its own threads.
@@ -7,6 +9,13 @@ public enum BLASThreads {
     /// report `KernelError.blasUnavailable` themselves.
     public static func setCount(_ count: Int) {
         try? OpenBLAS.library().setThreads(count)
+    }
+
+    /// Starts opening OpenBLAS on a background thread (a few milliseconds:
+    /// loading the library and choosing its kernels), so that a caller who
+    /// first builds a model does not wait for it at the first product.
+    public static func preload() {
+        DispatchQueue.global(qos: .userInitiated).async { _ = OpenBLAS.shared }
     }
 
     /// The number of threads OpenBLAS currently uses (0 when it cannot be opened).

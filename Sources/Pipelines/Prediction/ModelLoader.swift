@@ -1,6 +1,7 @@
 import CRNN
 import CRNNFormat
 import Conversion
+import Kernels
 import TensorCore
 
 /// A model ready to predict: the network, its decoder and its description.
@@ -22,6 +23,7 @@ public enum ModelLoader {
     /// - Parameter alphabet: overrides the alphabet of a `.pt` (ignored for a `.bin`, which stores its own).
     /// - Throws: the format's, reader's or model's error naming the file.
     public static func load(path: String, alphabet: String? = nil) throws -> LoadedModel {
+        BLASThreads.preload()  // meanwhile, on another core
         if try CRNNFile.looksLikeCRNNFile(path: path) {
             let file = try CRNNFile.open(path: path)
             let model = try CRNNModel(stateDict: file.tensors)
