@@ -43,7 +43,7 @@ struct CRNNPredict: ParsableCommand {
     @Option(help: "Reproduce PyTorch's forward over consecutive batches of N images (GRU over the batch axis).")
     var torchBatch: Int?
 
-    @Option(help: "Worker threads (default: all cores).")
+    @Option(help: "Threads (default: all cores): one image per thread, or one image's layers split between them.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     @Option(help: "The alphabet of a .pt model (see crnn-convert --alphabet).")
