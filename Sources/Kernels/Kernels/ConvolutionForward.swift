@@ -26,6 +26,7 @@ extension ConvolutionKernel {
         let k = reductionLength, p = out.planeCount
         let pointwise = isPointwise
         let bk = try blasSize(k, operation: op), bp = try blasSize(p, operation: op)
+        // Checked once here: each member's block of output channels below is no larger.
         _ = try blasSize(outChannels, operation: op)
         let blas = try OpenBLAS.library()
         withOptionalBuffer(residual) { residualBase in

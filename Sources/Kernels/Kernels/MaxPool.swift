@@ -39,12 +39,6 @@ public struct MaxPoolKernel: Sendable, Equatable {
     /// elements of `output` (grown when too small).
     /// - Returns: the output shape.
     /// - Throws: `KernelError` when `input` is shorter than `shape` or the window never fits.
-    /// PyTorch's comparison: the later value wins when larger or NaN.
-    @inline(__always)
-    private func larger(_ current: Float, _ value: Float) -> Float {
-        value > current || value != value ? value : current
-    }
-
     @discardableResult
     public func apply(_ input: [Float], shape: FeatureShape, output: inout [Float],
                       team: ThreadTeam = .alone) throws -> FeatureShape {
@@ -101,5 +95,11 @@ public struct MaxPoolKernel: Sendable, Equatable {
             }
         }
         return out
+    }
+
+    /// PyTorch's comparison: the later value wins when larger or NaN.
+    @inline(__always)
+    private func larger(_ current: Float, _ value: Float) -> Float {
+        value > current || value != value ? value : current
     }
 }
