@@ -66,9 +66,10 @@ import TestSupport
         #expect(throws: CRNNError.self) { try model.logits(for: [images[0], other]) }
     }
 
-    @Test func torchBatchMatchesPyTorchAndDiffersFromBatchesOfOne() throws {
+    @Test(arguments: [1, 2])
+    func torchBatchMatchesPyTorchAndDiffersFromBatchesOfOne(members: Int) throws {
         let images = try (0..<3).map { try image("batch.\($0).image") }
-        let results = try model.logitsTorchBatch(images)
+        let results = try model.logitsTorchBatch(images, team: ThreadTeam(size: members))
         let expected = try cases.values("batch.logits")  // [T, 3, C]
         let shape = try cases.shape("batch.logits")
         let (steps, batch, classes) = (shape[0], shape[1], shape[2])
@@ -83,7 +84,7 @@ import TestSupport
             let alone = try model.logits(for: images[i])
             #expect(maxAbsDifference(column, alone.values) > 1e-3)
         }
-        print("PyTorch batch of 3: max abs diff \(worst)")
+        print("PyTorch batch of 3, team of \(members): max abs diff \(worst)")
         #expect(worst <= Self.tolerance)
     }
 

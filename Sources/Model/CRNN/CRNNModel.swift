@@ -98,29 +98,33 @@ public final class CRNNModel: Sendable {
     /// - Throws: `CRNNError.batchSizesDiffer` when sizes differ,
     ///   `CRNNError.inputHeight` for an unsupported height.
     public func logits(for images: [CRNNInput], team: ThreadTeam = .alone) throws -> [Logits] {
-        guard let first = try checkEqualSizes(images) else { return [] }
-        return try wrappingKernelErrors {
-            let shape = try FeatureShape(batch: images.count, channels: 3, height: first.height, width: first.width)
-            let (features, steps) = try trunkFeatures(stacked(images, count: shape.count), shape: shape, team: team)
-            // Batch-of-one semantics: every column of every image is its own length-1 sequence.
-            let scores = try head(features, sequenceLength: 1, sequences: images.count * steps, team: team)
-            return try split(scores, images: images.count, steps: steps)
-        }
+        // Batch-of-one semantics: every column of every image is its own length-1 sequence.
+        try logits(stacking: images, torchBatch: false, team: team)
     }
 
     /// PyTorch's forward over ONE batch of equal-size images: the GRUs, not
     /// batch-first, read the batch axis as time (time = image index, the T
     /// columns are independent sequences), so each image's logits depend on
-    /// the others. Use only to reproduce such a batch exactly.
+    /// the others. Use only to reproduce such a batch exactly. With a `team`,
+    /// its members share every layer.
     /// - Returns: one `Logits` per image, in order (empty for no images).
     /// - Throws: `CRNNError.batchSizesDiffer` when sizes differ,
     ///   `CRNNError.inputHeight` for an unsupported height.
-    public func logitsTorchBatch(_ images: [CRNNInput]) throws -> [Logits] {
+    public func logitsTorchBatch(_ images: [CRNNInput], team: ThreadTeam = .alone) throws -> [Logits] {
+        try logits(stacking: images, torchBatch: true, team: team)
+    }
+
+    /// The trunk over `images` stacked as one batch, then the head over
+    /// sequences of length N (PyTorch's batch, `torchBatch`) or 1 (each image
+    /// its own batch of one): the T * N feature rows are the same either way.
+    private func logits(stacking images: [CRNNInput], torchBatch: Bool, team: ThreadTeam) throws -> [Logits] {
         guard let first = try checkEqualSizes(images) else { return [] }
         return try wrappingKernelErrors {
             let shape = try FeatureShape(batch: images.count, channels: 3, height: first.height, width: first.width)
-            let (features, steps) = try trunkFeatures(stacked(images, count: shape.count), shape: shape)
-            let scores = try head(features, sequenceLength: images.count, sequences: steps)
+            let (features, steps) = try trunkFeatures(stacked(images, count: shape.count), shape: shape, team: team)
+            let sequenceLength = torchBatch ? images.count : 1
+            let scores = try head(features, sequenceLength: sequenceLength,
+                                  sequences: images.count * steps / sequenceLength, team: team)
             return try split(scores, images: images.count, steps: steps)
         }
     }

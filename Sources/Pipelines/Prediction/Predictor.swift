@@ -63,7 +63,7 @@ public struct Predictor: Sendable {
         let workers = min(threads, max(groups.count, 1))
         // One image per core, or (one image) all cores sharing its layers; products single-threaded either way.
         BLASThreads.setCount(1)
-        let team = workers == 1 && threads > 1 && torchBatch == nil ? ThreadTeam(size: threads) : .alone
+        let team = workers == 1 && threads > 1 ? ThreadTeam(size: threads) : .alone
         let results = ResultSlots(count: files.count)
         let model = loaded.model
         let decoder = loaded.decoder
@@ -84,7 +84,7 @@ public struct Predictor: Sendable {
                                 file: files[group[offset]], size: "\(input.width)x\(input.height)",
                                 expected: "\(inputs[0].width)x\(inputs[0].height)")
                         }
-                        logits = try Predictor.naming(files[group[0]]) { try model.logitsTorchBatch(inputs) }
+                        logits = try Predictor.naming(files[group[0]]) { try model.logitsTorchBatch(inputs, team: team) }
                     }
                     for (slot, fileIndex) in group.enumerated() {
                         results.set(fileIndex, .success(ImagePrediction(
