@@ -15,6 +15,9 @@
 //   Format/CRNNFormat our flat `.bin` weight file (formats/CRNN-BIN.md)
 //   Kernels/Kernels   convolution, pooling, linear, GRU over OpenBLAS;
 //                     knows no model and no file
+//   Kernels/CVectorKernels
+//                     the convolutions' AVX-512 inner loops (C), used by
+//                     Kernels on CPUs that have AVX-512F
 //   Model/CRNN        typed layers, strict building from a state_dict, the
 //                     forward pass, CTC decoding
 //   Images/ImageIO    PNG and JPEG -> RGB exactly as PIL's convert('RGB');
@@ -69,7 +72,10 @@ let package = Package(
         .target(name: "CRNNFormat", dependencies: ["TensorCore", "CDeflate"], path: "Sources/Format/CRNNFormat"),
         // OpenBLAS (apt: libopenblas-dev, installed by scripts/install-deps.sh) is opened at
         // run time, not linked: see Sources/Kernels/Kernels/OpenBLAS.swift for why.
-        .target(name: "Kernels", path: "Sources/Kernels/Kernels"),
+        // The AVX-512 inner loops, in C because Swift cannot compile one function for a newer
+        // instruction set; called only on CPUs that have it (Kernels/VectorUnit.swift).
+        .target(name: "CVectorKernels", path: "Sources/Kernels/CVectorKernels"),
+        .target(name: "Kernels", dependencies: ["CVectorKernels"], path: "Sources/Kernels/Kernels"),
         .target(name: "CRNN", dependencies: ["TensorCore", "Kernels"], path: "Sources/Model/CRNN"),
         .target(name: "CImageDecoders", dependencies: ["CPNG", "CJPEG"], path: "Sources/Images/CImageDecoders"),
         .target(name: "ImageIO", dependencies: ["CImageDecoders"], path: "Sources/Images/ImageIO"),

@@ -11,7 +11,7 @@ import TestSupport
 
     static let convolutionCases = [
         "conv_k1_s1_p0", "conv_k1_s2_p0", "conv_k3_s1_p1_bias", "conv_k3_s2_p1", "conv_k7_s2_p3",
-        "conv_k3x2_s2x1_p1x0_bias",
+        "conv_k3x2_s2x1_p1x0_bias", "conv_k3_s1_p1_wide", "conv_k3_s2_p1_wide",
     ]
 
     func featureShape(_ name: String) throws -> FeatureShape {
@@ -40,15 +40,79 @@ import TestSupport
                                          output: &output, scratch: &scratch, team: team)
                 #expect([out.batch, out.channels, out.height, out.width] == (try bundle.shape(name + ".output")))
                 let diff = maxAbsDifference(try bundle.values(name + ".output"), output)
-                print("\(name) \(form.algorithm), team of \(team.size): max abs diff \(diff)")
+                print("\(name) \(Self.label(form)), team of \(team.size): max abs diff \(diff)")
                 #expect(diff <= Self.tolerance)
             }
         }
     }
 
-    /// Every form the kernels can compute `conv` in: im2col always, Winograd for 3x3 stride 1 padding 1.
+    /// Every form the kernels can compute `conv` in: im2col always, Winograd
+    /// for 3x3 stride 1 padding 1, on every vector unit this machine has.
     static func forms(of conv: ConvolutionKernel) throws -> [Convolution] {
-        try [.im2col(conv)] + (WinogradConvolution.supports(conv) ? [.winograd(WinogradConvolution(conv))] : [])
+        guard WinogradConvolution.supports(conv) else { return [.im2col(conv)] }
+        return try [.im2col(conv)]
+            + VectorUnit.allCases.filter(\.isAvailable).map { .winograd(try WinogradConvolution(conv, unit: $0)) }
+    }
+
+    /// The form and, for Winograd, the vector unit, for messages.
+    static func label(_ form: Convolution) -> String {
+        if case .winograd(let winograd) = form { return "winograd/\(winograd.unit.rawValue)" }
+        return form.algorithm
+    }
+
+    /// The two vector units give the same outputs on maps wider than one
+    /// vector of tiles, with channel counts off the packing's multiples,
+    /// a residual and ReLU, alone and in a team (the portable unit is the one
+    /// checked against PyTorch above; this covers the AVX-512 unit's edges).
+    @Test(arguments: [(2, 5, 9, 70, 13), (1, 64, 13, 50, 64), (3, 7, 4, 33, 9), (1, 3, 1, 1, 2)])
+    func vectorUnitsAgree(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int) throws {
+        guard VectorUnit.avx512.isAvailable else { return }
+        var random = SplitMix64(seed: UInt64(batch * 1000 + width))
+        func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &random) } }
+        let conv = try ConvolutionKernel(outChannels: outChannels, inChannels: inChannels, kernel: 3, padding: 1,
+                                         weights: values(outChannels * inChannels * 9), bias: values(outChannels))
+        let shape = try FeatureShape(batch: batch, channels: inChannels, height: height, width: width)
+        let input = values(shape.count), residual = values(shape.count / inChannels * outChannels)
+        for (useResidual, relu) in [(false, false), (true, true), (false, true), (true, false)] {
+            var outputs: [[Float]] = []
+            for unit in [VectorUnit.portable, .avx512] {
+                for team in [ThreadTeam.alone, ThreadTeam(size: 2)] {
+                    var output = [Float](), scratch = [Float]()
+                    let out = try WinogradConvolution(conv, unit: unit).apply(
+                        input, shape: shape, residual: useResidual ? residual : nil, relu: relu, output: &output,
+                        scratch: &scratch, team: team)
+                    outputs.append(Array(output.prefix(out.count)))
+                }
+            }
+            for other in outputs.dropFirst() {
+                #expect(maxAbsDifference(outputs[0], other) <= 1e-5, "residual \(useResidual), relu \(relu)")
+            }
+        }
+    }
+
+    /// ReLU keeps NaN, as PyTorch's does: every output whose window meets a
+    /// NaN input is NaN, in every form and unit (Winograd may spread it a
+    /// little further, within the tile).
+    @Test func reluKeepsNaNInEveryForm() throws {
+        let shape = try FeatureShape(batch: 1, channels: 2, height: 6, width: 40)
+        var input = [Float](repeating: 0.5, count: shape.count)
+        let poisoned = (y: 3, x: 21)
+        input[shape.planeCount + poisoned.y * shape.width + poisoned.x] = .nan
+        let conv = try ConvolutionKernel(outChannels: 3, inChannels: 2, kernel: 3, padding: 1,
+                                         weights: [Float](repeating: -1, count: 54))
+        for form in try Self.forms(of: conv) {
+            var output = [Float](), scratch = [Float]()
+            let out = try form.apply(input, shape: shape, relu: true, output: &output, scratch: &scratch)
+            for channel in 0..<out.channels {
+                for y in (poisoned.y - 1)...(poisoned.y + 1) {
+                    for x in (poisoned.x - 1)...(poisoned.x + 1) {
+                        #expect(output[channel * out.planeCount + y * out.width + x].isNaN, "\(Self.label(form)) (\(y), \(x))")
+                    }
+                }
+                // Away from it, all-negative sums are rectified to exactly 0.
+                #expect(output[channel * out.planeCount] == 0)
+            }
+        }
     }
 
     @Test func convolutionPicksWinogradExactlyFor3x3Stride1Padding1() throws {
@@ -80,7 +144,7 @@ import TestSupport
                            residual: try bundle.values(p + "residual"), relu: true, output: &output, scratch: &scratch,
                            team: ThreadTeam(size: 3))
             let diff = maxAbsDifference(expected, output)
-            print("conv+bn+residual+relu \(form.algorithm): max abs diff \(diff)")
+            print("conv+bn+residual+relu \(Self.label(form)): max abs diff \(diff)")
             #expect(diff <= Self.tolerance)
         }
     }

@@ -62,3 +62,8 @@ func checkConvolutionBuffers(input: [Float], shape: FeatureShape, residual: [Flo
                                         found: residual.count)
     }
 }
+
+/// PyTorch's ReLU: negative values become 0, NaN stays NaN (`max(0, x)`
+/// would turn NaN into 0).
+@inline(__always)
+func rectified(_ x: Float) -> Float { x < 0 ? 0 : x }

@@ -80,12 +80,12 @@ extension ConvolutionKernel {
             if let residual {
                 let r = residual + index * plane
                 if relu {
-                    for i in 0..<plane { values[i] = max(0, values[i] + value + r[i]) }
+                    for i in 0..<plane { values[i] = rectified(values[i] + value + r[i]) }
                 } else {
                     for i in 0..<plane { values[i] = values[i] + value + r[i] }
                 }
             } else if relu {
-                for i in 0..<plane { values[i] = max(0, values[i] + value) }
+                for i in 0..<plane { values[i] = rectified(values[i] + value) }
             } else {
                 for i in 0..<plane { values[i] += value }
             }

@@ -18,6 +18,8 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
     case sizeOverflow(operation: String)
     /// The system OpenBLAS could not be opened (`reason` says why).
     case blasUnavailable(reason: String)
+    /// A kernel was asked for a vector unit this CPU does not have.
+    case vectorUnitUnavailable(unit: String)
 
     public var description: String {
         switch self {
@@ -37,6 +39,8 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(operation): sizes overflow"
         case let .blasUnavailable(reason):
             "cannot open OpenBLAS (\(reason)); install it with scripts/install-deps.sh (Debian: libopenblas0)"
+        case let .vectorUnitUnavailable(unit):
+            "this CPU cannot run the \(unit) kernels; use VectorUnit.portable (or CRNN_VECTOR_UNIT=portable)"
         }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CVectorKernels
 import Dispatch
 
 /// A 3x3, stride-1, padding-1 convolution computed with Winograd's minimal
@@ -23,8 +24,14 @@ public struct WinogradConvolution: Sendable {
     public let outChannels: Int
     /// Input channels (I).
     public let inChannels: Int
-    /// The transformed weights: 16 matrices `[O, I]`, ξ = 4 * row + column of the tile.
+    /// The unit that runs the transforms and products.
+    public let unit: VectorUnit
+    /// The transformed weights: 16 matrices `[O, I]`, ξ = 4 * row + column of
+    /// the tile, `matrixCount` floats apart; row-major for `.portable`,
+    /// packed in panels (`crnn_pack_rows`) for `.avx512`.
     let transformedWeights: [Float]
+    /// Floats from one transformed matrix to the next.
+    let matrixCount: Int
     /// One bias per output channel.
     let bias: [Float]
 
@@ -34,47 +41,64 @@ public struct WinogradConvolution: Sendable {
             && kernel.paddingY == 1 && kernel.paddingX == 1
     }
 
-    /// The Winograd form of `kernel` (batch norm already folded in).
+    /// The Winograd form of `kernel` (batch norm already folded in), run by `unit`.
     /// - Throws: `KernelError.invalidParameter` when `kernel` is not 3x3,
-    ///   stride 1, padding 1.
-    public init(_ kernel: ConvolutionKernel) throws {
+    ///   stride 1, padding 1; `KernelError.vectorUnitUnavailable` when this
+    ///   CPU cannot run `unit`; `.sizeOverflow` for sizes beyond 32 bits.
+    public init(_ kernel: ConvolutionKernel, unit: VectorUnit = .preferred) throws {
         guard Self.supports(kernel) else {
             throw KernelError.invalidParameter(
                 operation: "winograd convolution", name: "kernel size (3x3, stride 1, padding 1 only)",
                 value: kernel.kernelHeight * 100 + kernel.strideY * 10 + kernel.paddingY)
         }
-        outChannels = kernel.outChannels
-        inChannels = kernel.inChannels
+        guard unit.isAvailable else { throw KernelError.vectorUnitUnavailable(unit: unit.rawValue) }
+        let outChannels = kernel.outChannels, inChannels = kernel.inChannels
+        _ = try blasSize(outChannels, operation: "convolution")
+        _ = try blasSize(inChannels, operation: "convolution")
+        self.outChannels = outChannels
+        self.inChannels = inChannels
+        self.unit = unit
         bias = kernel.bias
-        let pairs = outChannels * inChannels
-        // Every element is written below (16 per channel pair), so no zero fill;
-        // the channel pairs are split between the cores.
+        let packed = unit == .avx512
+        let panelRows = Int(CRNN_PANEL_ROWS)
+        let matrixCount = packed ? crnn_packed_count(Int32(outChannels), Int32(inChannels)) : outChannels * inChannels
+        self.matrixCount = matrixCount
+        let panels = (outChannels + panelRows - 1) / panelRows
+        // Every element is written below (16 per channel pair, padding rows
+        // zeroed), so no zero fill; panels of 8 output channels are split between the cores.
         transformedWeights = kernel.weights.withUnsafeBufferPointer { weights in
-            [Float](unsafeUninitializedCapacity: 16 * pairs) { u, initialized in
-                let chunks = min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), max(1, pairs / 4096))
-                // Each chunk reads and writes its own pairs only.
+            [Float](unsafeUninitializedCapacity: 16 * matrixCount) { u, initialized in
+                let chunks = min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), max(1, outChannels * inChannels / 4096))
+                // Each chunk reads and writes its own panels only.
                 nonisolated(unsafe) let source = weights.baseAddress!, destination = u.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    // Blocks of pairs through a small buffer, so that each of the 16
-                    // matrices is written in long runs rather than one value at a time.
-                    let block = 512
+                    // One panel at a time through a small buffer (16 matrices of
+                    // `[8, I]`), so that each matrix is written in long runs.
+                    let block = panelRows * inChannels
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * block) { buffer in
                         let staging = buffer.baseAddress!
-                        var start = pairs * chunk / chunks
-                        let end = pairs * (chunk + 1) / chunks
-                        while start < end {
-                            let count = min(block, end - start)
-                            for offset in 0..<count {
-                                Self.transform(source + (start + offset) * 9, into: staging + offset, stride: block)
+                        for panel in (panels * chunk / chunks)..<(panels * (chunk + 1) / chunks) {
+                            let firstRow = panel * panelRows, rows = min(panelRows, outChannels - firstRow)
+                            for pair in 0..<(rows * inChannels) {
+                                Self.transform(source + (firstRow * inChannels + pair) * 9, into: staging + pair,
+                                               stride: block)
                             }
                             for xi in 0..<16 {
-                                (destination + xi * pairs + start).update(from: staging + xi * block, count: count)
+                                let matrix = staging + xi * block
+                                if packed {
+                                    // Panel layout: for each input channel, the panel's 8 rows (zeros past O).
+                                    (matrix + rows * inChannels).update(repeating: 0, count: block - rows * inChannels)
+                                    crnn_pack_rows(matrix, Int32(inChannels), Int32(panelRows), Int32(inChannels),
+                                                   destination + xi * matrixCount + panel * block)
+                                } else {
+                                    (destination + xi * matrixCount + firstRow * inChannels)
+                                        .update(from: matrix, count: rows * inChannels)
+                                }
                             }
-                            start += count
                         }
                     }
                 }
-                initialized = 16 * pairs
+                initialized = 16 * matrixCount
             }
         }
     }
@@ -139,9 +163,11 @@ public struct WinogradConvolution: Sendable {
         let tiles = try tiling(shape)
         ensureCapacity(&output, out.count)
         ensureCapacity(&scratch, try scratchCount(for: shape))
-        let blas = try OpenBLAS.library()
         let bO = try blasSize(outChannels, operation: op), bI = try blasSize(inChannels, operation: op)
         let bP = try blasSize(tiles.total, operation: op)
+        let bN = try blasSize(shape.batch, operation: op)
+        let bH = try blasSize(shape.height, operation: op), bW = try blasSize(shape.width, operation: op)
+        let blas = unit == .portable ? try OpenBLAS.library() : nil
 
         withOptionalBuffer(residual) { residualBase in
             input.withUnsafeBufferPointer { inputBuffer in
@@ -157,18 +183,40 @@ public struct WinogradConvolution: Sendable {
                             team.run { member in
                                 let rows = team.share(of: 4, member: member)
                                 guard !rows.isEmpty else { return }
-                                transformInput(source, shape: shape, tiles: tiles, rows: rows, into: transformedInput)
+                                if let blas {
+                                    transformInput(source, shape: shape, tiles: tiles, rows: rows, into: transformedInput)
+                                    for xi in (4 * rows.lowerBound)..<(4 * rows.upperBound) {
+                                        blas.sgemm(m: bO, n: bP, k: bI, a: weights + xi * matrixCount,
+                                                   lda: bI, b: transformedInput + xi * inChannels * tiles.total, ldb: bP,
+                                                   beta: 0, c: products + xi * outChannels * tiles.total, ldc: bP)
+                                    }
+                                    return
+                                }
+                                let rowScratch = crnn_winograd_input_scratch_count(bW)
+                                withUnsafeTemporaryAllocation(of: Float.self, capacity: rowScratch) { rowBuffer in
+                                    crnn_winograd_input_avx512(source, bN, bI, bH, bW, Int32(rows.lowerBound),
+                                                               Int32(rows.upperBound), transformedInput,
+                                                               rowBuffer.baseAddress)
+                                }
                                 for xi in (4 * rows.lowerBound)..<(4 * rows.upperBound) {
-                                    blas.sgemm(m: bO, n: bP, k: bI, a: weights + xi * outChannels * inChannels,
-                                               lda: bI, b: transformedInput + xi * inChannels * tiles.total, ldb: bP,
-                                               beta: 0, c: products + xi * outChannels * tiles.total, ldc: bP)
+                                    crnn_packed_product_avx512(bO, bP, bI, weights + xi * matrixCount,
+                                                               transformedInput + xi * inChannels * tiles.total, bP,
+                                                               products + xi * outChannels * tiles.total, bP)
                                 }
                             }
                             // Each member: a block of output channels.
                             team.run { member in
-                                transformOutput(UnsafePointer(products), shape: out, tiles: tiles,
-                                                channels: team.share(of: outChannels, member: member),
-                                                residual: residualBase, relu: relu, into: destination)
+                                let channels = team.share(of: outChannels, member: member)
+                                if unit == .portable {
+                                    transformOutput(UnsafePointer(products), shape: out, tiles: tiles, channels: channels,
+                                                    residual: residualBase, relu: relu, into: destination)
+                                    return
+                                }
+                                bias.withUnsafeBufferPointer { biasBuffer in
+                                    crnn_winograd_output_avx512(products, bN, bO, bH, bW, Int32(channels.lowerBound),
+                                                                Int32(channels.upperBound), biasBuffer.baseAddress,
+                                                                residualBase, relu ? 1 : 0, destination)
+                                }
                             }
                         }
                     }
@@ -279,9 +327,9 @@ public struct WinogradConvolution: Sendable {
                         let destination = output + planeOffset + y * width
                         // The same output pass as the im2col form's.
                         switch (residual.map { $0 + planeOffset + y * width }, relu) {
-                        case let (add?, true): for x in 0..<width { destination[x] = max(0, source[x] + add[x]) }
+                        case let (add?, true): for x in 0..<width { destination[x] = rectified(source[x] + add[x]) }
                         case let (add?, false): for x in 0..<width { destination[x] = source[x] + add[x] }
-                        case (nil, true): for x in 0..<width { destination[x] = max(0, source[x]) }
+                        case (nil, true): for x in 0..<width { destination[x] = rectified(source[x]) }
                         case (nil, false): destination.update(from: source, count: width)
                         }
                     }

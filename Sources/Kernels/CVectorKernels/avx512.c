@@ -1,0 +1,212 @@
+// AVX-512F versions of the convolution inner loops (see vector_kernels.h).
+// Every function in this file is compiled for AVX-512F whatever the build's
+// target CPU; callers must check the CPU first.
+#include "vector_kernels.h"
+
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+#pragma clang attribute push(__attribute__((target("avx512f,fma"))), apply_to = function)
+
+/// A mask of the first `count` lanes (all 16 when count >= 16, none when <= 0).
+static inline __mmask16 first_lanes(int count) {
+    if (count >= 16) return (__mmask16)0xFFFF;
+    if (count <= 0) return 0;
+    return (__mmask16)((1u << count) - 1);
+}
+
+// MARK: - Packed product
+
+/// One CRNN_PANEL_ROWS x (16 * VECTORS) block of c (`rows` of its rows and
+/// the lanes of `last` in its last vector are stored).
+#define PRODUCT_TILE(VECTORS)                                                                                  \
+    static void product_tile_##VECTORS(int rows, int k, const float *panel, const float *b, int ldb,          \
+                                       __mmask16 last, float *c, int ldc) {                                   \
+        __m512 acc[CRNN_PANEL_ROWS][VECTORS];                                                                  \
+        for (int r = 0; r < CRNN_PANEL_ROWS; r++)                                                              \
+            for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();                                \
+        for (int j = 0; j < k; j++) {                                                                          \
+            const float *row = b + (size_t)j * ldb;                                                            \
+            __m512 values[VECTORS];                                                                            \
+            for (int v = 0; v < VECTORS - 1; v++) values[v] = _mm512_loadu_ps(row + 16 * v);                  \
+            values[VECTORS - 1] = _mm512_maskz_loadu_ps(last, row + 16 * (VECTORS - 1));                       \
+            const float *weights = panel + (size_t)j * CRNN_PANEL_ROWS;                                        \
+            for (int r = 0; r < CRNN_PANEL_ROWS; r++) {                                                        \
+                __m512 weight = _mm512_set1_ps(weights[r]);                                                    \
+                for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_fmadd_ps(weight, values[v], acc[r][v]);   \
+            }                                                                                                  \
+        }                                                                                                      \
+        for (int r = 0; r < rows; r++) {                                                                       \
+            float *out = c + (size_t)r * ldc;                                                                  \
+            for (int v = 0; v < VECTORS - 1; v++) _mm512_storeu_ps(out + 16 * v, acc[r][v]);                   \
+            _mm512_mask_storeu_ps(out + 16 * (VECTORS - 1), last, acc[r][VECTORS - 1]);                        \
+        }                                                                                                      \
+    }
+
+PRODUCT_TILE(1)
+PRODUCT_TILE(2)
+PRODUCT_TILE(3)
+
+void crnn_packed_product_avx512(int m, int n, int k, const float *packed, const float *b, int ldb, float *c,
+                                int ldc) {
+    int panels = (m + CRNN_PANEL_ROWS - 1) / CRNN_PANEL_ROWS;
+    // Column blocks of up to 48 outer, so one block of b (k x 48) stays in
+    // cache while every panel of A passes over it.
+    for (int first = 0; first < n; first += 48) {
+        int width = n - first < 48 ? n - first : 48;
+        int vectors = (width + 15) / 16;
+        __mmask16 last = first_lanes(width - 16 * (vectors - 1));
+        for (int p = 0; p < panels; p++) {
+            int rows = m - p * CRNN_PANEL_ROWS < CRNN_PANEL_ROWS ? m - p * CRNN_PANEL_ROWS : CRNN_PANEL_ROWS;
+            const float *panel = packed + (size_t)p * k * CRNN_PANEL_ROWS;
+            float *block = c + (size_t)p * CRNN_PANEL_ROWS * ldc + first;
+            switch (vectors) {
+            case 3: product_tile_3(rows, k, panel, b + first, ldb, last, block, ldc); break;
+            case 2: product_tile_2(rows, k, panel, b + first, ldb, last, block, ldc); break;
+            default: product_tile_1(rows, k, panel, b + first, ldb, last, block, ldc); break;
+            }
+        }
+    }
+}
+
+// MARK: - Winograd F(2x2, 3x3) transforms
+
+void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width, int first_row,
+                                int end_row, float *transformed, float *scratch) {
+    const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
+    const size_t tiles = (size_t)batch * tile_rows * tile_columns;
+    const size_t matrix = (size_t)channels * tiles;
+    const int chunks = (tile_columns + 15) / 16;
+    const size_t stride = 32 * (size_t)chunks + 32;
+    // d[r]: input row 2ty - 1 + r at columns -1 ... (zero outside the image);
+    // t[r]: row r of B^T d. Columns past the image stay zero: only [1, width] is ever copied in.
+    memset(scratch, 0, 8 * stride * sizeof(float));
+    float *d[4], *t[4];
+    for (int r = 0; r < 4; r++) {
+        d[r] = scratch + r * stride;
+        t[r] = scratch + (4 + r) * stride;
+    }
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    for (int n = 0; n < batch; n++) {
+        for (int c = 0; c < channels; c++) {
+            const float *plane = input + ((size_t)n * channels + c) * height * width;
+            for (int ty = 0; ty < tile_rows; ty++) {
+                for (int r = 0; r < 4; r++) {
+                    int y = 2 * ty - 1 + r;
+                    if (y >= 0 && y < height) memcpy(d[r] + 1, plane + (size_t)y * width, (size_t)width * sizeof(float));
+                    else memset(d[r], 0, stride * sizeof(float));
+                }
+                for (int r = first_row; r < end_row; r++) {
+                    for (size_t x = 0; x < stride; x += 16) {
+                        __m512 d0 = _mm512_loadu_ps(d[0] + x), d1 = _mm512_loadu_ps(d[1] + x);
+                        __m512 d2 = _mm512_loadu_ps(d[2] + x), d3 = _mm512_loadu_ps(d[3] + x);
+                        __m512 value;
+                        switch (r) {
+                        case 0: value = _mm512_sub_ps(d0, d2); break;
+                        case 1: value = _mm512_add_ps(d1, d2); break;
+                        case 2: value = _mm512_sub_ps(d2, d1); break;
+                        default: value = _mm512_sub_ps(d1, d3); break;
+                        }
+                        _mm512_storeu_ps(t[r] + x, value);
+                    }
+                }
+                const size_t first_tile = ((size_t)n * tile_rows + ty) * tile_columns;
+                float *base = transformed + (size_t)c * tiles + first_tile;
+                for (int r = first_row; r < end_row; r++) {
+                    float *m0 = base + (size_t)(4 * r) * matrix, *m1 = m0 + matrix, *m2 = m1 + matrix, *m3 = m2 + matrix;
+                    const float *row = t[r];
+                    for (int j = 0; j < chunks; j++) {
+                        // Tile tx reads row[2tx ... 2tx + 3]: evens and odds from 2tx and from 2tx + 2.
+                        __m512 a0 = _mm512_loadu_ps(row + 32 * j), a1 = _mm512_loadu_ps(row + 32 * j + 16);
+                        __m512 b0 = _mm512_loadu_ps(row + 32 * j + 2), b1 = _mm512_loadu_ps(row + 32 * j + 18);
+                        __m512 e0 = _mm512_permutex2var_ps(a0, even, a1), o0 = _mm512_permutex2var_ps(a0, odd, a1);
+                        __m512 e1 = _mm512_permutex2var_ps(b0, even, b1), o1 = _mm512_permutex2var_ps(b0, odd, b1);
+                        __mmask16 mask = first_lanes(tile_columns - 16 * j);
+                        _mm512_mask_storeu_ps(m0 + 16 * j, mask, _mm512_sub_ps(e0, e1));
+                        _mm512_mask_storeu_ps(m1 + 16 * j, mask, _mm512_add_ps(o0, e1));
+                        _mm512_mask_storeu_ps(m2 + 16 * j, mask, _mm512_sub_ps(e1, o0));
+                        _mm512_mask_storeu_ps(m3 + 16 * j, mask, _mm512_sub_ps(o0, o1));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adds the residual, applies ReLU and stores the lanes of `mask` at `out`.
+static inline void finish_output(__m512 value, __mmask16 mask, const float *residual, int relu, float *out) {
+    if (residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(mask, residual));
+    // max(0, NaN) is the second operand, NaN, as PyTorch's relu gives.
+    if (relu) value = _mm512_max_ps(_mm512_setzero_ps(), value);
+    _mm512_mask_storeu_ps(out, mask, value);
+}
+
+void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
+                                 int first_channel, int end_channel, const float *bias, const float *residual,
+                                 int relu, float *output) {
+    const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
+    const size_t tiles = (size_t)batch * tile_rows * tile_columns;
+    const size_t matrix = (size_t)out_channels * tiles;
+    const int chunks = (tile_columns + 15) / 16;
+    // Output columns 2tx and 2tx + 1 interleaved from the even and odd results.
+    const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+    for (int n = 0; n < batch; n++) {
+        for (int k = first_channel; k < end_channel; k++) {
+            const __m512 b = _mm512_set1_ps(bias[k]);
+            const size_t plane = ((size_t)n * out_channels + k) * height * width;
+            for (int ty = 0; ty < tile_rows; ty++) {
+                const float *base = m + (size_t)k * tiles + ((size_t)n * tile_rows + ty) * tile_columns;
+                for (int j = 0; j < chunks; j++) {
+                    __mmask16 mask = first_lanes(tile_columns - 16 * j);
+                    __m512 x[16];
+                    for (int xi = 0; xi < 16; xi++) x[xi] = _mm512_maskz_loadu_ps(mask, base + xi * matrix + 16 * j);
+                    // A^T m: rows (m0 + m1 + m2) and (m1 - m2 - m3) of the 4x4 tile.
+                    __m512 r0[4], r1[4];
+                    for (int col = 0; col < 4; col++) {
+                        r0[col] = _mm512_add_ps(_mm512_add_ps(x[col], x[4 + col]), x[8 + col]);
+                        r1[col] = _mm512_sub_ps(_mm512_sub_ps(x[4 + col], x[8 + col]), x[12 + col]);
+                    }
+                    // (A^T m) A: columns (r0 + r1 + r2) and (r1 - r2 - r3).
+                    __m512 results[2][2] = {
+                        {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]), b),
+                         _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]), b)},
+                        {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]), b),
+                         _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]), b)},
+                    };
+                    for (int i = 0; i < 2; i++) {
+                        int y = 2 * ty + i;
+                        if (y >= height) break;
+                        int x0 = 32 * j, count = width - x0;
+                        size_t offset = plane + (size_t)y * width + x0;
+                        __m512 first = _mm512_permutex2var_ps(results[i][0], low, results[i][1]);
+                        __m512 second = _mm512_permutex2var_ps(results[i][0], high, results[i][1]);
+                        finish_output(first, first_lanes(count), residual ? residual + offset : NULL, relu,
+                                      output + offset);
+                        if (count > 16)
+                            finish_output(second, first_lanes(count - 16), residual ? residual + offset + 16 : NULL,
+                                          relu, output + offset + 16);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#pragma clang attribute pop
+
+#else
+
+// Not x86-64: never called (the Swift side runs its portable loops).
+void crnn_packed_product_avx512(int m, int n, int k, const float *packed, const float *b, int ldb, float *c,
+                                int ldc) {}
+void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width, int first_row,
+                                int end_row, float *transformed, float *scratch) {}
+void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
+                                 int first_channel, int end_channel, const float *bias, const float *residual,
+                                 int relu, float *output) {}
+
+#endif

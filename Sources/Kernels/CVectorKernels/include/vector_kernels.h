@@ -1,0 +1,55 @@
+// The inner loops of the convolutions written with AVX-512 intrinsics, for
+// CPUs that have AVX-512F (the Swift side checks before calling; see
+// Kernels/VectorUnit.swift). On other CPUs, and on other architectures where
+// these functions are empty stubs, the Kernels module runs its portable
+// Swift loops and OpenBLAS instead.
+//
+// Layouts are those of Kernels/WinogradConvolution.swift: NCHW feature maps;
+// Winograd F(2x2, 3x3) tiles of 4x4 inputs / 2x2 outputs; 16 matrices, one
+// per tile position xi = 4 * row + column, each [channels, tiles] with tile
+// index (n * tileRows + ty) * tileColumns + tx.
+#ifndef CRNN_VECTOR_KERNELS_H
+#define CRNN_VECTOR_KERNELS_H
+
+#include <stddef.h>
+
+/// Rows per panel of a packed matrix (see crnn_pack_rows).
+#define CRNN_PANEL_ROWS 8
+
+/// Floats crnn_pack_rows writes for an m x k matrix: m rounded up to whole
+/// panels, times k.
+size_t crnn_packed_count(int m, int k);
+
+/// Packs the row-major m x k matrix `a` (row stride lda) into panels of
+/// CRNN_PANEL_ROWS rows: panel p holds, for each column j in order, the
+/// values of rows 8p ... 8p+7 at j (zeros past row m). Portable C.
+void crnn_pack_rows(const float *a, int lda, int m, int k, float *packed);
+
+/// c = A * b, where A is the m x k matrix packed by crnn_pack_rows, b is
+/// row-major k x n (row stride ldb) and c row-major m x n (row stride ldc).
+/// c is overwritten. AVX-512F only.
+void crnn_packed_product_avx512(int m, int n, int k, const float *packed, const float *b, int ldb, float *c,
+                                int ldc);
+
+/// Floats of scratch crnn_winograd_input_avx512 needs for an input `width`
+/// columns wide.
+size_t crnn_winograd_input_scratch_count(int width);
+
+/// V = B^T d B for every 4x4 tile d of the NCHW `input` (batch x channels x
+/// height x width, padding 1), written to the matrices xi = 4 * r + column
+/// for tile rows r in [first_row, end_row) of `transformed` (16 matrices of
+/// channels x tiles). `scratch` holds crnn_winograd_input_scratch_count(width)
+/// floats. AVX-512F only.
+void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width, int first_row,
+                                int end_row, float *transformed, float *scratch);
+
+/// Y = A^T m A for every tile of the products `m` (16 matrices of
+/// out_channels x tiles), plus `bias[k]`, plus `residual` (NCHW like the
+/// output, or NULL), then ReLU when `relu` is non-zero (NaN stays NaN, as in
+/// PyTorch), into the NCHW `output` (batch x out_channels x height x width),
+/// for the output channels in [first_channel, end_channel). AVX-512F only.
+void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
+                                 int first_channel, int end_channel, const float *bias, const float *residual,
+                                 int relu, float *output);
+
+#endif

@@ -1,0 +1,26 @@
+#include "vector_kernels.h"
+
+size_t crnn_packed_count(int m, int k) {
+    size_t panels = ((size_t)m + CRNN_PANEL_ROWS - 1) / CRNN_PANEL_ROWS;
+    return panels * CRNN_PANEL_ROWS * (size_t)k;
+}
+
+void crnn_pack_rows(const float *a, int lda, int m, int k, float *packed) {
+    int panels = (m + CRNN_PANEL_ROWS - 1) / CRNN_PANEL_ROWS;
+    for (int p = 0; p < panels; p++) {
+        float *panel = packed + (size_t)p * k * CRNN_PANEL_ROWS;
+        for (int r = 0; r < CRNN_PANEL_ROWS; r++) {
+            int row = p * CRNN_PANEL_ROWS + r;
+            const float *source = a + (size_t)row * lda;
+            for (int j = 0; j < k; j++) panel[(size_t)j * CRNN_PANEL_ROWS + r] = row < m ? source[j] : 0.0f;
+        }
+    }
+}
+
+size_t crnn_winograd_input_scratch_count(int width) {
+    // Eight rows (four padded input rows, four combinations), each long
+    // enough for whole 16-tile chunks plus the two columns the last reads past.
+    size_t columns = ((size_t)width + 1) / 2;
+    size_t chunks = (columns + 15) / 16;
+    return 8 * (32 * chunks + 32);
+}

@@ -1,0 +1,45 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Which implementation runs the convolutions' inner loops (the Winograd
+/// transforms and products, and the im2col products).
+///
+/// Swift compiles this package for the baseline of its architecture
+/// (SSE2 on x86-64) and cannot compile one function for a newer
+/// instruction set, so the AVX-512 loops sit in the small C target
+/// `CVectorKernels`, compiled for AVX-512F function by function and called
+/// only when this CPU has it. Both units compute the same sums in the same
+/// order per output value, up to float rounding of the products (the tests
+/// run every convolution in both against PyTorch).
+public enum VectorUnit: String, Sendable, CaseIterable {
+    /// AVX-512F C loops, with weights packed at load for their products.
+    case avx512
+    /// Portable Swift loops, with OpenBLAS for the products.
+    case portable
+
+    /// Whether this machine can run `self`.
+    public var isAvailable: Bool {
+        switch self {
+        case .portable: true
+        case .avx512:
+            #if arch(x86_64)
+            CPUFeatures.current.flags.contains("avx512f")
+            #else
+            false
+            #endif
+        }
+    }
+
+    /// The unit kernels use unless told otherwise: `.avx512` where available,
+    /// or what the environment variable `CRNN_VECTOR_UNIT` names
+    /// (`portable` or `avx512`; a unit this CPU lacks falls back to portable).
+    public static let preferred: VectorUnit = {
+        if let name = getenv("CRNN_VECTOR_UNIT").map({ String(cString: $0) }), let unit = VectorUnit(rawValue: name) {
+            return unit.isAvailable ? unit : .portable
+        }
+        return VectorUnit.avx512.isAvailable ? .avx512 : .portable
+    }()
+}
