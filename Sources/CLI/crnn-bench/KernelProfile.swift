@@ -29,9 +29,11 @@ enum KernelProfile {
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
-    /// Prints a table: per case and batch size, milliseconds per image for each form.
-    static func run(batches: [Int] = [1, 4], runs: Int = 50) throws {
+    /// Prints a table: per case and batch size, milliseconds per image for
+    /// each form on `unit`.
+    static func run(unit: VectorUnit, batches: [Int] = [1, 4], runs: Int = 50) throws {
         BLASThreads.setCount(1)
+        print("vector unit: \(unit.rawValue)")
         print("convolution (x count)             batch   im2col ms/img   winograd ms/img   GFLOP/s (best)")
         var totals = [Int: (Double, Double)]()
         for c in cases {
@@ -39,8 +41,8 @@ enum KernelProfile {
             let weights = (0..<(c.outChannels * c.inChannels * c.kernel * c.kernel)).map { Float(($0 % 7) - 3) * 0.01 }
             let kernel = try ConvolutionKernel(outChannels: c.outChannels, inChannels: c.inChannels, kernel: c.kernel,
                                                stride: c.stride, padding: padding, weights: weights)
-            var forms: [Convolution] = [.im2col(kernel)]
-            if WinogradConvolution.supports(kernel) { forms.append(.winograd(try WinogradConvolution(kernel))) }
+            var forms: [Convolution] = [try .im2colForm(of: kernel, unit: unit)]
+            if WinogradConvolution.supports(kernel) { forms.append(.winograd(try WinogradConvolution(kernel, unit: unit))) }
             for batch in batches {
                 let shape = try FeatureShape(batch: batch, channels: c.inChannels, height: c.height, width: c.width)
                 let input = (0..<shape.count).map { Float($0 % 13) * 0.1 }

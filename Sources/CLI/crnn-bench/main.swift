@@ -38,7 +38,7 @@ struct CRNNBench: ParsableCommand {
 
     func run() throws {
         try reportingErrors("crnn-bench") {
-            if kernels { return try KernelProfile.run() }
+            if kernels { return try KernelProfile.run(unit: .preferred) }
             let binFolder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crnn-bench-\(getpid())")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)

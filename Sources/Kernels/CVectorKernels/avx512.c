@@ -19,19 +19,36 @@ static inline __mmask16 first_lanes(int count) {
 
 // MARK: - Packed product
 
+/// What happens to each value of the product before it is stored.
+typedef struct {
+    const float *bias;      // per row of c, or NULL
+    const float *residual;  // laid out as c (same ldc), or NULL
+    int relu;
+} epilogue;
+
+/// Adds the residual (lanes of `mask`), applies ReLU and stores the lanes of `mask` at `out`.
+static inline void finish_output(__m512 value, __mmask16 mask, const float *residual, int relu, float *out) {
+    if (residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(mask, residual));
+    // max(0, NaN) is the second operand, NaN, as PyTorch's relu gives.
+    if (relu) value = _mm512_max_ps(_mm512_setzero_ps(), value);
+    _mm512_mask_storeu_ps(out, mask, value);
+}
+
 /// One CRNN_PANEL_ROWS x (16 * VECTORS) block of c (`rows` of its rows and
-/// the lanes of `last` in its last vector are stored).
+/// the lanes of `last` in its last vector are stored); `row` is the block's
+/// first row of c, for the bias.
 #define PRODUCT_TILE(VECTORS)                                                                                  \
     static void product_tile_##VECTORS(int rows, int k, const float *panel, const float *b, int ldb,          \
-                                       __mmask16 last, float *c, int ldc) {                                   \
+                                       __mmask16 last, float *c, int ldc, int row, size_t offset,            \
+                                       epilogue post) {                                                       \
         __m512 acc[CRNN_PANEL_ROWS][VECTORS];                                                                  \
         for (int r = 0; r < CRNN_PANEL_ROWS; r++)                                                              \
             for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();                                \
         for (int j = 0; j < k; j++) {                                                                          \
-            const float *row = b + (size_t)j * ldb;                                                            \
+            const float *values_row = b + (size_t)j * ldb;                                                     \
             __m512 values[VECTORS];                                                                            \
-            for (int v = 0; v < VECTORS - 1; v++) values[v] = _mm512_loadu_ps(row + 16 * v);                  \
-            values[VECTORS - 1] = _mm512_maskz_loadu_ps(last, row + 16 * (VECTORS - 1));                       \
+            for (int v = 0; v < VECTORS - 1; v++) values[v] = _mm512_loadu_ps(values_row + 16 * v);           \
+            values[VECTORS - 1] = _mm512_maskz_loadu_ps(last, values_row + 16 * (VECTORS - 1));                \
             const float *weights = panel + (size_t)j * CRNN_PANEL_ROWS;                                        \
             for (int r = 0; r < CRNN_PANEL_ROWS; r++) {                                                        \
                 __m512 weight = _mm512_set1_ps(weights[r]);                                                    \
@@ -39,9 +56,13 @@ static inline __mmask16 first_lanes(int count) {
             }                                                                                                  \
         }                                                                                                      \
         for (int r = 0; r < rows; r++) {                                                                       \
-            float *out = c + (size_t)r * ldc;                                                                  \
-            for (int v = 0; v < VECTORS - 1; v++) _mm512_storeu_ps(out + 16 * v, acc[r][v]);                   \
-            _mm512_mask_storeu_ps(out + 16 * (VECTORS - 1), last, acc[r][VECTORS - 1]);                        \
+            size_t at = offset + (size_t)r * ldc;                                                              \
+            __m512 bias = _mm512_set1_ps(post.bias ? post.bias[row + r] : 0.0f);                               \
+            for (int v = 0; v < VECTORS; v++) {                                                                \
+                __m512 value = post.bias ? _mm512_add_ps(acc[r][v], bias) : acc[r][v];                         \
+                finish_output(value, v == VECTORS - 1 ? last : (__mmask16)0xFFFF,                              \
+                              post.residual ? post.residual + at + 16 * v : NULL, post.relu, c + at + 16 * v);  \
+            }                                                                                                  \
         }                                                                                                      \
     }
 
@@ -49,8 +70,8 @@ PRODUCT_TILE(1)
 PRODUCT_TILE(2)
 PRODUCT_TILE(3)
 
-void crnn_packed_product_avx512(int m, int n, int k, const float *packed, const float *b, int ldb, float *c,
-                                int ldc) {
+static void packed_product(int m, int n, int k, const float *packed, const float *b, int ldb, float *c, int ldc,
+                           epilogue post) {
     int panels = (m + CRNN_PANEL_ROWS - 1) / CRNN_PANEL_ROWS;
     // Column blocks of up to 48 outer, so one block of b (k x 48) stays in
     // cache while every panel of A passes over it.
@@ -59,13 +80,71 @@ void crnn_packed_product_avx512(int m, int n, int k, const float *packed, const 
         int vectors = (width + 15) / 16;
         __mmask16 last = first_lanes(width - 16 * (vectors - 1));
         for (int p = 0; p < panels; p++) {
-            int rows = m - p * CRNN_PANEL_ROWS < CRNN_PANEL_ROWS ? m - p * CRNN_PANEL_ROWS : CRNN_PANEL_ROWS;
+            int row = p * CRNN_PANEL_ROWS;
+            int rows = m - row < CRNN_PANEL_ROWS ? m - row : CRNN_PANEL_ROWS;
             const float *panel = packed + (size_t)p * k * CRNN_PANEL_ROWS;
-            float *block = c + (size_t)p * CRNN_PANEL_ROWS * ldc + first;
+            size_t offset = (size_t)row * ldc + first;
             switch (vectors) {
-            case 3: product_tile_3(rows, k, panel, b + first, ldb, last, block, ldc); break;
-            case 2: product_tile_2(rows, k, panel, b + first, ldb, last, block, ldc); break;
-            default: product_tile_1(rows, k, panel, b + first, ldb, last, block, ldc); break;
+            case 3: product_tile_3(rows, k, panel, b + first, ldb, last, c, ldc, row, offset, post); break;
+            case 2: product_tile_2(rows, k, panel, b + first, ldb, last, c, ldc, row, offset, post); break;
+            default: product_tile_1(rows, k, panel, b + first, ldb, last, c, ldc, row, offset, post); break;
+            }
+        }
+    }
+}
+
+void crnn_packed_product_avx512(int m, int n, int k, const float *packed, const float *b, int ldb, float *c,
+                                int ldc) {
+    epilogue none = {NULL, NULL, 0};
+    packed_product(m, n, k, packed, b, ldb, c, ldc, none);
+}
+
+void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packed, const float *b, int ldb,
+                                         float *c, int ldc, const float *bias, const float *residual, int relu) {
+    epilogue post = {bias, residual, relu};
+    packed_product(m, n, k, packed, b, ldb, c, ldc, post);
+}
+
+// MARK: - im2col
+
+void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
+                        int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
+                        int padding_x, int out_height, int out_width, float *col, float *scratch) {
+    const size_t positions = (size_t)out_height * out_width;
+    const size_t row_count = crnn_im2col_scratch_count(width, kernel_width, stride_x, padding_x, out_width);
+    const int chunks = (out_width + 15) / 16;
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    // The input row with padding_x zeros in front: output column ox of tap kx
+    // reads padded[stride_x * ox + kx]. Only [padding_x, padding_x + width) is ever written.
+    float *padded = scratch;
+    memset(padded, 0, row_count * sizeof(float));
+    for (int c = first_channel; c < end_channel; c++) {
+        const float *plane = image + (size_t)c * height * width;
+        for (int ky = 0; ky < kernel_height; ky++) {
+            float *rows = col + ((size_t)c * kernel_height + ky) * kernel_width * positions;
+            for (int oy = 0; oy < out_height; oy++) {
+                int iy = oy * stride_y - padding_y + ky;
+                if (iy < 0 || iy >= height) {
+                    for (int kx = 0; kx < kernel_width; kx++)
+                        memset(rows + kx * positions + (size_t)oy * out_width, 0, (size_t)out_width * sizeof(float));
+                    continue;
+                }
+                memcpy(padded + padding_x, plane + (size_t)iy * width, (size_t)width * sizeof(float));
+                for (int kx = 0; kx < kernel_width; kx++) {
+                    float *out = rows + kx * positions + (size_t)oy * out_width;
+                    const float *source = padded + kx;
+                    if (stride_x == 1) {
+                        memcpy(out, source, (size_t)out_width * sizeof(float));
+                    } else if (stride_x == 2) {
+                        for (int j = 0; j < chunks; j++) {
+                            __m512 a = _mm512_loadu_ps(source + 32 * j), b = _mm512_loadu_ps(source + 32 * j + 16);
+                            _mm512_mask_storeu_ps(out + 16 * j, first_lanes(out_width - 16 * j),
+                                                  _mm512_permutex2var_ps(a, even, b));
+                        }
+                    } else {
+                        for (int ox = 0; ox < out_width; ox++) out[ox] = source[(size_t)stride_x * ox];
+                    }
+                }
             }
         }
     }
@@ -136,14 +215,6 @@ void crnn_winograd_input_avx512(const float *input, int batch, int channels, int
     }
 }
 
-/// Adds the residual, applies ReLU and stores the lanes of `mask` at `out`.
-static inline void finish_output(__m512 value, __mmask16 mask, const float *residual, int relu, float *out) {
-    if (residual) value = _mm512_add_ps(value, _mm512_maskz_loadu_ps(mask, residual));
-    // max(0, NaN) is the second operand, NaN, as PyTorch's relu gives.
-    if (relu) value = _mm512_max_ps(_mm512_setzero_ps(), value);
-    _mm512_mask_storeu_ps(out, mask, value);
-}
-
 void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
                                  int first_channel, int end_channel, const float *bias, const float *residual,
                                  int relu, float *output) {
@@ -203,6 +274,11 @@ void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, in
 // Not x86-64: never called (the Swift side runs its portable loops).
 void crnn_packed_product_avx512(int m, int n, int k, const float *packed, const float *b, int ldb, float *c,
                                 int ldc) {}
+void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packed, const float *b, int ldb,
+                                         float *c, int ldc, const float *bias, const float *residual, int relu) {}
+void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
+                        int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
+                        int padding_x, int out_height, int out_width, float *col, float *scratch) {}
 void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width, int first_row,
                                 int end_row, float *transformed, float *scratch) {}
 void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,

@@ -24,3 +24,12 @@ size_t crnn_winograd_input_scratch_count(int width) {
     size_t chunks = (columns + 15) / 16;
     return 8 * (32 * chunks + 32);
 }
+
+size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int padding_x, int out_width) {
+    // The padded row, and room for the last 16-column chunk's reads (two
+    // vectors from stride_x * 16 * chunk + kx) past it.
+    size_t chunks = ((size_t)out_width + 15) / 16;
+    size_t padded = (size_t)width + 2 * (size_t)padding_x;
+    size_t reads = (size_t)stride_x * 16 * chunks + (size_t)kernel_width + 32;
+    return padded > reads ? padded : reads;
+}

@@ -1,23 +1,46 @@
-/// A convolution in the fastest form this module has for its geometry:
-/// Winograd F(2x2, 3x3) for 3x3 stride-1 padding-1 kernels, otherwise im2col
-/// and one matrix product. Both take the same inputs and give the same
+/// A convolution in the fastest form this module has for its geometry and
+/// the vector unit: Winograd F(2x2, 3x3) for 3x3 stride-1 padding-1
+/// kernels, otherwise im2col and one matrix product (with pre-packed weights
+/// on the AVX-512 unit). Every form takes the same inputs and gives the same
 /// outputs (to float rounding).
 public enum Convolution: Sendable {
-    /// im2col + one product per image.
+    /// im2col + one OpenBLAS product per image (the portable unit).
     case im2col(ConvolutionKernel)
-    /// Winograd F(2x2, 3x3).
+    /// im2col + one product per image with pre-packed weights (the AVX-512 unit).
+    case packed(PackedConvolution)
+    /// Winograd F(2x2, 3x3), on either unit.
     case winograd(WinogradConvolution)
 
-    /// The best form of `kernel` (batch norm already folded in).
-    public init(_ kernel: ConvolutionKernel) throws {
-        self = WinogradConvolution.supports(kernel) ? .winograd(try WinogradConvolution(kernel)) : .im2col(kernel)
+    /// The best form of `kernel` (batch norm already folded in) on `unit`.
+    /// - Throws: `KernelError.vectorUnitUnavailable` when this CPU cannot run `unit`.
+    public init(_ kernel: ConvolutionKernel, unit: VectorUnit = .preferred) throws {
+        self = WinogradConvolution.supports(kernel)
+            ? .winograd(try WinogradConvolution(kernel, unit: unit)) : try Self.im2colForm(of: kernel, unit: unit)
+    }
+
+    /// The im2col form of `kernel` on `unit`, whatever its geometry.
+    /// - Throws: `KernelError.vectorUnitUnavailable` when this CPU cannot run `unit`.
+    public static func im2colForm(of kernel: ConvolutionKernel, unit: VectorUnit = .preferred) throws -> Convolution {
+        switch unit {
+        case .portable: .im2col(kernel)
+        case .avx512: .packed(try PackedConvolution(kernel))
+        }
     }
 
     /// "im2col" or "winograd", for reports.
     public var algorithm: String {
         switch self {
-        case .im2col: "im2col"
+        case .im2col, .packed: "im2col"
         case .winograd: "winograd"
+        }
+    }
+
+    /// The unit that runs this form.
+    public var unit: VectorUnit {
+        switch self {
+        case .im2col: .portable
+        case .packed: .avx512
+        case .winograd(let kernel): kernel.unit
         }
     }
 
@@ -26,6 +49,7 @@ public enum Convolution: Sendable {
     public func outputShape(for input: FeatureShape) throws -> FeatureShape {
         switch self {
         case .im2col(let kernel): try kernel.outputShape(for: input)
+        case .packed(let kernel): try kernel.outputShape(for: input)
         case .winograd(let kernel): try kernel.outputShape(for: input)
         }
     }
@@ -42,6 +66,9 @@ public enum Convolution: Sendable {
         case .im2col(let kernel):
             try kernel.apply(input, shape: shape, residual: residual, relu: relu, output: &output, scratch: &scratch,
                              team: team)
+        case .packed(let kernel):
+            try kernel.apply(input, shape: shape, residual: residual, relu: relu, output: &output, scratch: &scratch,
+                             team: team)
         case .winograd(let kernel):
             try kernel.apply(input, shape: shape, residual: residual, relu: relu, output: &output, scratch: &scratch,
                              team: team)
@@ -49,18 +76,22 @@ public enum Convolution: Sendable {
     }
 }
 
-/// The checks every convolution makes before touching memory: the input and
-/// the residual (if any) hold at least what their shapes need.
+/// What every convolution does before touching memory: checks that the
+/// input and the residual (if any) hold at least what their shapes need,
+/// then grows `output` to the output shape and `scratch` to `scratchCount`.
 /// - Throws: `KernelError.inputTooShort` naming the short buffer.
-func checkConvolutionBuffers(input: [Float], shape: FeatureShape, residual: [Float]?, output: FeatureShape) throws {
+func prepareConvolutionBuffers(input: [Float], shape: FeatureShape, residual: [Float]?, outputShape: FeatureShape,
+                               output: inout [Float], scratch: inout [Float], scratchCount: Int) throws {
     guard input.count >= shape.count else {
         throw KernelError.inputTooShort(operation: "convolution", name: "input", expected: shape.count,
                                         found: input.count)
     }
-    if let residual, residual.count < output.count {
-        throw KernelError.inputTooShort(operation: "convolution", name: "residual", expected: output.count,
+    if let residual, residual.count < outputShape.count {
+        throw KernelError.inputTooShort(operation: "convolution", name: "residual", expected: outputShape.count,
                                         found: residual.count)
     }
+    ensureCapacity(&output, outputShape.count)
+    ensureCapacity(&scratch, scratchCount)
 }
 
 /// PyTorch's ReLU: negative values become 0, NaN stays NaN (`max(0, x)`

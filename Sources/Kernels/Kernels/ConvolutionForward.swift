@@ -18,13 +18,11 @@ extension ConvolutionKernel {
                       output: inout [Float], scratch: inout [Float], team: ThreadTeam = .alone) throws -> FeatureShape {
         let op = "convolution"
         let out = try outputShape(for: shape)
-        try checkConvolutionBuffers(input: input, shape: shape, residual: residual, output: out)
-        ensureCapacity(&output, out.count)
-        let columns = try scratchCount(for: shape)
-        ensureCapacity(&scratch, columns)
+        try prepareConvolutionBuffers(input: input, shape: shape, residual: residual, outputShape: out,
+                                      output: &output, scratch: &scratch, scratchCount: try scratchCount(for: shape))
 
         let k = reductionLength, p = out.planeCount
-        let pointwise = isPointwise
+        let pointwise = geometry.isPointwise
         let bk = try blasSize(k, operation: op), bp = try blasSize(p, operation: op)
         // Checked once here: each member's block of output channels below is no larger.
         _ = try blasSize(outChannels, operation: op)
@@ -45,8 +43,8 @@ extension ConvolutionKernel {
                                 } else {
                                     guard let col = scratchBuffer.baseAddress else { return }
                                     team.run { member in
-                                        im2col(image, channels: team.share(of: inChannels, member: member), shape: shape,
-                                               output: out, into: col)
+                                        geometry.im2col(image, channels: team.share(of: inChannels, member: member),
+                                                        shape: shape, output: out, into: col)
                                     }
                                     columnMatrix = UnsafePointer(col)
                                 }
@@ -91,12 +89,14 @@ extension ConvolutionKernel {
             }
         }
     }
+}
 
+extension ConvolutionGeometry {
     /// Writes the rows of `channels` of one image's im2col matrix
     /// `[I*kh*kw, OH*OW]` to `col`: row (c*kh + ky)*kw + kx holds, for every
     /// output position, the input value the kernel tap (ky, kx) of channel c
     /// meets there, or 0 in the padding.
-    private func im2col(_ image: UnsafePointer<Float>, channels: Range<Int>, shape: FeatureShape, output: FeatureShape,
+    func im2col(_ image: UnsafePointer<Float>, channels: Range<Int>, shape: FeatureShape, output: FeatureShape,
                         into col: UnsafeMutablePointer<Float>) {
         let h = shape.height, w = shape.width
         let oh = output.height, ow = output.width, p = output.planeCount

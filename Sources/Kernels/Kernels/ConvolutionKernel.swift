@@ -71,13 +71,15 @@ public struct ConvolutionKernel: Sendable {
                       weights: weights, bias: bias)
     }
 
-    /// Inputs per output value: I * kh * kw (the product's K).
-    public var reductionLength: Int { inChannels * kernelHeight * kernelWidth }
-
-    /// True when the input itself is the im2col matrix (1x1, stride 1, no padding).
-    var isPointwise: Bool {
-        kernelHeight == 1 && kernelWidth == 1 && strideY == 1 && strideX == 1 && paddingY == 0 && paddingX == 0
+    /// The channels, kernel size, strides and padding, without the values.
+    var geometry: ConvolutionGeometry {
+        ConvolutionGeometry(outChannels: outChannels, inChannels: inChannels, kernelHeight: kernelHeight,
+                            kernelWidth: kernelWidth, strideY: strideY, strideX: strideX, paddingY: paddingY,
+                            paddingX: paddingX)
     }
+
+    /// Inputs per output value: I * kh * kw (the product's K).
+    public var reductionLength: Int { geometry.reductionLength }
 
     /// This convolution followed by an eval-mode `BatchNorm2d`, as one
     /// convolution: w' = w * g, b' = beta + (b - mean) * g with
@@ -106,7 +108,32 @@ public struct ConvolutionKernel: Sendable {
 
     /// The output shape for `input`, PyTorch's floor((n + 2p - k) / s) + 1 per axis.
     /// - Throws: `KernelError.channelMismatch` or `KernelError.emptyOutput`.
-    public func outputShape(for input: FeatureShape) throws -> FeatureShape {
+    public func outputShape(for input: FeatureShape) throws -> FeatureShape { try geometry.outputShape(for: input) }
+
+    /// Scratch elements `apply` needs for `input` (the im2col matrix of one image).
+    /// - Throws: as `outputShape(for:)`.
+    public func scratchCount(for input: FeatureShape) throws -> Int { try geometry.scratchCount(for: input) }
+}
+
+/// A convolution's shape without its values: channels, kernel size, strides
+/// and padding, and what follows from them (output shape, im2col layout).
+struct ConvolutionGeometry: Sendable, Equatable {
+    let outChannels: Int, inChannels: Int
+    let kernelHeight: Int, kernelWidth: Int
+    let strideY: Int, strideX: Int
+    let paddingY: Int, paddingX: Int
+
+    /// Inputs per output value: I * kh * kw (the product's K).
+    var reductionLength: Int { inChannels * kernelHeight * kernelWidth }
+
+    /// True when the input itself is the im2col matrix (1x1, stride 1, no padding).
+    var isPointwise: Bool {
+        kernelHeight == 1 && kernelWidth == 1 && strideY == 1 && strideX == 1 && paddingY == 0 && paddingX == 0
+    }
+
+    /// The output shape for `input`, PyTorch's floor((n + 2p - k) / s) + 1 per axis.
+    /// - Throws: `KernelError.channelMismatch` or `KernelError.emptyOutput`.
+    func outputShape(for input: FeatureShape) throws -> FeatureShape {
         guard input.channels == inChannels else {
             throw KernelError.channelMismatch(operation: "convolution", expected: inChannels, found: input.channels)
         }
@@ -116,9 +143,9 @@ public struct ConvolutionKernel: Sendable {
         return try FeatureShape(batch: input.batch, channels: outChannels, height: h, width: w)
     }
 
-    /// Scratch elements `apply` needs for `input` (the im2col matrix of one image).
+    /// Scratch elements an im2col form needs for `input` (the im2col matrix of one image).
     /// - Throws: as `outputShape(for:)`.
-    public func scratchCount(for input: FeatureShape) throws -> Int {
+    func scratchCount(for input: FeatureShape) throws -> Int {
         let out = try outputShape(for: input)
         return isPointwise ? 0 : try checkedProduct(reductionLength, out.planeCount, operation: "convolution")
     }

@@ -159,10 +159,9 @@ public struct WinogradConvolution: Sendable {
                       output: inout [Float], scratch: inout [Float], team: ThreadTeam = .alone) throws -> FeatureShape {
         let op = "convolution"
         let out = try outputShape(for: shape)
-        try checkConvolutionBuffers(input: input, shape: shape, residual: residual, output: out)
+        try prepareConvolutionBuffers(input: input, shape: shape, residual: residual, outputShape: out,
+                                      output: &output, scratch: &scratch, scratchCount: try scratchCount(for: shape))
         let tiles = try tiling(shape)
-        ensureCapacity(&output, out.count)
-        ensureCapacity(&scratch, try scratchCount(for: shape))
         let bO = try blasSize(outChannels, operation: op), bI = try blasSize(inChannels, operation: op)
         let bP = try blasSize(tiles.total, operation: op)
         let bN = try blasSize(shape.batch, operation: op)

@@ -31,6 +31,25 @@ void crnn_pack_rows(const float *a, int lda, int m, int k, float *packed);
 void crnn_packed_product_avx512(int m, int n, int k, const float *packed, const float *b, int ldb, float *c,
                                 int ldc);
 
+/// The same product, then per value of c: plus bias[row] (bias may be
+/// NULL), plus `residual` (laid out as c, or NULL), then ReLU when `relu`
+/// is non-zero (NaN stays NaN). AVX-512F only.
+void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packed, const float *b, int ldb,
+                                         float *c, int ldc, const float *bias, const float *residual, int relu);
+
+/// Floats of scratch crnn_im2col_avx512 needs (one zero-padded input row).
+size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int padding_x, int out_width);
+
+/// Writes the rows of channels [first_channel, end_channel) of one image's
+/// im2col matrix [channels * kh * kw, out_height * out_width] to `col` (row
+/// (c * kh + ky) * kw + kx holds, per output position, the input value the
+/// tap (ky, kx) of channel c meets there, 0 in the padding), from the image
+/// `image` (channels x height x width). `scratch` holds
+/// crnn_im2col_scratch_count(...) floats. AVX-512F only.
+void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
+                        int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
+                        int padding_x, int out_height, int out_width, float *col, float *scratch);
+
 /// Floats of scratch crnn_winograd_input_avx512 needs for an input `width`
 /// columns wide.
 size_t crnn_winograd_input_scratch_count(int width);
