@@ -203,17 +203,23 @@ import TestSupport
         }
     }
 
-    @Test func linearMatchesPyTorch() throws {
-        let linear = try LinearKernel(inFeatures: 7, outFeatures: 4, weights: try bundle.values("linear.weight"),
-                                      bias: try bundle.values("linear.bias"))
+    static let units = VectorUnit.allCases.filter(\.isAvailable)
+
+    @Test(arguments: units)
+    func linearMatchesPyTorch(unit: VectorUnit) throws {
+        let weights = try bundle.values("linear.weight")
+        let linear = try LinearKernel(inFeatures: 7, outFeatures: 4, weights: weights,
+                                      bias: try bundle.values("linear.bias"), unit: unit)
+        #expect(linear.weights == weights)  // the packed layout unpacks to PyTorch's
         var output = [Float]()
         try linear.apply(try bundle.values("linear.input"), rows: 5, output: &output)
         let diff = maxAbsDifference(try bundle.values("linear.output"), output)
-        print("linear: max abs diff \(diff)")
+        print("linear \(unit): max abs diff \(diff)")
         #expect(output.count == 20 && diff <= Self.tolerance)
     }
 
-    @Test func bidirectionalGRUWithInitialStateMatchesPyTorch() throws {
+    @Test(arguments: units)
+    func bidirectionalGRUWithInitialStateMatchesPyTorch(unit: VectorUnit) throws {
         let inputShape = try bundle.shape("gru.input")  // [L, B, I]
         let steps = inputShape[0], batch = inputShape[1], inputSize = inputShape[2]
         let hidden = try bundle.shape("gru.weight_hh_l0")[1]
@@ -224,7 +230,9 @@ import TestSupport
                 inputSize: inputSize, hiddenSize: hidden,
                 weightIH: try bundle.values("gru.weight_ih_l0" + suffix),
                 weightHH: try bundle.values("gru.weight_hh_l0" + suffix),
-                biasIH: try bundle.values("gru.bias_ih_l0" + suffix), biasHH: try bundle.values("gru.bias_hh_l0" + suffix))
+                biasIH: try bundle.values("gru.bias_ih_l0" + suffix), biasHH: try bundle.values("gru.bias_hh_l0" + suffix),
+                unit: unit)
+            #expect(direction.weightIH == (try bundle.values("gru.weight_ih_l0" + suffix)))
             let start = reverse ? batch * hidden : 0
             try direction.run(try bundle.values("gru.input"), steps: steps, batch: batch, reverse: reverse,
                               initialHidden: Array(h0[start..<(start + batch * hidden)]), output: &output,
@@ -233,8 +241,38 @@ import TestSupport
         let expected = try bundle.values("gru.output")
         #expect(output.count == expected.count)
         let diff = maxAbsDifference(expected, output)
-        print("GRU (L=3, nonzero h0): max abs diff \(diff)")
+        print("GRU \(unit) (L=3, B=\(batch), nonzero h0): max abs diff \(diff)")
         #expect(diff <= Self.tolerance)
+    }
+
+    /// The head's products agree between the units for sizes off every
+    /// vector and panel multiple, for one sequence (the hidden product's
+    /// one-row path) and several (its four-row path, with a partial group).
+    @Test(arguments: [1, 2, 6])
+    func headKernelsAgreeBetweenUnits(batch: Int) throws {
+        guard VectorUnit.avx512.isAvailable else { return }
+        var random = SplitMix64(seed: UInt64(batch))
+        func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -0.5...0.5, using: &random) } }
+        let steps = 5, inputSize = 19, hidden = 37
+        let input = values(steps * batch * inputSize)
+        let (wih, whh, bih, bhh) = (values(3 * hidden * inputSize), values(3 * hidden * hidden), values(3 * hidden),
+                                    values(3 * hidden))
+        let (linearWeights, linearBias) = (values(13 * inputSize), values(13))
+        var results: [[Float]] = []
+        for unit in [VectorUnit.portable, .avx512] {
+            let gru = try GRUDirectionKernel(inputSize: inputSize, hiddenSize: hidden, weightIH: wih, weightHH: whh,
+                                             biasIH: bih, biasHH: bhh, unit: unit)
+            var output = [Float]()
+            try gru.run(input, steps: steps, batch: batch, reverse: false, output: &output, outputStride: hidden,
+                        outputOffset: 0)
+            let linear = try LinearKernel(inFeatures: inputSize, outFeatures: 13, weights: linearWeights,
+                                          bias: linearBias, unit: unit)
+            var projected = [Float]()
+            try linear.apply(input, rows: steps * batch, output: &projected)
+            results.append(output + projected)
+        }
+        #expect(results[0].count == steps * batch * (hidden + 13))
+        #expect(maxAbsDifference(results[0], results[1]) <= 1e-5)
     }
 
     @Test func outputSizesFollowPyTorchAndBadGeometryIsRefused() throws {

@@ -105,6 +105,47 @@ void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packe
     packed_product(m, n, k, packed, b, ldb, c, ldc, post);
 }
 
+// MARK: - Products with a few rows
+
+/// Rows [first_o, first_o + O) of w against rows [first_x, first_x + X) of x
+/// (both counts at most the macro's; missing rows read as zeros and are not stored).
+#define ROW_PRODUCTS(NAME, O, X)                                                                               \
+    static void NAME(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,                \
+                     const float *bias, float *y, int ldy, int first_o, int first_x) {                        \
+        __m512 acc[O][X];                                                                                      \
+        for (int a = 0; a < O; a++)                                                                            \
+            for (int b = 0; b < X; b++) acc[a][b] = _mm512_setzero_ps();                                       \
+        for (int j = 0; j < k; j += 16) {                                                                      \
+            __mmask16 mask = first_lanes(k - j);                                                               \
+            __m512 xs[X];                                                                                      \
+            for (int b = 0; b < X; b++)                                                                        \
+                xs[b] = first_x + b < rows ? _mm512_maskz_loadu_ps(mask, x + (size_t)(first_x + b) * ldx + j)  \
+                                           : _mm512_setzero_ps();                                              \
+            for (int a = 0; a < O; a++) {                                                                      \
+                __m512 ws = first_o + a < m ? _mm512_maskz_loadu_ps(mask, w + (size_t)(first_o + a) * ldw + j) \
+                                            : _mm512_setzero_ps();                                             \
+                for (int b = 0; b < X; b++) acc[a][b] = _mm512_fmadd_ps(ws, xs[b], acc[a][b]);                 \
+            }                                                                                                  \
+        }                                                                                                      \
+        for (int a = 0; a < O && first_o + a < m; a++)                                                         \
+            for (int b = 0; b < X && first_x + b < rows; b++)                                                  \
+                y[(size_t)(first_x + b) * ldy + first_o + a] =                                                 \
+                    (bias ? bias[first_o + a] : 0.0f) + _mm512_reduce_add_ps(acc[a][b]);                       \
+    }
+
+ROW_PRODUCTS(row_products_8x1, 8, 1)
+ROW_PRODUCTS(row_products_4x4, 4, 4)
+
+void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,
+                              const float *bias, float *y, int ldy) {
+    if (rows == 1) {
+        for (int o = 0; o < m; o += 8) row_products_8x1(m, k, w, ldw, x, rows, ldx, bias, y, ldy, o, 0);
+        return;
+    }
+    for (int r = 0; r < rows; r += 4)
+        for (int o = 0; o < m; o += 4) row_products_4x4(m, k, w, ldw, x, rows, ldx, bias, y, ldy, o, r);
+}
+
 // MARK: - im2col
 
 void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
@@ -279,6 +320,8 @@ void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packe
 void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
                         int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
                         int padding_x, int out_height, int out_width, float *col, float *scratch) {}
+void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,
+                              const float *bias, float *y, int ldy) {}
 void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width, int first_row,
                                 int end_row, float *transformed, float *scratch) {}
 void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,

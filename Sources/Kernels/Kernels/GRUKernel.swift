@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CVectorKernels
 
 /// One direction of one layer of PyTorch's `nn.GRU`: `weight_ih [3H, I]`,
 /// `weight_hh [3H, H]`, `bias_ih [3H]`, `bias_hh [3H]`, row blocks r, z, n.
@@ -19,7 +20,11 @@ public struct GRUDirectionKernel: Sendable {
     /// Features of the hidden state (H).
     public let hiddenSize: Int
     /// `[3H, I]` row-major.
-    public let weightIH: [Float]
+    public var weightIH: [Float] { inputWeights.rowMajor }
+    /// `weight_ih` laid out for the vector unit (the input product of all steps at once).
+    let inputWeights: WeightMatrix
+    /// The unit that runs the products.
+    public var unit: VectorUnit { inputWeights.unit }
     /// `[3H, H]` row-major.
     public let weightHH: [Float]
     /// `3H` values.
@@ -27,11 +32,12 @@ public struct GRUDirectionKernel: Sendable {
     /// `3H` values.
     public let biasHH: [Float]
 
-    /// A direction from PyTorch's four tensors, flattened row-major.
+    /// A direction from PyTorch's four tensors, flattened row-major, run by `unit`.
     /// - Throws: `KernelError.invalidParameter` for a size below 1,
-    ///   `KernelError.parameterCount` when an array does not match.
+    ///   `KernelError.parameterCount` when an array does not match,
+    ///   `.vectorUnitUnavailable` when this CPU cannot run `unit`.
     public init(inputSize: Int, hiddenSize: Int, weightIH: [Float], weightHH: [Float],
-                biasIH: [Float], biasHH: [Float]) throws {
+                biasIH: [Float], biasHH: [Float], unit: VectorUnit = .preferred) throws {
         let op = "GRU"
         for (name, value) in [("input size", inputSize), ("hidden size", hiddenSize)] where value < 1 {
             throw KernelError.invalidParameter(operation: op, name: name, value: value)
@@ -46,7 +52,8 @@ public struct GRUDirectionKernel: Sendable {
         }
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
-        self.weightIH = weightIH
+        inputWeights = try WeightMatrix(rowMajor: weightIH, outFeatures: gates, inFeatures: inputSize, operation: op,
+                                        unit: unit)
         self.weightHH = weightHH
         self.biasIH = biasIH
         self.biasHH = biasHH
@@ -89,10 +96,10 @@ public struct GRUDirectionKernel: Sendable {
                 operation: op, name: "initial hidden", expected: batch * hs, found: initialHidden.count)
         }
         ensureCapacity(&output, try checkedProduct(rows, outputStride, operation: op))
-        let bRows = try blasSize(rows, operation: op), bBatch = try blasSize(batch, operation: op)
-        let bG = try blasSize(g, operation: op), bI = try blasSize(inputSize, operation: op)
-        let bH = try blasSize(hs, operation: op)
-        let blas = try OpenBLAS.library()
+        let bBatch = try blasSize(batch, operation: op)
+        let bG = try blasSize(g, operation: op), bH = try blasSize(hs, operation: op)
+        _ = try blasSize(try checkedProduct(rows, max(g, inputSize), operation: op), operation: op)
+        let blas = unit == .portable ? try OpenBLAS.library() : nil
 
         // Per-call buffers: input gates for all steps, hidden gates of one step, the state.
         var inputGates = [Float](repeating: 0, count: try checkedProduct(rows, g, operation: op))
@@ -100,16 +107,11 @@ public struct GRUDirectionKernel: Sendable {
         var hidden = initialHidden.map { Array($0.prefix(batch * hs)) } ?? [Float](repeating: 0, count: batch * hs)
         var hiddenIsZero = initialHidden == nil
 
-        input.withUnsafeBufferPointer { x in
-            weightIH.withUnsafeBufferPointer { wih in
-                biasIH.withUnsafeBufferPointer { bih in
-                    inputGates.withUnsafeMutableBufferPointer { gi in
-                        guard let xp = x.baseAddress, let wp = wih.baseAddress, let bp = bih.baseAddress,
-                              let gp = gi.baseAddress else { return }
-                        for r in 0..<rows { (gp + r * g).update(from: bp, count: g) }
-                        blas.sgemm(transposeB: true, m: bRows, n: bG, k: bI, a: xp, lda: bI, b: wp, ldb: bI,
-                                   beta: 1, c: gp, ldc: bG)
-                    }
+        try input.withUnsafeBufferPointer { x in
+            try biasIH.withUnsafeBufferPointer { bih in
+                try inputGates.withUnsafeMutableBufferPointer { gi in
+                    try inputWeights.multiply(x.baseAddress!, rows: rows, bias: bih.baseAddress!, into: gi.baseAddress!,
+                                              operation: op)
                 }
             }
         }
@@ -122,10 +124,15 @@ public struct GRUDirectionKernel: Sendable {
                         hiddenGates.withUnsafeMutableBufferPointer { gh in
                             guard let wp = whh.baseAddress, let bp = bhh.baseAddress, let hp = h.baseAddress,
                                   let ghp = gh.baseAddress else { return }
-                            for b in 0..<batch { (ghp + b * g).update(from: bp, count: g) }
-                            if !hiddenIsZero {
+                            if hiddenIsZero {
+                                for b in 0..<batch { (ghp + b * g).update(from: bp, count: g) }
+                            } else if let blas {
+                                for b in 0..<batch { (ghp + b * g).update(from: bp, count: g) }
                                 blas.sgemm(transposeB: true, m: bBatch, n: bG, k: bH, a: hp, lda: bH,
                                            b: wp, ldb: bH, beta: 1, c: ghp, ldc: bG)
+                            } else {
+                                // A few rows of h against W_hh: no packing, one pass over the weights.
+                                crnn_row_products_avx512(bG, bH, wp, bH, hp, bBatch, bH, bp, ghp, bG)
                             }
                         }
                     }

@@ -1,20 +1,26 @@
 
 /// A fully connected layer, PyTorch's `Linear`: y = x W^T + b with `W` of
-/// shape `[out, in]`, applied to every row of a `[rows, in]` matrix by one sgemm.
+/// shape `[out, in]`, applied to every row of a `[rows, in]` matrix by one
+/// matrix product (`WeightMatrix`).
 public struct LinearKernel: Sendable {
     /// Features per input row.
     public let inFeatures: Int
     /// Features per output row.
     public let outFeatures: Int
     /// `[out, in]` row-major.
-    public let weights: [Float]
+    public var weights: [Float] { matrix.rowMajor }
+    /// W laid out for its vector unit.
+    let matrix: WeightMatrix
     /// `out` values.
     public let bias: [Float]
 
-    /// A layer from PyTorch's `weight [out, in]` and `bias [out]` (zeros if nil).
+    /// A layer from PyTorch's `weight [out, in]` and `bias [out]` (zeros if
+    /// nil), run by `unit`.
     /// - Throws: `KernelError.invalidParameter` for a size below 1,
-    ///   `KernelError.parameterCount` when the arrays do not match.
-    public init(inFeatures: Int, outFeatures: Int, weights: [Float], bias: [Float]?) throws {
+    ///   `KernelError.parameterCount` when the arrays do not match,
+    ///   `.vectorUnitUnavailable` when this CPU cannot run `unit`.
+    public init(inFeatures: Int, outFeatures: Int, weights: [Float], bias: [Float]?,
+                unit: VectorUnit = .preferred) throws {
         let op = "linear"
         for (name, value) in [("in features", inFeatures), ("out features", outFeatures)] where value < 1 {
             throw KernelError.invalidParameter(operation: op, name: name, value: value)
@@ -28,7 +34,8 @@ public struct LinearKernel: Sendable {
         }
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        self.weights = weights
+        matrix = try WeightMatrix(rowMajor: weights, outFeatures: outFeatures, inFeatures: inFeatures, operation: op,
+                                  unit: unit)
         self.bias = bias ?? [Float](repeating: 0, count: outFeatures)
     }
 
@@ -44,20 +51,13 @@ public struct LinearKernel: Sendable {
         }
         let produced = try checkedProduct(rows, outFeatures, operation: "linear")
         ensureCapacity(&output, produced)
-        let m = try blasSize(rows, operation: "linear"), n = try blasSize(outFeatures, operation: "linear")
-        let k = try blasSize(inFeatures, operation: "linear")
-        let blas = try OpenBLAS.library()
-        input.withUnsafeBufferPointer { x in
-            weights.withUnsafeBufferPointer { w in
-                bias.withUnsafeBufferPointer { b in
-                    output.withUnsafeMutableBufferPointer { y in
-                        guard let xp = x.baseAddress, let wp = w.baseAddress, let bp = b.baseAddress,
-                              let yp = y.baseAddress else { return }
-                        // start from the bias in every row, then y += x W^T
-                        for r in 0..<rows { (yp + r * outFeatures).update(from: bp, count: outFeatures) }
-                        blas.sgemm(transposeB: true, m: m, n: n, k: k, a: xp, lda: k, b: wp, ldb: k,
-                                   beta: 1, c: yp, ldc: n)
-                    }
+        _ = try blasSize(produced, operation: "linear")
+        _ = try blasSize(needed, operation: "linear")
+        try input.withUnsafeBufferPointer { x in
+            try bias.withUnsafeBufferPointer { b in
+                try output.withUnsafeMutableBufferPointer { y in
+                    try matrix.multiply(x.baseAddress!, rows: rows, bias: b.baseAddress!, into: y.baseAddress!,
+                                        operation: "linear")
                 }
             }
         }

@@ -37,6 +37,13 @@ void crnn_packed_product_avx512(int m, int n, int k, const float *packed, const 
 void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packed, const float *b, int ldb,
                                          float *c, int ldc, const float *bias, const float *residual, int relu);
 
+/// y[r * ldy + o] = bias[o] + sum over j of w[o * ldw + j] * x[r * ldx + j],
+/// for rows r < `rows` of x and rows o < m of the row-major w (k columns):
+/// products with a few rows of x (a GRU's hidden state), where packing w
+/// would cost more than the product. bias may be NULL. AVX-512F only.
+void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,
+                              const float *bias, float *y, int ldy);
+
 /// Floats of scratch crnn_im2col_avx512 needs (one zero-padded input row).
 size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int padding_x, int out_width);
 
