@@ -66,6 +66,8 @@ import TestSupport
         (2, 5, 9, 70, 13, 3, 1, 1), (1, 64, 13, 50, 64, 3, 1, 1), (3, 7, 4, 33, 9, 3, 1, 1), (1, 3, 1, 1, 2, 3, 1, 1),
         (1, 3, 50, 200, 64, 7, 2, 3), (2, 6, 11, 101, 19, 3, 2, 1), (1, 9, 7, 37, 17, 1, 2, 0), (1, 4, 5, 23, 11, 1, 1, 0),
         (1, 2, 9, 40, 3, 5, 3, 2),
+        // One vector of columns and three or more panels of rows (the three-panel tile, full and cut short).
+        (1, 6, 4, 9, 29, 3, 1, 1), (1, 4, 5, 7, 20, 3, 1, 1), (1, 5, 6, 6, 27, 3, 2, 1),
     ])
     func vectorUnitsAgree(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernel: Int,
                           stride: Int, padding: Int) throws {

@@ -34,15 +34,18 @@ static inline void finish_output(__m512 value, __mmask16 mask, const float *resi
     _mm512_mask_storeu_ps(out, mask, value);
 }
 
-/// One CRNN_PANEL_ROWS x (16 * VECTORS) block of c (`rows` of its rows and
-/// the lanes of `last` in its last vector are stored); `row` is the block's
-/// first row of c, for the bias.
-#define PRODUCT_TILE(VECTORS)                                                                                  \
-    static void product_tile_##VECTORS(int rows, int k, const float *panel, const float *b, int ldb,          \
-                                       __mmask16 last, float *c, int ldc, int row, size_t offset,            \
-                                       epilogue post) {                                                       \
-        __m512 acc[CRNN_PANEL_ROWS][VECTORS];                                                                  \
-        for (int r = 0; r < CRNN_PANEL_ROWS; r++)                                                              \
+/// One (PANELS * CRNN_PANEL_ROWS) x (16 * VECTORS) block of c (`rows` of
+/// its rows and the lanes of `last` in its last vector are stored); `row` is
+/// the block's first row of c, for the bias. PANELS * 8 * VECTORS
+/// accumulators stay in registers (at most 24 of the 32).
+#define PRODUCT_TILE(PANELS, VECTORS)                                                                         \
+    static void product_tile_##PANELS##_##VECTORS(int rows, int k, const float *panel, const float *b, int ldb, \
+                                                  __mmask16 last, float *c, int ldc, int row, size_t offset,  \
+                                                  epilogue post) {                                            \
+        enum { ROWS = PANELS * CRNN_PANEL_ROWS };                                                              \
+        const size_t panel_size = (size_t)k * CRNN_PANEL_ROWS;                                                 \
+        __m512 acc[ROWS][VECTORS];                                                                             \
+        for (int r = 0; r < ROWS; r++)                                                                         \
             for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_setzero_ps();                                \
         for (int j = 0; j < k; j++) {                                                                          \
             const float *values_row = b + (size_t)j * ldb;                                                     \
@@ -50,8 +53,11 @@ static inline void finish_output(__m512 value, __mmask16 mask, const float *resi
             for (int v = 0; v < VECTORS - 1; v++) values[v] = _mm512_loadu_ps(values_row + 16 * v);           \
             values[VECTORS - 1] = _mm512_maskz_loadu_ps(last, values_row + 16 * (VECTORS - 1));                \
             const float *weights = panel + (size_t)j * CRNN_PANEL_ROWS;                                        \
-            for (int r = 0; r < CRNN_PANEL_ROWS; r++) {                                                        \
-                __m512 weight = _mm512_set1_ps(weights[r]);                                                    \
+            _Pragma("clang loop unroll(full)")                                                                 \
+            for (int r = 0; r < ROWS; r++) {                                                                   \
+                __m512 weight =                                                                                \
+                    _mm512_set1_ps(weights[(r / CRNN_PANEL_ROWS) * panel_size + r % CRNN_PANEL_ROWS]);         \
+                _Pragma("clang loop unroll(full)")                                                             \
                 for (int v = 0; v < VECTORS; v++) acc[r][v] = _mm512_fmadd_ps(weight, values[v], acc[r][v]);   \
             }                                                                                                  \
         }                                                                                                      \
@@ -66,9 +72,10 @@ static inline void finish_output(__m512 value, __mmask16 mask, const float *resi
         }                                                                                                      \
     }
 
-PRODUCT_TILE(1)
-PRODUCT_TILE(2)
-PRODUCT_TILE(3)
+PRODUCT_TILE(1, 1)
+PRODUCT_TILE(1, 2)
+PRODUCT_TILE(1, 3)
+PRODUCT_TILE(3, 1)
 
 static void packed_product(int m, int n, int k, const float *packed, const float *b, int ldb, float *c, int ldc,
                            epilogue post) {
@@ -79,16 +86,24 @@ static void packed_product(int m, int n, int k, const float *packed, const float
         int width = n - first < 48 ? n - first : 48;
         int vectors = (width + 15) / 16;
         __mmask16 last = first_lanes(width - 16 * (vectors - 1));
-        for (int p = 0; p < panels; p++) {
+        for (int p = 0; p < panels;) {
             int row = p * CRNN_PANEL_ROWS;
-            int rows = m - row < CRNN_PANEL_ROWS ? m - row : CRNN_PANEL_ROWS;
+            int left = m - row;
             const float *panel = packed + (size_t)p * k * CRNN_PANEL_ROWS;
             size_t offset = (size_t)row * ldc + first;
-            switch (vectors) {
-            case 3: product_tile_3(rows, k, panel, b + first, ldb, last, c, ldc, row, offset, post); break;
-            case 2: product_tile_2(rows, k, panel, b + first, ldb, last, c, ldc, row, offset, post); break;
-            default: product_tile_1(rows, k, panel, b + first, ldb, last, c, ldc, row, offset, post); break;
+            if (vectors == 1 && panels - p >= 3) {
+                // One vector of columns: three panels at once, so that 24 sums are in flight.
+                product_tile_3_1(left < 24 ? left : 24, k, panel, b + first, ldb, last, c, ldc, row, offset, post);
+                p += 3;
+                continue;
             }
+            int rows = left < CRNN_PANEL_ROWS ? left : CRNN_PANEL_ROWS;
+            switch (vectors) {
+            case 3: product_tile_1_3(rows, k, panel, b + first, ldb, last, c, ldc, row, offset, post); break;
+            case 2: product_tile_1_2(rows, k, panel, b + first, ldb, last, c, ldc, row, offset, post); break;
+            default: product_tile_1_1(rows, k, panel, b + first, ldb, last, c, ldc, row, offset, post); break;
+            }
+            p += 1;
         }
     }
 }
@@ -193,62 +208,63 @@ void crnn_im2col_avx512(const float *image, int height, int width, int first_cha
 
 // MARK: - Winograd F(2x2, 3x3) transforms
 
-void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width, int first_row,
-                                int end_row, float *transformed, float *scratch) {
+void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width,
+                                int first_channel, int end_channel, float *transformed) {
     const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
     const size_t tiles = (size_t)batch * tile_rows * tile_columns;
     const size_t matrix = (size_t)channels * tiles;
     const int chunks = (tile_columns + 15) / 16;
-    const size_t stride = 32 * (size_t)chunks + 32;
-    // d[r]: input row 2ty - 1 + r at columns -1 ... (zero outside the image);
-    // t[r]: row r of B^T d. Columns past the image stay zero: only [1, width] is ever copied in.
-    memset(scratch, 0, 8 * stride * sizeof(float));
-    float *d[4], *t[4];
-    for (int r = 0; r < 4; r++) {
-        d[r] = scratch + r * stride;
-        t[r] = scratch + (4 + r) * stride;
-    }
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     for (int n = 0; n < batch; n++) {
-        for (int c = 0; c < channels; c++) {
+        for (int c = first_channel; c < end_channel; c++) {
             const float *plane = input + ((size_t)n * channels + c) * height * width;
             for (int ty = 0; ty < tile_rows; ty++) {
-                for (int r = 0; r < 4; r++) {
-                    int y = 2 * ty - 1 + r;
-                    if (y >= 0 && y < height) memcpy(d[r] + 1, plane + (size_t)y * width, (size_t)width * sizeof(float));
-                    else memset(d[r], 0, stride * sizeof(float));
-                }
-                for (int r = first_row; r < end_row; r++) {
-                    for (size_t x = 0; x < stride; x += 16) {
-                        __m512 d0 = _mm512_loadu_ps(d[0] + x), d1 = _mm512_loadu_ps(d[1] + x);
-                        __m512 d2 = _mm512_loadu_ps(d[2] + x), d3 = _mm512_loadu_ps(d[3] + x);
-                        __m512 value;
-                        switch (r) {
-                        case 0: value = _mm512_sub_ps(d0, d2); break;
-                        case 1: value = _mm512_add_ps(d1, d2); break;
-                        case 2: value = _mm512_sub_ps(d2, d1); break;
-                        default: value = _mm512_sub_ps(d1, d3); break;
-                        }
-                        _mm512_storeu_ps(t[r] + x, value);
+                float *base = transformed + (size_t)c * tiles + ((size_t)n * tile_rows + ty) * tile_columns;
+                for (int j = 0; j < chunks; j++) {
+                    // Tiles 16j ... 16j + 15 read columns 32j - 1 ... 32j + 32: two vectors from
+                    // 32j - 1 and two from 32j + 1, zero outside the image (masked loads).
+                    const int x0 = 32 * j - 1;
+                    __mmask16 masks[4];
+                    for (int v = 0; v < 4; v++) {
+                        int start = x0 + (v & 1) * 16 + (v >> 1) * 2;  // 32j-1, 32j+15, 32j+1, 32j+17
+                        int skip = start < 0 ? -start : 0;
+                        masks[v] = (__mmask16)(first_lanes(width - start) & ~first_lanes(skip));
                     }
-                }
-                const size_t first_tile = ((size_t)n * tile_rows + ty) * tile_columns;
-                float *base = transformed + (size_t)c * tiles + first_tile;
-                for (int r = first_row; r < end_row; r++) {
-                    float *m0 = base + (size_t)(4 * r) * matrix, *m1 = m0 + matrix, *m2 = m1 + matrix, *m3 = m2 + matrix;
-                    const float *row = t[r];
-                    for (int j = 0; j < chunks; j++) {
-                        // Tile tx reads row[2tx ... 2tx + 3]: evens and odds from 2tx and from 2tx + 2.
-                        __m512 a0 = _mm512_loadu_ps(row + 32 * j), a1 = _mm512_loadu_ps(row + 32 * j + 16);
-                        __m512 b0 = _mm512_loadu_ps(row + 32 * j + 2), b1 = _mm512_loadu_ps(row + 32 * j + 18);
-                        __m512 e0 = _mm512_permutex2var_ps(a0, even, a1), o0 = _mm512_permutex2var_ps(a0, odd, a1);
-                        __m512 e1 = _mm512_permutex2var_ps(b0, even, b1), o1 = _mm512_permutex2var_ps(b0, odd, b1);
-                        __mmask16 mask = first_lanes(tile_columns - 16 * j);
-                        _mm512_mask_storeu_ps(m0 + 16 * j, mask, _mm512_sub_ps(e0, e1));
-                        _mm512_mask_storeu_ps(m1 + 16 * j, mask, _mm512_add_ps(o0, e1));
-                        _mm512_mask_storeu_ps(m2 + 16 * j, mask, _mm512_sub_ps(e1, o0));
-                        _mm512_mask_storeu_ps(m3 + 16 * j, mask, _mm512_sub_ps(o0, o1));
+                    // d[i][q]: tile column q (0..3) of tile row i, for 16 tiles.
+                    __m512 d[4][4];
+                    for (int i = 0; i < 4; i++) {
+                        int y = 2 * ty - 1 + i;
+                        if (y < 0 || y >= height) {
+                            for (int q = 0; q < 4; q++) d[i][q] = _mm512_setzero_ps();
+                            continue;
+                        }
+                        const float *row = plane + (size_t)y * width;
+                        // Masked lanes are never read, so the (possibly out-of-row) address is fine.
+                        __m512 a0 = _mm512_maskz_loadu_ps(masks[0], row + x0);
+                        __m512 a1 = _mm512_maskz_loadu_ps(masks[1], row + x0 + 16);
+                        __m512 b0 = _mm512_maskz_loadu_ps(masks[2], row + x0 + 2);
+                        __m512 b1 = _mm512_maskz_loadu_ps(masks[3], row + x0 + 18);
+                        d[i][0] = _mm512_permutex2var_ps(a0, even, a1);
+                        d[i][1] = _mm512_permutex2var_ps(a0, odd, a1);
+                        d[i][2] = _mm512_permutex2var_ps(b0, even, b1);
+                        d[i][3] = _mm512_permutex2var_ps(b0, odd, b1);
+                    }
+                    // B^T d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), then (B^T d) B the same on columns.
+                    __m512 t[4][4];
+                    for (int q = 0; q < 4; q++) {
+                        t[0][q] = _mm512_sub_ps(d[0][q], d[2][q]);
+                        t[1][q] = _mm512_add_ps(d[1][q], d[2][q]);
+                        t[2][q] = _mm512_sub_ps(d[2][q], d[1][q]);
+                        t[3][q] = _mm512_sub_ps(d[1][q], d[3][q]);
+                    }
+                    __mmask16 store = first_lanes(tile_columns - 16 * j);
+                    for (int r = 0; r < 4; r++) {
+                        float *m0 = base + (size_t)(4 * r) * matrix + 16 * j;
+                        _mm512_mask_storeu_ps(m0, store, _mm512_sub_ps(t[r][0], t[r][2]));
+                        _mm512_mask_storeu_ps(m0 + matrix, store, _mm512_add_ps(t[r][1], t[r][2]));
+                        _mm512_mask_storeu_ps(m0 + 2 * matrix, store, _mm512_sub_ps(t[r][2], t[r][1]));
+                        _mm512_mask_storeu_ps(m0 + 3 * matrix, store, _mm512_sub_ps(t[r][1], t[r][3]));
                     }
                 }
             }
@@ -322,8 +338,8 @@ void crnn_im2col_avx512(const float *image, int height, int width, int first_cha
                         int padding_x, int out_height, int out_width, float *col, float *scratch) {}
 void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,
                               const float *bias, float *y, int ldy) {}
-void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width, int first_row,
-                                int end_row, float *transformed, float *scratch) {}
+void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width,
+                                int first_channel, int end_channel, float *transformed) {}
 void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
                                  int first_channel, int end_channel, const float *bias, const float *residual,
                                  int relu, float *output) {}

@@ -17,14 +17,6 @@ void crnn_pack_rows(const float *a, int lda, int m, int k, float *packed) {
     }
 }
 
-size_t crnn_winograd_input_scratch_count(int width) {
-    // Eight rows (four padded input rows, four combinations), each long
-    // enough for whole 16-tile chunks plus the two columns the last reads past.
-    size_t columns = ((size_t)width + 1) / 2;
-    size_t chunks = (columns + 15) / 16;
-    return 8 * (32 * chunks + 32);
-}
-
 size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int padding_x, int out_width) {
     // The padded row, and room for the last 16-column chunk's reads (two
     // vectors from stride_x * 16 * chunk + kx) past it.

@@ -1,20 +1,25 @@
 import Dispatch
 
-/// Control over OpenBLAS's own worker threads. Every matrix product in this
-/// module goes through OpenBLAS, so this decides how many cores one product
-/// uses: set it to 1 when the caller runs several images on its own threads.
+/// Control over OpenBLAS's own worker threads. The portable vector unit's
+/// matrix products go through OpenBLAS (the AVX-512 unit's do not), so this
+/// decides how many cores one of those products uses: set it to 1 when the
+/// caller runs several images on its own threads.
 public enum BLASThreads {
     /// Sets the number of threads OpenBLAS uses for each product (at least
     /// 1). Does nothing when OpenBLAS cannot be opened: the products then
-    /// report `KernelError.blasUnavailable` themselves.
+    /// report `KernelError.blasUnavailable` themselves. Setting 1 before
+    /// OpenBLAS is open does not open it (it starts with one thread).
     public static func setCount(_ count: Int) {
+        if count <= 1 && !OpenBLAS.isOpen { return }
         try? OpenBLAS.library().setThreads(count)
     }
 
     /// Starts opening OpenBLAS on a background thread (a few milliseconds:
-    /// loading the library and choosing its kernels), so that a caller who
-    /// first builds a model does not wait for it at the first product.
+    /// loading the library and choosing its kernels) when the preferred
+    /// vector unit uses it, so that a caller who first builds a model does
+    /// not wait for it at the first product.
     public static func preload() {
+        guard VectorUnit.preferred == .portable else { return }
         DispatchQueue.global(qos: .userInitiated).async { _ = OpenBLAS.shared }
     }
 

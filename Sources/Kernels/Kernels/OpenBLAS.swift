@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The system OpenBLAS, opened at first use rather than linked.
 ///
@@ -47,7 +48,13 @@ struct OpenBLAS: @unchecked Sendable {
     /// The opened library, or `KernelError.blasUnavailable`.
     static func library() throws -> OpenBLAS { try shared.get() }
 
+    /// Whether the library has been opened in this process (its thread count
+    /// then matters; before, it starts with `OPENBLAS_NUM_THREADS`, 1 by default).
+    static var isOpen: Bool { opened.load(ordering: .acquiring) }
+    private static let opened = Atomic<Bool>(false)
+
     private static func open() -> Result<OpenBLAS, KernelError> {
+        defer { opened.store(true, ordering: .releasing) }
         CPUFeatures.current.chooseOpenBLASCore()
         CPUFeatures.current.startOpenBLASWithOneThread()
         var handle: UnsafeMutableRawPointer?

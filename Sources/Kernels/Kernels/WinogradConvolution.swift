@@ -178,29 +178,31 @@ public struct WinogradConvolution: Sendable {
                             else { return }
                             let transformedInput = work
                             let products = work + 16 * inChannels * tiles.total
-                            // Each member: whole rows of the tile (ξ = 4 * row + column), transform then products.
-                            team.run { member in
-                                let rows = team.share(of: 4, member: member)
-                                guard !rows.isEmpty else { return }
-                                if let blas {
+                            if let blas {
+                                // Each member: whole rows of the tile (ξ = 4 * row + column), transform then products.
+                                team.run { member in
+                                    let rows = team.share(of: 4, member: member)
+                                    guard !rows.isEmpty else { return }
                                     transformInput(source, shape: shape, tiles: tiles, rows: rows, into: transformedInput)
                                     for xi in (4 * rows.lowerBound)..<(4 * rows.upperBound) {
                                         blas.sgemm(m: bO, n: bP, k: bI, a: weights + xi * matrixCount,
                                                    lda: bI, b: transformedInput + xi * inChannels * tiles.total, ldb: bP,
                                                    beta: 0, c: products + xi * outChannels * tiles.total, ldc: bP)
                                     }
-                                    return
                                 }
-                                let rowScratch = crnn_winograd_input_scratch_count(bW)
-                                withUnsafeTemporaryAllocation(of: Float.self, capacity: rowScratch) { rowBuffer in
-                                    crnn_winograd_input_avx512(source, bN, bI, bH, bW, Int32(rows.lowerBound),
-                                                               Int32(rows.upperBound), transformedInput,
-                                                               rowBuffer.baseAddress)
+                            } else {
+                                // Each member: the transform of its input channels, then (once all are done) its products.
+                                team.run { member in
+                                    let channels = team.share(of: inChannels, member: member)
+                                    crnn_winograd_input_avx512(source, bN, bI, bH, bW, Int32(channels.lowerBound),
+                                                               Int32(channels.upperBound), transformedInput)
                                 }
-                                for xi in (4 * rows.lowerBound)..<(4 * rows.upperBound) {
-                                    crnn_packed_product_avx512(bO, bP, bI, weights + xi * matrixCount,
-                                                               transformedInput + xi * inChannels * tiles.total, bP,
-                                                               products + xi * outChannels * tiles.total, bP)
+                                team.run { member in
+                                    for xi in team.share(of: 16, member: member) {
+                                        crnn_packed_product_avx512(bO, bP, bI, weights + xi * matrixCount,
+                                                                   transformedInput + xi * inChannels * tiles.total, bP,
+                                                                   products + xi * outChannels * tiles.total, bP)
+                                    }
                                 }
                             }
                             // Each member: a block of output channels.

@@ -57,17 +57,12 @@ void crnn_im2col_avx512(const float *image, int height, int width, int first_cha
                         int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
                         int padding_x, int out_height, int out_width, float *col, float *scratch);
 
-/// Floats of scratch crnn_winograd_input_avx512 needs for an input `width`
-/// columns wide.
-size_t crnn_winograd_input_scratch_count(int width);
-
 /// V = B^T d B for every 4x4 tile d of the NCHW `input` (batch x channels x
-/// height x width, padding 1), written to the matrices xi = 4 * r + column
-/// for tile rows r in [first_row, end_row) of `transformed` (16 matrices of
-/// channels x tiles). `scratch` holds crnn_winograd_input_scratch_count(width)
-/// floats. AVX-512F only.
-void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width, int first_row,
-                                int end_row, float *transformed, float *scratch);
+/// height x width, padding 1), for the input channels in [first_channel,
+/// end_channel), written to the 16 matrices of `transformed` (channels x
+/// tiles each). AVX-512F only.
+void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width,
+                                int first_channel, int end_channel, float *transformed);
 
 /// Y = A^T m A for every tile of the products `m` (16 matrices of
 /// out_channels x tiles), plus `bias[k]`, plus `residual` (NCHW like the
