@@ -90,8 +90,8 @@ func prepareConvolutionBuffers(input: [Float], shape: FeatureShape, residual: [F
         throw KernelError.inputTooShort(operation: "convolution", name: "residual", expected: outputShape.count,
                                         found: residual.count)
     }
-    ensureCapacity(&output, outputShape.count)
-    ensureCapacity(&scratch, scratchCount)
+    growForOverwrite(&output, outputShape.count)
+    growForOverwrite(&scratch, scratchCount)
 }
 
 /// PyTorch's ReLU: negative values become 0, NaN stays NaN (`max(0, x)`

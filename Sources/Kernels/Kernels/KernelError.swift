@@ -70,6 +70,15 @@ func ensureCapacity(_ buffer: inout [Float], _ count: Int) {
     if buffer.count < count { buffer = [Float](repeating: 0, count: count) }
 }
 
+/// Grows `buffer` to at least `count` elements like `ensureCapacity`, but
+/// without zeroing the new storage: only for buffers whose first `count`
+/// elements the caller then writes in full (a layer's output, its scratch),
+/// where zeroing megabytes per image would be wasted work.
+@inline(__always)
+func growForOverwrite(_ buffer: inout [Float], _ count: Int) {
+    if buffer.count < count { buffer = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count } }
+}
+
 /// `value` as the 32-bit size OpenBLAS takes.
 /// - Throws: `KernelError.sizeOverflow` when it does not fit.
 @inline(__always)

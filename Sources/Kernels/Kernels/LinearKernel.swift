@@ -50,7 +50,7 @@ public struct LinearKernel: Sendable {
             throw KernelError.inputTooShort(operation: "linear", name: "input", expected: needed, found: input.count)
         }
         let produced = try checkedProduct(rows, outFeatures, operation: "linear")
-        ensureCapacity(&output, produced)
+        growForOverwrite(&output, produced)
         _ = try blasSize(produced, operation: "linear")
         _ = try blasSize(needed, operation: "linear")
         try input.withUnsafeBufferPointer { x in

@@ -46,7 +46,7 @@ public struct MaxPoolKernel: Sendable, Equatable {
         guard input.count >= shape.count else {
             throw KernelError.inputTooShort(operation: "max pool", name: "input", expected: shape.count, found: input.count)
         }
-        ensureCapacity(&output, out.count)
+        growForOverwrite(&output, out.count)
         let h = shape.height, w = shape.width
         // Separable: the largest value of each column over the window's rows,
         // then the largest of those over the window's columns.

@@ -191,33 +191,40 @@ public struct WinogradConvolution: Sendable {
                                     }
                                 }
                             } else {
-                                // Each member: the transform of its input channels, then (once all are done) its products.
+                                // Each member: the transform of its input channels; then, once all
+                                // are done, the 16 products and the output pass of its panels of
+                                // output channels (no wait between those two: the rows are its own).
                                 team.run { member in
                                     let channels = team.share(of: inChannels, member: member)
                                     crnn_winograd_input_avx512(source, bN, bI, bH, bW, Int32(channels.lowerBound),
                                                                Int32(channels.upperBound), transformedInput)
                                 }
+                                let panelRows = Int(CRNN_PANEL_ROWS)
+                                let panels = (outChannels + panelRows - 1) / panelRows
                                 team.run { member in
-                                    for xi in team.share(of: 16, member: member) {
-                                        crnn_packed_product_avx512(bO, bP, bI, weights + xi * matrixCount,
-                                                                   transformedInput + xi * inChannels * tiles.total, bP,
-                                                                   products + xi * outChannels * tiles.total, bP)
+                                    let share = team.share(of: panels, member: member)
+                                    let first = share.lowerBound * panelRows
+                                    let end = min(outChannels, share.upperBound * panelRows)
+                                    guard end > first else { return }
+                                    for xi in 0..<16 {
+                                        crnn_packed_product_avx512(
+                                            Int32(end - first), bP, bI, weights + xi * matrixCount + first * inChannels,
+                                            transformedInput + xi * inChannels * tiles.total, bP,
+                                            products + (xi * outChannels + first) * tiles.total, bP)
+                                    }
+                                    bias.withUnsafeBufferPointer { biasBuffer in
+                                        crnn_winograd_output_avx512(products, bN, bO, bH, bW, Int32(first), Int32(end),
+                                                                    biasBuffer.baseAddress, residualBase, relu ? 1 : 0,
+                                                                    destination)
                                     }
                                 }
+                                return
                             }
                             // Each member: a block of output channels.
                             team.run { member in
-                                let channels = team.share(of: outChannels, member: member)
-                                if unit == .portable {
-                                    transformOutput(UnsafePointer(products), shape: out, tiles: tiles, channels: channels,
-                                                    residual: residualBase, relu: relu, into: destination)
-                                    return
-                                }
-                                bias.withUnsafeBufferPointer { biasBuffer in
-                                    crnn_winograd_output_avx512(products, bN, bO, bH, bW, Int32(channels.lowerBound),
-                                                                Int32(channels.upperBound), biasBuffer.baseAddress,
-                                                                residualBase, relu ? 1 : 0, destination)
-                                }
+                                transformOutput(UnsafePointer(products), shape: out, tiles: tiles,
+                                                channels: team.share(of: outChannels, member: member),
+                                                residual: residualBase, relu: relu, into: destination)
                             }
                         }
                     }
