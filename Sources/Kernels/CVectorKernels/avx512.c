@@ -165,8 +165,10 @@ void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float
 
 void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
                         int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
-                        int padding_x, int out_height, int out_width, float *col, float *scratch) {
-    const size_t positions = (size_t)out_height * out_width;
+                        int padding_x, int out_height, int out_width, int first_out_row, int end_out_row,
+                        float *col, int ldcol, float *scratch) {
+    // Column 0 of `col` is output row first_out_row's first position.
+    const size_t positions = (size_t)ldcol;
     const size_t row_count = crnn_im2col_scratch_count(width, kernel_width, stride_x, padding_x, out_width);
     const int chunks = (out_width + 15) / 16;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
@@ -178,16 +180,17 @@ void crnn_im2col_avx512(const float *image, int height, int width, int first_cha
         const float *plane = image + (size_t)c * height * width;
         for (int ky = 0; ky < kernel_height; ky++) {
             float *rows = col + ((size_t)c * kernel_height + ky) * kernel_width * positions;
-            for (int oy = 0; oy < out_height; oy++) {
+            for (int oy = first_out_row; oy < end_out_row; oy++) {
                 int iy = oy * stride_y - padding_y + ky;
                 if (iy < 0 || iy >= height) {
                     for (int kx = 0; kx < kernel_width; kx++)
-                        memset(rows + kx * positions + (size_t)oy * out_width, 0, (size_t)out_width * sizeof(float));
+                        memset(rows + kx * positions + (size_t)(oy - first_out_row) * out_width, 0,
+                               (size_t)out_width * sizeof(float));
                     continue;
                 }
                 memcpy(padded + padding_x, plane + (size_t)iy * width, (size_t)width * sizeof(float));
                 for (int kx = 0; kx < kernel_width; kx++) {
-                    float *out = rows + kx * positions + (size_t)oy * out_width;
+                    float *out = rows + kx * positions + (size_t)(oy - first_out_row) * out_width;
                     const float *source = padded + kx;
                     if (stride_x == 1) {
                         memcpy(out, source, (size_t)out_width * sizeof(float));
@@ -209,18 +212,20 @@ void crnn_im2col_avx512(const float *image, int height, int width, int first_cha
 // MARK: - Winograd F(2x2, 3x3) transforms
 
 void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width,
-                                int first_channel, int end_channel, float *transformed) {
+                                int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                float *transformed, int tile_stride) {
     const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
-    const size_t tiles = (size_t)batch * tile_rows * tile_columns;
+    const size_t tiles = (size_t)tile_stride;
     const size_t matrix = (size_t)channels * tiles;
     const int chunks = (tile_columns + 15) / 16;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-    for (int n = 0; n < batch; n++) {
-        for (int c = first_channel; c < end_channel; c++) {
+    for (int c = first_channel; c < end_channel; c++) {
+        for (int g = first_tile_row; g < end_tile_row; g++) {
+            const int n = g / tile_rows, ty = g % tile_rows;
             const float *plane = input + ((size_t)n * channels + c) * height * width;
-            for (int ty = 0; ty < tile_rows; ty++) {
-                float *base = transformed + (size_t)c * tiles + ((size_t)n * tile_rows + ty) * tile_columns;
+            {
+                float *base = transformed + (size_t)c * tiles + (size_t)(g - first_tile_row) * tile_columns;
                 for (int j = 0; j < chunks; j++) {
                     // Tiles 16j ... 16j + 15 read columns 32j - 1 ... 32j + 32: two vectors from
                     // 32j - 1 and two from 32j + 1, zero outside the image (masked loads).
@@ -273,21 +278,23 @@ void crnn_winograd_input_avx512(const float *input, int batch, int channels, int
 }
 
 void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
-                                 int first_channel, int end_channel, const float *bias, const float *residual,
-                                 int relu, float *output) {
+                                 int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                 int tile_stride, const float *bias, const float *residual, int relu,
+                                 float *output) {
     const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
-    const size_t tiles = (size_t)batch * tile_rows * tile_columns;
+    const size_t tiles = (size_t)tile_stride;
     const size_t matrix = (size_t)out_channels * tiles;
     const int chunks = (tile_columns + 15) / 16;
     // Output columns 2tx and 2tx + 1 interleaved from the even and odd results.
     const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-    for (int n = 0; n < batch; n++) {
-        for (int k = first_channel; k < end_channel; k++) {
-            const __m512 b = _mm512_set1_ps(bias[k]);
+    for (int k = first_channel; k < end_channel; k++) {
+        const __m512 b = _mm512_set1_ps(bias[k]);
+        for (int g = first_tile_row; g < end_tile_row; g++) {
+            const int n = g / tile_rows, ty = g % tile_rows;
             const size_t plane = ((size_t)n * out_channels + k) * height * width;
-            for (int ty = 0; ty < tile_rows; ty++) {
-                const float *base = m + (size_t)k * tiles + ((size_t)n * tile_rows + ty) * tile_columns;
+            {
+                const float *base = m + (size_t)k * tiles + (size_t)(g - first_tile_row) * tile_columns;
                 for (int j = 0; j < chunks; j++) {
                     __mmask16 mask = first_lanes(tile_columns - 16 * j);
                     __m512 x[16];
@@ -335,13 +342,16 @@ void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packe
                                          float *c, int ldc, const float *bias, const float *residual, int relu) {}
 void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
                         int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
-                        int padding_x, int out_height, int out_width, float *col, float *scratch) {}
+                        int padding_x, int out_height, int out_width, int first_out_row, int end_out_row,
+                        float *col, int ldcol, float *scratch) {}
 void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,
                               const float *bias, float *y, int ldy) {}
 void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width,
-                                int first_channel, int end_channel, float *transformed) {}
+                                int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                float *transformed, int tile_stride) {}
 void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
-                                 int first_channel, int end_channel, const float *bias, const float *residual,
-                                 int relu, float *output) {}
+                                 int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                 int tile_stride, const float *bias, const float *residual, int relu,
+                                 float *output) {}
 
 #endif
