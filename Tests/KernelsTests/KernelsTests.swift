@@ -5,6 +5,8 @@ import TestSupport
 /// Every layer kernel against PyTorch's output for the same inputs (fixtures/forward/kernels.*).
 @Suite struct KernelsTests {
     static let tolerance: Float = 1e-4
+    /// The vector units this machine can run.
+    static let units = VectorUnit.allCases.filter(\.isAvailable)
     let bundle: FixtureBundle
 
     init() throws { bundle = try FixtureBundle("kernels") }
@@ -164,9 +166,10 @@ import TestSupport
         }
     }
 
-    @Test func maxPoolMatchesPyTorch() throws {
+    @Test(arguments: units)
+    func maxPoolMatchesPyTorch(unit: VectorUnit) throws {
         var output = [Float]()
-        let out = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1)
+        let out = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1, unit: unit)
             .apply(try bundle.values("maxpool.input"), shape: try featureShape("maxpool.input"), output: &output)
         #expect([out.batch, out.channels, out.height, out.width] == (try bundle.shape("maxpool.output")))
         // max pooling selects input values: it must be exact
@@ -174,8 +177,9 @@ import TestSupport
     }
 
     /// A NaN anywhere in a window makes that output NaN, as in PyTorch; every
-    /// other output is unchanged. Also with a team splitting the planes.
-    @Test func maxPoolPropagatesNaNsLikePyTorch() throws {
+    /// other output is unchanged. Also with a team splitting the work.
+    @Test(arguments: units)
+    func maxPoolPropagatesNaNsLikePyTorch(unit: VectorUnit) throws {
         let shape = try featureShape("maxpool.input")
         var input = try bundle.values("maxpool.input")
         let clean = try bundle.values("maxpool.output")
@@ -183,8 +187,8 @@ import TestSupport
         for index in poisoned { input[index] = .nan }
         for team in [ThreadTeam.alone, ThreadTeam(size: 2)] {
             var output = [Float]()
-            let out = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1).apply(input, shape: shape, output: &output,
-                                                                                team: team)
+            let out = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1, unit: unit)
+                .apply(input, shape: shape, output: &output, team: team)
             for plane in 0..<(out.batch * out.channels) {
                 for oy in 0..<out.height {
                     for ox in 0..<out.width {
@@ -205,7 +209,33 @@ import TestSupport
         }
     }
 
-    static let units = VectorUnit.allCases.filter(\.isAvailable)
+    /// Both units pool alike for other windows and strides (the AVX-512
+    /// unit's strided and scalar paths), maps wider than a vector, NaNs in
+    /// the input and a team splitting the rows; pooling selects values, so
+    /// the outputs must be identical.
+    @Test(arguments: [(3, 2, 1), (2, 2, 0), (3, 1, 1), (5, 3, 2), (1, 1, 0), (4, 2, 2)])
+    func maxPoolUnitsAgree(kernel: Int, stride: Int, padding: Int) throws {
+        guard VectorUnit.avx512.isAvailable else { return }
+        var random = SplitMix64(seed: UInt64(kernel * 100 + stride * 10 + padding))
+        let shape = try FeatureShape(batch: 2, channels: 3, height: 11, width: 75)
+        var input = (0..<shape.count).map { _ in Float.random(in: -1...1, using: &random) }
+        for index in [0, 40, 74, shape.planeCount + 5 * 75 + 33, input.count - 1] { input[index] = .nan }
+        var outputs: [[Float]] = []
+        for unit in [VectorUnit.portable, .avx512] {
+            for team in [ThreadTeam.alone, ThreadTeam(size: 2)] {
+                var output = [Float]()
+                let out = try MaxPoolKernel(kernel: kernel, stride: stride, padding: padding, unit: unit)
+                    .apply(input, shape: shape, output: &output, team: team)
+                outputs.append(Array(output.prefix(out.count)))
+            }
+        }
+        // NaN != NaN: compare bit patterns' NaN-ness and values separately.
+        for other in outputs.dropFirst() {
+            #expect(other.map(\.isNaN) == outputs[0].map(\.isNaN))
+            #expect(zip(other, outputs[0]).allSatisfy { $0.isNaN || $0 == $1 })
+        }
+        #expect(outputs[0].contains { $0.isNaN } && outputs[0].contains { !$0.isNaN })
+    }
 
     @Test(arguments: units)
     func linearMatchesPyTorch(unit: VectorUnit) throws {

@@ -25,3 +25,12 @@ size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int 
     size_t reads = (size_t)stride_x * 16 * chunks + (size_t)kernel_width + 32;
     return padded > reads ? padded : reads;
 }
+
+size_t crnn_max_pool_scratch_count(int width, int kernel, int stride, int padding, int out_width) {
+    // The padded row of column maxima (written 16 at a time, so rounded up),
+    // and room for the last 16-column chunk's two-vector reads past it.
+    size_t chunks = ((size_t)out_width + 15) / 16;
+    size_t padded = (size_t)padding + ((size_t)width + 15) / 16 * 16 + (size_t)padding;
+    size_t reads = (size_t)stride * 16 * chunks + (size_t)kernel + 32;
+    return padded > reads ? padded : reads;
+}

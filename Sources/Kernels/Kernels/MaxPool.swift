@@ -1,3 +1,5 @@
+import CVectorKernels
+
 /// 2-D max pooling with PyTorch's `MaxPool2d` semantics (no dilation, floor
 /// mode): the padding counts as -infinity, so it never wins, and a NaN in a
 /// window wins as it does in PyTorch.
@@ -8,12 +10,14 @@ public struct MaxPoolKernel: Sendable, Equatable {
     public let stride: Int
     /// Implicit -infinity border on each side.
     public let padding: Int
+    /// The unit that runs it.
+    public let unit: VectorUnit
 
-    /// A pooling window.
+    /// A pooling window, run by `unit`.
     /// - Throws: `KernelError.invalidParameter` for a non-positive kernel or stride
     ///   or negative padding, `KernelError.poolingPaddingTooLarge` when padding
-    ///   exceeds kernel / 2.
-    public init(kernel: Int, stride: Int, padding: Int) throws {
+    ///   exceeds kernel / 2, `.vectorUnitUnavailable` when this CPU cannot run `unit`.
+    public init(kernel: Int, stride: Int, padding: Int, unit: VectorUnit = .preferred) throws {
         for (name, value) in [("kernel", kernel), ("stride", stride)] where value < 1 {
             throw KernelError.invalidParameter(operation: "max pool", name: name, value: value)
         }
@@ -21,6 +25,8 @@ public struct MaxPoolKernel: Sendable, Equatable {
             throw KernelError.invalidParameter(operation: "max pool", name: "padding", value: padding)
         }
         guard padding <= kernel / 2 else { throw KernelError.poolingPaddingTooLarge(kernel: kernel, padding: padding) }
+        guard unit.isAvailable else { throw KernelError.vectorUnitUnavailable(unit: unit.rawValue) }
+        self.unit = unit
         self.kernel = kernel
         self.stride = stride
         self.padding = padding
@@ -47,6 +53,10 @@ public struct MaxPoolKernel: Sendable, Equatable {
             throw KernelError.inputTooShort(operation: "max pool", name: "input", expected: shape.count, found: input.count)
         }
         growForOverwrite(&output, out.count)
+        if unit == .avx512 {
+            try applyVector(input, shape: shape, out: out, output: &output, team: team)
+            return out
+        }
         let h = shape.height, w = shape.width
         // Separable: the largest value of each column over the window's rows,
         // then the largest of those over the window's columns.
@@ -95,6 +105,29 @@ public struct MaxPoolKernel: Sendable, Equatable {
             }
         }
         return out
+    }
+
+    /// The AVX-512 pass: each member pools its own output rows of every plane.
+    private func applyVector(_ input: [Float], shape: FeatureShape, out: FeatureShape, output: inout [Float],
+                             team: ThreadTeam) throws {
+        let op = "max pool"
+        let sizes = try [shape.batch * shape.channels, shape.height, shape.width, kernel, stride, padding, out.height,
+                         out.width].map { try blasSize($0, operation: op) }
+        let scratch = crnn_max_pool_scratch_count(sizes[2], sizes[3], sizes[4], sizes[5], sizes[7])
+        input.withUnsafeBufferPointer { inputBuffer in
+            output.withUnsafeMutableBufferPointer { outputBuffer in
+                guard let source = inputBuffer.baseAddress, let destination = outputBuffer.baseAddress else { return }
+                team.run { member in
+                    let rows = team.share(of: out.height, member: member)
+                    guard !rows.isEmpty else { return }
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { row in
+                        crnn_max_pool_avx512(source, sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5],
+                                             sizes[6], sizes[7], Int32(rows.lowerBound), Int32(rows.upperBound),
+                                             destination, row.baseAddress)
+                    }
+                }
+            }
+        }
     }
 
     /// PyTorch's comparison: the later value wins when larger or NaN.

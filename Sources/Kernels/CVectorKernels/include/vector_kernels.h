@@ -44,6 +44,18 @@ void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packe
 void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,
                               const float *bias, float *y, int ldy);
 
+/// Floats of scratch crnn_max_pool_avx512 needs.
+size_t crnn_max_pool_scratch_count(int width, int kernel, int stride, int padding, int out_width);
+
+/// PyTorch's MaxPool2d (square window, no dilation, floor mode; padding
+/// counts as -inf, a NaN in a window gives NaN) over `planes` planes of
+/// height x width, for output rows [first_out_row, end_out_row) of every
+/// plane. `scratch` holds crnn_max_pool_scratch_count(...) floats.
+/// AVX-512F only.
+void crnn_max_pool_avx512(const float *input, int planes, int height, int width, int kernel, int stride,
+                          int padding, int out_height, int out_width, int first_out_row, int end_out_row,
+                          float *output, float *scratch);
+
 /// Floats of scratch crnn_im2col_avx512 needs (one zero-padded input row).
 size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int padding_x, int out_width);
 
