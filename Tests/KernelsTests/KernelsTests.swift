@@ -243,11 +243,14 @@ import TestSupport
         let linear = try LinearKernel(inFeatures: 7, outFeatures: 4, weights: weights,
                                       bias: try bundle.values("linear.bias"), unit: unit)
         #expect(linear.weights == weights)  // the packed layout unpacks to PyTorch's
-        var output = [Float]()
-        try linear.apply(try bundle.values("linear.input"), rows: 5, output: &output)
-        let diff = maxAbsDifference(try bundle.values("linear.output"), output)
-        print("linear \(unit): max abs diff \(diff)")
-        #expect(output.count == 20 && diff <= Self.tolerance)
+        // Alone, and with the output features split between three members.
+        for team in [ThreadTeam.alone, ThreadTeam(size: 3)] {
+            var output = [Float]()
+            try linear.apply(try bundle.values("linear.input"), rows: 5, output: &output, team: team)
+            let diff = maxAbsDifference(try bundle.values("linear.output"), output)
+            print("linear \(unit), team of \(team.size): max abs diff \(diff)")
+            #expect(output.count == 20 && diff <= Self.tolerance)
+        }
     }
 
     @Test(arguments: units)
@@ -299,8 +302,10 @@ import TestSupport
                         outputOffset: 0)
             let linear = try LinearKernel(inFeatures: inputSize, outFeatures: 13, weights: linearWeights,
                                           bias: linearBias, unit: unit)
-            var projected = [Float]()
+            var projected = [Float](), split = [Float]()
             try linear.apply(input, rows: steps * batch, output: &projected)
+            try linear.apply(input, rows: steps * batch, output: &split, team: ThreadTeam(size: 2))
+            #expect(split == projected)
             results.append(output + projected)
         }
         #expect(results[0].count == steps * batch * (hidden + 13))

@@ -40,10 +40,11 @@ public struct LinearKernel: Sendable {
     }
 
     /// Writes `rows` output rows `[rows, out]` to the start of `output` (grown
-    /// when too small) from the first `rows * in` values of `input`.
+    /// when too small) from the first `rows * in` values of `input`. With a
+    /// `team`, its members split the output features.
     /// - Throws: `KernelError.inputTooShort` when `input` holds fewer values,
     ///   `KernelError.invalidParameter` when `rows` < 1.
-    public func apply(_ input: [Float], rows: Int, output: inout [Float]) throws {
+    public func apply(_ input: [Float], rows: Int, output: inout [Float], team: ThreadTeam = .alone) throws {
         guard rows >= 1 else { throw KernelError.invalidParameter(operation: "linear", name: "rows", value: rows) }
         let needed = try checkedProduct(rows, inFeatures, operation: "linear")
         guard input.count >= needed else {
@@ -53,11 +54,15 @@ public struct LinearKernel: Sendable {
         growForOverwrite(&output, produced)
         _ = try blasSize(produced, operation: "linear")
         _ = try blasSize(needed, operation: "linear")
-        try input.withUnsafeBufferPointer { x in
-            try bias.withUnsafeBufferPointer { b in
-                try output.withUnsafeMutableBufferPointer { y in
-                    try matrix.multiply(x.baseAddress!, rows: rows, bias: b.baseAddress!, into: y.baseAddress!,
-                                        operation: "linear")
+        if matrix.unit == .portable { _ = try OpenBLAS.library() }
+        input.withUnsafeBufferPointer { x in
+            bias.withUnsafeBufferPointer { b in
+                output.withUnsafeMutableBufferPointer { y in
+                    team.run { member in
+                        // Sizes and the library were checked above: nothing here throws.
+                        try? matrix.multiply(x.baseAddress!, rows: rows, bias: b.baseAddress!, into: y.baseAddress!,
+                                             outputs: matrix.outputs(for: member, of: team), operation: "linear")
+                    }
                 }
             }
         }

@@ -52,33 +52,47 @@ struct WeightMatrix: Sendable {
         return values
     }
 
-    /// `y[r, :] = bias + x[r, :] Wᵀ` for `rows` rows: `x` is `[rows, in]`,
-    /// `y` `[rows, out]`, `bias` `out` values. Callers have checked the
-    /// buffers and that `rows * max(in, out)` fits 32 bits.
+    /// The output features `member` of `team` computes when a product is
+    /// split between them: whole panels for the packed layout.
+    func outputs(for member: Int, of team: ThreadTeam) -> Range<Int> {
+        let granule = unit == .avx512 ? Int(CRNN_PANEL_ROWS) : 1
+        let share = team.share(of: (outFeatures + granule - 1) / granule, member: member)
+        return min(outFeatures, share.lowerBound * granule)..<min(outFeatures, share.upperBound * granule)
+    }
+
+    /// `y[r, o] = bias[o] + x[r, :] · W[o, :]` for `rows` rows and the output
+    /// features `outputs` (all by default; a range from `outputs(for:of:)`
+    /// when split): `x` is `[rows, in]`, `y` `[rows, out]`, `bias` `out`
+    /// values. Callers have checked the buffers and that `rows * max(in, out)`
+    /// fits 32 bits.
     func multiply(_ x: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                  operation: String) throws {
-        let m = Int32(outFeatures), k = Int32(inFeatures), n = try blasSize(rows, operation: operation)
+                  outputs: Range<Int>? = nil, operation: String) throws {
+        let range = outputs ?? 0..<outFeatures
+        guard !range.isEmpty else { return }
+        let m = Int32(range.count), k = Int32(inFeatures), n = try blasSize(rows, operation: operation)
+        let ldy = Int32(outFeatures)
         switch unit {
         case .portable:
             let blas = try OpenBLAS.library()
-            for r in 0..<rows { (y + r * outFeatures).update(from: bias, count: outFeatures) }
+            for r in 0..<rows { (y + r * outFeatures + range.lowerBound).update(from: bias + range.lowerBound, count: range.count) }
             storage.withUnsafeBufferPointer { w in
-                blas.sgemm(transposeB: true, m: n, n: m, k: k, a: x, lda: k, b: w.baseAddress!, ldb: k, beta: 1, c: y,
-                           ldc: m)
+                blas.sgemm(transposeB: true, m: n, n: m, k: k, a: x, lda: k, b: w.baseAddress! + range.lowerBound * inFeatures,
+                           ldb: k, beta: 1, c: y + range.lowerBound, ldc: ldy)
             }
         case .avx512:
             // (W xᵀ)ᵀ: the packed product runs along the rows of x, so x goes in
-            // transposed and the result comes out transposed.
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * (inFeatures + outFeatures)) { buffer in
+            // transposed and the result comes out transposed. `range` starts on a panel.
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * (inFeatures + range.count)) { buffer in
                 let xT = buffer.baseAddress!, yT = xT + rows * inFeatures
                 for r in 0..<rows {
                     for c in 0..<inFeatures { xT[c * rows + r] = x[r * inFeatures + c] }
                 }
                 storage.withUnsafeBufferPointer { w in
-                    crnn_packed_product_epilogue_avx512(m, n, k, w.baseAddress, xT, n, yT, n, bias, nil, 0)
+                    crnn_packed_product_epilogue_avx512(m, n, k, w.baseAddress! + range.lowerBound * inFeatures, xT, n,
+                                                        yT, n, bias + range.lowerBound, nil, 0)
                 }
-                for o in 0..<outFeatures {
-                    for r in 0..<rows { y[r * outFeatures + o] = yT[o * rows + r] }
+                for (index, o) in range.enumerated() {
+                    for r in 0..<rows { y[r * outFeatures + o] = yT[index * rows + r] }
                 }
             }
         }

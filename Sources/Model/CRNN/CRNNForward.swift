@@ -51,13 +51,14 @@ extension CRNNModel {
 
     /// linear1 -> gru1 (halves summed) -> gru2 (halves concatenated) -> linear2
     /// on `[sequenceLength, sequences, features]`, PyTorch's non-batch-first
-    /// layout; returns `[sequenceLength * sequences, vocabulary]`. Each GRU's
-    /// two directions run on two members of `team` at once when it has them.
+    /// layout; returns `[sequenceLength * sequences, vocabulary]`. The members
+    /// of `team` split linear1's outputs (which also keeps them awake for the
+    /// GRUs), and each GRU's two directions run on two members at once.
     func head(_ features: [Float], sequenceLength: Int, sequences: Int, team: ThreadTeam = .alone) throws -> [Float] {
         let rows = sequenceLength * sequences
         let hidden = configuration.hiddenSize
         var projected = [Float]()
-        try linear1.apply(features, rows: rows, output: &projected)
+        try linear1.apply(features, rows: rows, output: &projected, team: team)
 
         let (forward1, backward1) = try bothDirections(gru1, projected, steps: sequenceLength, batch: sequences, team: team)
         var summed = forward1
