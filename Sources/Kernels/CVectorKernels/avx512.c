@@ -226,43 +226,49 @@ void crnn_max_pool_avx512(const float *input, int planes, int height, int width,
 
 void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
                         int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
-                        int padding_x, int out_height, int out_width, int first_out_row, int end_out_row,
+                        int padding_x, int out_height, int out_width, int first_position, int end_position,
                         float *col, int ldcol, float *scratch) {
-    // Column 0 of `col` is output row first_out_row's first position.
+    // Column 0 of `col` is output position first_position (= oy * out_width + ox).
     const size_t positions = (size_t)ldcol;
     const size_t row_count = crnn_im2col_scratch_count(width, kernel_width, stride_x, padding_x, out_width);
-    const int chunks = (out_width + 15) / 16;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     // The input row with padding_x zeros in front: output column ox of tap kx
     // reads padded[stride_x * ox + kx]. Only [padding_x, padding_x + width) is ever written.
     float *padded = scratch;
     memset(padded, 0, row_count * sizeof(float));
+    (void)out_height;
     for (int c = first_channel; c < end_channel; c++) {
         const float *plane = image + (size_t)c * height * width;
         for (int ky = 0; ky < kernel_height; ky++) {
             float *rows = col + ((size_t)c * kernel_height + ky) * kernel_width * positions;
-            for (int oy = first_out_row; oy < end_out_row; oy++) {
+            // Row by row of output, each cut to the positions asked for.
+            for (int position = first_position; position < end_position;) {
+                const int oy = position / out_width, first_x = position % out_width;
+                const int end_x = out_width < first_x + (end_position - position) ? out_width
+                                                                                   : first_x + (end_position - position);
+                const int count = end_x - first_x;
+                const size_t column = (size_t)(position - first_position);
+                position += count;
                 int iy = oy * stride_y - padding_y + ky;
                 if (iy < 0 || iy >= height) {
                     for (int kx = 0; kx < kernel_width; kx++)
-                        memset(rows + kx * positions + (size_t)(oy - first_out_row) * out_width, 0,
-                               (size_t)out_width * sizeof(float));
+                        memset(rows + kx * positions + column, 0, (size_t)count * sizeof(float));
                     continue;
                 }
                 memcpy(padded + padding_x, plane + (size_t)iy * width, (size_t)width * sizeof(float));
                 for (int kx = 0; kx < kernel_width; kx++) {
-                    float *out = rows + kx * positions + (size_t)(oy - first_out_row) * out_width;
-                    const float *source = padded + kx;
+                    float *out = rows + kx * positions + column;
+                    const float *source = padded + kx + (size_t)stride_x * first_x;
                     if (stride_x == 1) {
-                        memcpy(out, source, (size_t)out_width * sizeof(float));
+                        memcpy(out, source, (size_t)count * sizeof(float));
                     } else if (stride_x == 2) {
-                        for (int j = 0; j < chunks; j++) {
+                        for (int j = 0; 16 * j < count; j++) {
                             __m512 a = _mm512_loadu_ps(source + 32 * j), b = _mm512_loadu_ps(source + 32 * j + 16);
-                            _mm512_mask_storeu_ps(out + 16 * j, first_lanes(out_width - 16 * j),
+                            _mm512_mask_storeu_ps(out + 16 * j, first_lanes(count - 16 * j),
                                                   _mm512_permutex2var_ps(a, even, b));
                         }
                     } else {
-                        for (int ox = 0; ox < out_width; ox++) out[ox] = source[(size_t)stride_x * ox];
+                        for (int ox = 0; ox < count; ox++) out[ox] = source[(size_t)stride_x * ox];
                     }
                 }
             }
@@ -273,24 +279,28 @@ void crnn_im2col_avx512(const float *image, int height, int width, int first_cha
 // MARK: - Winograd F(2x2, 3x3) transforms
 
 void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width,
-                                int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                int first_channel, int end_channel, int first_tile, int end_tile,
                                 float *transformed, int tile_stride) {
     const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
     const size_t tiles = (size_t)tile_stride;
     const size_t matrix = (size_t)channels * tiles;
-    const int chunks = (tile_columns + 15) / 16;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
     for (int c = first_channel; c < end_channel; c++) {
-        for (int g = first_tile_row; g < end_tile_row; g++) {
+        // Row of tiles by row of tiles, each cut to the tiles asked for.
+        for (int tile = first_tile; tile < end_tile;) {
+            const int g = tile / tile_columns, first_x = tile % tile_columns;
+            const int end_x = tile_columns < first_x + (end_tile - tile) ? tile_columns : first_x + (end_tile - tile);
             const int n = g / tile_rows, ty = g % tile_rows;
             const float *plane = input + ((size_t)n * channels + c) * height * width;
+            // The tile first_x of this row is column (tile - first_tile) of the matrices.
+            float *base = transformed + (size_t)c * tiles + (size_t)(tile - first_tile);
+            tile += end_x - first_x;
             {
-                float *base = transformed + (size_t)c * tiles + (size_t)(g - first_tile_row) * tile_columns;
-                for (int j = 0; j < chunks; j++) {
-                    // Tiles 16j ... 16j + 15 read columns 32j - 1 ... 32j + 32: two vectors from
-                    // 32j - 1 and two from 32j + 1, zero outside the image (masked loads).
-                    const int x0 = 32 * j - 1;
+                for (int tx = first_x; tx < end_x; tx += 16) {
+                    // Tiles tx ... tx + 15 read columns 2tx - 1 ... 2tx + 32: two vectors from
+                    // 2tx - 1 and two from 2tx + 1, zero outside the image (masked loads).
+                    const int x0 = 2 * tx - 1;
                     __mmask16 masks[4];
                     for (int v = 0; v < 4; v++) {
                         int start = x0 + (v & 1) * 16 + (v >> 1) * 2;  // 32j-1, 32j+15, 32j+1, 32j+17
@@ -324,9 +334,9 @@ void crnn_winograd_input_avx512(const float *input, int batch, int channels, int
                         t[2][q] = _mm512_sub_ps(d[2][q], d[1][q]);
                         t[3][q] = _mm512_sub_ps(d[1][q], d[3][q]);
                     }
-                    __mmask16 store = first_lanes(tile_columns - 16 * j);
+                    __mmask16 store = first_lanes(end_x - tx);
                     for (int r = 0; r < 4; r++) {
-                        float *m0 = base + (size_t)(4 * r) * matrix + 16 * j;
+                        float *m0 = base + (size_t)(4 * r) * matrix + (tx - first_x);
                         _mm512_mask_storeu_ps(m0, store, _mm512_sub_ps(t[r][0], t[r][2]));
                         _mm512_mask_storeu_ps(m0 + matrix, store, _mm512_add_ps(t[r][1], t[r][2]));
                         _mm512_mask_storeu_ps(m0 + 2 * matrix, store, _mm512_sub_ps(t[r][2], t[r][1]));
@@ -339,27 +349,31 @@ void crnn_winograd_input_avx512(const float *input, int batch, int channels, int
 }
 
 void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
-                                 int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                 int first_channel, int end_channel, int first_tile, int end_tile,
                                  int tile_stride, const float *bias, const float *residual, int relu,
                                  float *output) {
     const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
     const size_t tiles = (size_t)tile_stride;
     const size_t matrix = (size_t)out_channels * tiles;
-    const int chunks = (tile_columns + 15) / 16;
     // Output columns 2tx and 2tx + 1 interleaved from the even and odd results.
     const __m512i low = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
     const __m512i high = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
     for (int k = first_channel; k < end_channel; k++) {
         const __m512 b = _mm512_set1_ps(bias[k]);
-        for (int g = first_tile_row; g < end_tile_row; g++) {
+        // Row of tiles by row of tiles, each cut to the tiles asked for.
+        for (int tile = first_tile; tile < end_tile;) {
+            const int g = tile / tile_columns, first_x = tile % tile_columns;
+            const int end_x = tile_columns < first_x + (end_tile - tile) ? tile_columns : first_x + (end_tile - tile);
             const int n = g / tile_rows, ty = g % tile_rows;
             const size_t plane = ((size_t)n * out_channels + k) * height * width;
+            // The tile first_x of this row is column (tile - first_tile) of the matrices.
+            const float *base = m + (size_t)k * tiles + (size_t)(tile - first_tile);
+            tile += end_x - first_x;
             {
-                const float *base = m + (size_t)k * tiles + (size_t)(g - first_tile_row) * tile_columns;
-                for (int j = 0; j < chunks; j++) {
-                    __mmask16 mask = first_lanes(tile_columns - 16 * j);
+                for (int tx = first_x; tx < end_x; tx += 16) {
+                    __mmask16 mask = first_lanes(end_x - tx);
                     __m512 x[16];
-                    for (int xi = 0; xi < 16; xi++) x[xi] = _mm512_maskz_loadu_ps(mask, base + xi * matrix + 16 * j);
+                    for (int xi = 0; xi < 16; xi++) x[xi] = _mm512_maskz_loadu_ps(mask, base + xi * matrix + (tx - first_x));
                     // A^T m: rows (m0 + m1 + m2) and (m1 - m2 - m3) of the 4x4 tile.
                     __m512 r0[4], r1[4];
                     for (int col = 0; col < 4; col++) {
@@ -376,7 +390,9 @@ void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, in
                     for (int i = 0; i < 2; i++) {
                         int y = 2 * ty + i;
                         if (y >= height) break;
-                        int x0 = 32 * j, count = width - x0;
+                        // Two outputs per tile of this chunk (at most 16 tiles, up to end_x), cut at the image's edge.
+                        int x0 = 2 * tx, last_tile = end_x < tx + 16 ? end_x : tx + 16;
+                        int count = (2 * last_tile < width ? 2 * last_tile : width) - x0;
                         size_t offset = plane + (size_t)y * width + x0;
                         __m512 first = _mm512_permutex2var_ps(results[i][0], low, results[i][1]);
                         __m512 second = _mm512_permutex2var_ps(results[i][0], high, results[i][1]);
@@ -403,7 +419,7 @@ void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packe
                                          float *c, int ldc, const float *bias, const float *residual, int relu) {}
 void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
                         int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
-                        int padding_x, int out_height, int out_width, int first_out_row, int end_out_row,
+                        int padding_x, int out_height, int out_width, int first_position, int end_position,
                         float *col, int ldcol, float *scratch) {}
 void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,
                               const float *bias, float *y, int ldy) {}
@@ -411,10 +427,10 @@ void crnn_max_pool_avx512(const float *input, int planes, int height, int width,
                           int padding, int out_height, int out_width, int first_out_row, int end_out_row,
                           float *output, float *scratch) {}
 void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width,
-                                int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                int first_channel, int end_channel, int first_tile, int end_tile,
                                 float *transformed, int tile_stride) {}
 void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
-                                 int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                 int first_channel, int end_channel, int first_tile, int end_tile,
                                  int tile_stride, const float *bias, const float *residual, int relu,
                                  float *output) {}
 

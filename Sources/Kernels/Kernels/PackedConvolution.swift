@@ -44,29 +44,23 @@ public struct PackedConvolution: Sendable {
     /// - Throws: as `outputShape(for:)`.
     public func scratchCount(for input: FeatureShape) throws -> Int { try geometry.scratchCount(for: input) }
 
-    /// Whether `members` should split a convolution by rows of output: when
-    /// each gets at least two rows and a vector's worth (16) of positions.
-    static func splitsByRows(_ out: FeatureShape, members: Int) -> Bool {
-        out.height >= 2 * members && out.planeCount / members >= 16
-    }
-
-    /// The im2col rows of `channels` in the columns of output `rows`, from
-    /// one image, into `col` (`columns` wide, column 0 = the first position of
-    /// `rows`); `sizes` are `apply`'s 32-bit geometry.
-    private func im2col(_ image: UnsafePointer<Float>, channels: Range<Int>, rows: Range<Int>, sizes: [Int32],
+    /// The im2col rows of `channels` in the columns of output `positions`
+    /// (oy * width + ox), from one image, into `col` (`columns` wide, column 0
+    /// = the first of `positions`); `sizes` are `apply`'s 32-bit geometry.
+    private func im2col(_ image: UnsafePointer<Float>, channels: Range<Int>, positions: Range<Int>, sizes: [Int32],
                         scratch count: Int, into col: UnsafeMutablePointer<Float>, columns: Int32) {
         withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { row in
             crnn_im2col_avx512(image, sizes[0], sizes[1], Int32(channels.lowerBound), Int32(channels.upperBound),
                                sizes[2], sizes[3], sizes[4], sizes[5], sizes[6], sizes[7], sizes[8], sizes[9],
-                               Int32(rows.lowerBound), Int32(rows.upperBound), col, columns, row.baseAddress)
+                               Int32(positions.lowerBound), Int32(positions.upperBound), col, columns, row.baseAddress)
         }
     }
 
     /// Runs the convolution on the NCHW `input` of `shape` into `output`, with
     /// the bias, `residual` (if given, the output's shape) and ReLU (if
     /// `relu`) applied as results are stored. With a `team`, its members split
-    /// the output rows (`splitsByRows`), or else the im2col rows by input
-    /// channel and the product by panels of output channels.
+    /// the output positions (when each gets 16 or more), or else the im2col
+    /// rows by input channel and the product by panels of output channels.
     /// - Returns: the output shape.
     /// - Throws: `KernelError` when a buffer is shorter than its shape needs.
     @discardableResult
@@ -97,19 +91,19 @@ public struct PackedConvolution: Sendable {
                                     let image = source + n * shape.imageCount
                                     let result = destination + n * out.imageCount
                                     let shortcut = residualBase.map { $0 + n * out.imageCount }
-                                    if team.size == 1 || Self.splitsByRows(out, members: team.size) {
-                                        // Each member: im2col and product of its own output rows, all
+                                    if team.size == 1 || WinogradConvolution.splitsByTiles(p, members: team.size) {
+                                        // Each member: im2col and product of its own output positions, all
                                         // channels, its im2col columns in its own part of the scratch
                                         // (a matrix `count` wide), so no cache line is written by two members.
                                         team.run { member in
-                                            let rows = team.share(of: out.height, member: member)
-                                            guard !rows.isEmpty else { return }
-                                            let first = rows.lowerBound * out.width, count = rows.count * out.width
+                                            let positions = team.share(of: p, member: member)
+                                            guard !positions.isEmpty else { return }
+                                            let first = positions.lowerBound, count = positions.count
                                             var columns = image + first, stride = bP
                                             if !g.isPointwise, let scratch = scratchBuffer.baseAddress {
                                                 let own = scratch + k * first
-                                                im2col(image, channels: 0..<g.inChannels, rows: rows, sizes: sizes,
-                                                       scratch: rowScratch, into: own, columns: Int32(count))
+                                                im2col(image, channels: 0..<g.inChannels, positions: positions,
+                                                       sizes: sizes, scratch: rowScratch, into: own, columns: Int32(count))
                                                 (columns, stride) = (UnsafePointer(own), Int32(count))
                                             }
                                             crnn_packed_product_epilogue_avx512(
@@ -125,7 +119,7 @@ public struct PackedConvolution: Sendable {
                                         team.run { member in
                                             let channels = team.share(of: g.inChannels, member: member)
                                             guard !channels.isEmpty else { return }
-                                            im2col(image, channels: channels, rows: 0..<out.height, sizes: sizes,
+                                            im2col(image, channels: channels, positions: 0..<p, sizes: sizes,
                                                    scratch: rowScratch, into: col, columns: bP)
                                         }
                                         columnMatrix = UnsafePointer(col)

@@ -141,13 +141,11 @@ public struct WinogradConvolution: Sendable {
         return (rows, columns, try checkedProduct(shape.batch, rows, columns, operation: "convolution"))
     }
 
-    /// Whether `members` should split a convolution by rows of tiles: when
-    /// each gets at least two rows of tiles and a vector's worth (16) of
-    /// tiles. Otherwise they split by channels, which costs a wait and
-    /// reading what the other member wrote, but keeps the products wide.
-    static func splitsByTiles(_ tiles: (rows: Int, columns: Int, total: Int), batch: Int, members: Int) -> Bool {
-        batch * tiles.rows >= 2 * members && tiles.total / members >= 16
-    }
+    /// Whether `members` should split a convolution by tiles: when each gets
+    /// at least a vector's worth (16). Otherwise they split by channels,
+    /// which costs a wait and reading what the other member wrote, but keeps
+    /// the products wide.
+    static func splitsByTiles(_ tiles: Int, members: Int) -> Bool { tiles / members >= 16 }
 
     /// Scratch elements `apply` needs for `input`: the transformed input and
     /// the 16 products.
@@ -199,21 +197,20 @@ public struct WinogradConvolution: Sendable {
                                     }
                                 }
                             } else {
-                                if team.size == 1 || Self.splitsByTiles(tiles, batch: shape.batch, members: team.size) {
-                                    // Each member: its own rows of tiles through the whole pipeline, all
+                                if team.size == 1 || Self.splitsByTiles(tiles.total, members: team.size) {
+                                    // Each member: its own run of tiles through the whole pipeline, all
                                     // channels, in its own part of the scratch (its tiles' columns of the
                                     // 16 transformed inputs and 16 products, as matrices `count` wide), so
                                     // no cache line is written by two members.
-                                    let tileRows = shape.batch * tiles.rows
                                     team.run { member in
-                                        let rows = team.share(of: tileRows, member: member)
-                                        guard !rows.isEmpty else { return }
-                                        let first = rows.lowerBound * tiles.columns, count = rows.count * tiles.columns
+                                        let share = team.share(of: tiles.total, member: member)
+                                        guard !share.isEmpty else { return }
+                                        let first = share.lowerBound, count = share.count
                                         let ownInput = transformedInput + 16 * inChannels * first
                                         let ownProducts = products + 16 * outChannels * first
-                                        let width = Int32(count)
-                                        crnn_winograd_input_avx512(source, bN, bI, bH, bW, 0, bI, Int32(rows.lowerBound),
-                                                                   Int32(rows.upperBound), ownInput, width)
+                                        let width = Int32(count), start = Int32(first), end = Int32(share.upperBound)
+                                        crnn_winograd_input_avx512(source, bN, bI, bH, bW, 0, bI, start, end, ownInput,
+                                                                   width)
                                         for xi in 0..<16 {
                                             crnn_packed_product_avx512(
                                                 bO, width, bI, weights + xi * matrixCount,
@@ -221,8 +218,7 @@ public struct WinogradConvolution: Sendable {
                                                 ownProducts + xi * outChannels * count, width)
                                         }
                                         bias.withUnsafeBufferPointer { biasBuffer in
-                                            crnn_winograd_output_avx512(ownProducts, bN, bO, bH, bW, 0, bO,
-                                                                        Int32(rows.lowerBound), Int32(rows.upperBound),
+                                            crnn_winograd_output_avx512(ownProducts, bN, bO, bH, bW, 0, bO, start, end,
                                                                         width, biasBuffer.baseAddress, residualBase,
                                                                         relu ? 1 : 0, destination)
                                         }
@@ -233,12 +229,10 @@ public struct WinogradConvolution: Sendable {
                                 // its rate): each member transforms its input channels; then, once
                                 // all are done, runs the 16 products and the output pass of its
                                 // panels of output channels.
-                                let allRows = Int32(shape.batch * tiles.rows)
                                 team.run { member in
                                     let channels = team.share(of: inChannels, member: member)
                                     crnn_winograd_input_avx512(source, bN, bI, bH, bW, Int32(channels.lowerBound),
-                                                               Int32(channels.upperBound), 0, allRows, transformedInput,
-                                                               bP)
+                                                               Int32(channels.upperBound), 0, bP, transformedInput, bP)
                                 }
                                 let panelRows = Int(CRNN_PANEL_ROWS)
                                 let panels = (outChannels + panelRows - 1) / panelRows
@@ -255,7 +249,7 @@ public struct WinogradConvolution: Sendable {
                                     }
                                     bias.withUnsafeBufferPointer { biasBuffer in
                                         crnn_winograd_output_avx512(products, bN, bO, bH, bW, Int32(first), Int32(end), 0,
-                                                                    allRows, bP, biasBuffer.baseAddress, residualBase,
+                                                                    bP, bP, biasBuffer.baseAddress, residualBase,
                                                                     relu ? 1 : 0, destination)
                                     }
                                 }

@@ -63,34 +63,32 @@ size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int 
 /// im2col matrix [channels * kh * kw, out_height * out_width] to `col` (row
 /// (c * kh + ky) * kw + kx holds, per output position, the input value the
 /// tap (ky, kx) of channel c meets there, 0 in the padding), for the output
-/// rows [first_out_row, end_out_row) only: column 0 of `col` (row stride
-/// ldcol) is the first position of first_out_row. From the image `image`
-/// (channels x height x width). `scratch` holds
+/// positions (oy * out_width + ox) in [first_position, end_position) only:
+/// column 0 of `col` (row stride ldcol) is first_position. From the image
+/// `image` (channels x height x width). `scratch` holds
 /// crnn_im2col_scratch_count(...) floats. AVX-512F only.
 void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
                         int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
-                        int padding_x, int out_height, int out_width, int first_out_row, int end_out_row,
+                        int padding_x, int out_height, int out_width, int first_position, int end_position,
                         float *col, int ldcol, float *scratch);
 
 /// V = B^T d B for the 4x4 tiles d of the NCHW `input` (batch x channels x
-/// height x width, padding 1) in tile rows [first_tile_row, end_tile_row)
-/// (counted over the batch: tile row g is row g % tile_rows of image
-/// g / tile_rows) and input channels [first_channel, end_channel), written
-/// to the 16 matrices of `transformed` (channels x tile_stride each; column 0
-/// is the first tile of first_tile_row). AVX-512F only.
+/// height x width, padding 1) numbered [first_tile, end_tile) (tile
+/// (n * tile_rows + ty) * tile_columns + tx) and the input channels
+/// [first_channel, end_channel), written to the 16 matrices of `transformed`
+/// (channels x tile_stride each; column 0 is first_tile). AVX-512F only.
 void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width,
-                                int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                int first_channel, int end_channel, int first_tile, int end_tile,
                                 float *transformed, int tile_stride);
 
-/// Y = A^T m A for the tiles of the products `m` (16 matrices of
-/// out_channels x tile_stride, laid out as `transformed` above) in tile rows
-/// [first_tile_row, end_tile_row) and output channels [first_channel,
-/// end_channel), plus `bias[k]`,
+/// Y = A^T m A for the tiles [first_tile, end_tile) of the products `m` (16
+/// matrices of out_channels x tile_stride, laid out as `transformed` above)
+/// and the output channels [first_channel, end_channel), plus `bias[k]`,
 /// plus `residual` (NCHW like the output, or NULL), then ReLU when `relu` is
 /// non-zero (NaN stays NaN, as in PyTorch), into the NCHW `output` (batch x
 /// out_channels x height x width). AVX-512F only.
 void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, int height, int width,
-                                 int first_channel, int end_channel, int first_tile_row, int end_tile_row,
+                                 int first_channel, int end_channel, int first_tile, int end_tile,
                                  int tile_stride, const float *bias, const float *residual, int relu,
                                  float *output);
 
