@@ -98,3 +98,36 @@ func prepareConvolutionBuffers(input: [Float], shape: FeatureShape, residual: [F
 /// would turn NaN into 0).
 @inline(__always)
 func rectified(_ x: Float) -> Float { x < 0 ? 0 : x }
+
+/// A member's run of columns (tiles, output positions) cut into equal
+/// blocks of at most `limit`, in order: each block goes through a layer's
+/// whole pipeline before the next, so its intermediate matrices stay in the
+/// core's cache and the scratch holds one block per member.
+struct ColumnBlocks: Sequence {
+    let run: Range<Int>
+    let limit: Int
+
+    /// Columns of scratch one member needs when `total` columns are split
+    /// between `members`: its share, or `limit` when the share is larger.
+    static func capacity(total: Int, members: Int, limit: Int) -> Int {
+        Swift.min((total + members - 1) / members, limit)
+    }
+
+    /// The blocks in order.
+    struct Iterator: IteratorProtocol {
+        var start: Int
+        let end: Int, width: Int
+
+        mutating func next() -> Range<Int>? {
+            guard start < end else { return nil }
+            let block = start..<Swift.min(end, start + width)
+            start = block.upperBound
+            return block
+        }
+    }
+
+    func makeIterator() -> Iterator {
+        let blocks = Swift.max(1, (run.count + limit - 1) / limit)
+        return Iterator(start: run.lowerBound, end: run.upperBound, width: Swift.max(1, (run.count + blocks - 1) / blocks))
+    }
+}

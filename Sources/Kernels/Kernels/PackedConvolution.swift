@@ -40,20 +40,23 @@ public struct PackedConvolution: Sendable {
     /// - Throws: `KernelError.channelMismatch` or `KernelError.emptyOutput`.
     public func outputShape(for input: FeatureShape) throws -> FeatureShape { try geometry.outputShape(for: input) }
 
-    /// Scratch elements `apply` needs for `input` (the im2col matrix of one image).
-    /// - Throws: as `outputShape(for:)`.
-    public func scratchCount(for input: FeatureShape) throws -> Int { try geometry.scratchCount(for: input) }
+    /// Output positions a member puts through im2col and the product at
+    /// once when it splits by positions (the im2col block then stays in its
+    /// core's cache, and the scratch small).
+    static let positionBlock = 256
 
-    /// The im2col rows of `channels` in the columns of output `positions`
-    /// (oy * width + ox), from one image, into `col` (`columns` wide, column 0
-    /// = the first of `positions`); `sizes` are `apply`'s 32-bit geometry.
-    private func im2col(_ image: UnsafePointer<Float>, channels: Range<Int>, positions: Range<Int>, sizes: [Int32],
-                        scratch count: Int, into col: UnsafeMutablePointer<Float>, columns: Int32) {
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { row in
-            crnn_im2col_avx512(image, sizes[0], sizes[1], Int32(channels.lowerBound), Int32(channels.upperBound),
-                               sizes[2], sizes[3], sizes[4], sizes[5], sizes[6], sizes[7], sizes[8], sizes[9],
-                               Int32(positions.lowerBound), Int32(positions.upperBound), col, columns, row.baseAddress)
+    /// Scratch elements `apply` needs for `input` when run by a team of
+    /// `members`: the im2col matrix of one image, all of it (split by
+    /// channels) or one block of positions per member.
+    /// - Throws: as `outputShape(for:)`.
+    public func scratchCount(for input: FeatureShape, members: Int = 1) throws -> Int {
+        let out = try outputShape(for: input)
+        guard !geometry.isPointwise else { return 0 }
+        guard members == 1 || WinogradConvolution.splitsByTiles(out.planeCount, members: members) else {
+            return try geometry.scratchCount(for: input)
         }
+        let capacity = ColumnBlocks.capacity(total: out.planeCount, members: members, limit: Self.positionBlock)
+        return try checkedProduct(geometry.reductionLength, members, capacity, operation: "convolution")
     }
 
     /// Runs the convolution on the NCHW `input` of `shape` into `output`, with
@@ -69,15 +72,13 @@ public struct PackedConvolution: Sendable {
         let op = "convolution"
         let out = try outputShape(for: shape)
         try prepareConvolutionBuffers(input: input, shape: shape, residual: residual, outputShape: out,
-                                      output: &output, scratch: &scratch, scratchCount: try scratchCount(for: shape))
+                                      output: &output, scratch: &scratch,
+                                      scratchCount: try scratchCount(for: shape, members: team.size))
         let g = geometry
-        let k = g.reductionLength, p = out.planeCount
-        let bK = try blasSize(k, operation: op), bP = try blasSize(p, operation: op)
+        // Every size the C kernels take, checked once: 32 bits each.
         let sizes = try [shape.height, shape.width, g.kernelHeight, g.kernelWidth, g.strideY, g.strideX, g.paddingY,
-                         g.paddingX, out.height, out.width].map { try blasSize($0, operation: op) }
-        let rowScratch = crnn_im2col_scratch_count(sizes[1], sizes[3], sizes[5], sizes[7], sizes[9])
-        let panelRows = Int(CRNN_PANEL_ROWS)
-        let panels = (g.outChannels + panelRows - 1) / panelRows
+                         g.paddingX, out.height, out.width, g.reductionLength, out.planeCount, g.outChannels]
+            .map { try blasSize($0, operation: op) }
         withOptionalBuffer(residual) { residualBase in
             input.withUnsafeBufferPointer { inputBuffer in
                 packedWeights.withUnsafeBufferPointer { weightBuffer in
@@ -88,51 +89,14 @@ public struct PackedConvolution: Sendable {
                                       let biases = biasBuffer.baseAddress, let destination = outputBuffer.baseAddress
                                 else { return }
                                 for n in 0..<shape.batch {
-                                    let image = source + n * shape.imageCount
-                                    let result = destination + n * out.imageCount
-                                    let shortcut = residualBase.map { $0 + n * out.imageCount }
-                                    if team.size == 1 || WinogradConvolution.splitsByTiles(p, members: team.size) {
-                                        // Each member: im2col and product of its own output positions, all
-                                        // channels, its im2col columns in its own part of the scratch
-                                        // (a matrix `count` wide), so no cache line is written by two members.
-                                        team.run { member in
-                                            let positions = team.share(of: p, member: member)
-                                            guard !positions.isEmpty else { return }
-                                            let first = positions.lowerBound, count = positions.count
-                                            var columns = image + first, stride = bP
-                                            if !g.isPointwise, let scratch = scratchBuffer.baseAddress {
-                                                let own = scratch + k * first
-                                                im2col(image, channels: 0..<g.inChannels, positions: positions,
-                                                       sizes: sizes, scratch: rowScratch, into: own, columns: Int32(count))
-                                                (columns, stride) = (UnsafePointer(own), Int32(count))
-                                            }
-                                            crnn_packed_product_epilogue_avx512(
-                                                Int32(g.outChannels), Int32(count), bK, weights, columns, stride,
-                                                result + first, bP, biases, shortcut.map { $0 + first }, relu ? 1 : 0)
-                                        }
-                                        continue
-                                    }
-                                    // Few output positions: the members split the im2col rows by input
-                                    // channel, then (once all are done) the product by panels of output channels.
-                                    var columnMatrix = image
-                                    if !g.isPointwise, let col = scratchBuffer.baseAddress {
-                                        team.run { member in
-                                            let channels = team.share(of: g.inChannels, member: member)
-                                            guard !channels.isEmpty else { return }
-                                            im2col(image, channels: channels, positions: 0..<p, sizes: sizes,
-                                                   scratch: rowScratch, into: col, columns: bP)
-                                        }
-                                        columnMatrix = UnsafePointer(col)
-                                    }
-                                    team.run { member in
-                                        let share = team.share(of: panels, member: member)
-                                        let first = share.lowerBound * panelRows
-                                        let rows = min(g.outChannels, share.upperBound * panelRows) - first
-                                        guard rows > 0 else { return }
-                                        crnn_packed_product_epilogue_avx512(
-                                            Int32(rows), bP, bK, weights + first * k, columnMatrix, bP,
-                                            result + first * p, bP, biases + first, shortcut.map { $0 + first * p },
-                                            relu ? 1 : 0)
+                                    let call = Call(image: source + n * shape.imageCount, sizes: sizes, weights: weights,
+                                                    bias: biases, residual: residualBase.map { $0 + n * out.imageCount },
+                                                    relu: relu, scratch: g.isPointwise ? nil : scratchBuffer.baseAddress,
+                                                    output: destination + n * out.imageCount)
+                                    if team.size == 1 || WinogradConvolution.splitsByTiles(out.planeCount, members: team.size) {
+                                        runByPositions(call, team: team)
+                                    } else {
+                                        runByChannels(call, team: team)
                                     }
                                 }
                             }
@@ -142,5 +106,83 @@ public struct PackedConvolution: Sendable {
             }
         }
         return out
+    }
+
+    /// One image's buffers and `apply`'s 32-bit sizes, for the run methods.
+    private struct Call {
+        let image: UnsafePointer<Float>
+        /// height, width, kh, kw, sy, sx, py, px, out height, out width, K, positions, O.
+        let sizes: [Int32]
+        let weights: UnsafePointer<Float>
+        let bias: UnsafePointer<Float>
+        let residual: UnsafePointer<Float>?
+        let relu: Bool
+        /// nil for a pointwise kernel (the image is its own im2col matrix).
+        let scratch: UnsafeMutablePointer<Float>?
+        let output: UnsafeMutablePointer<Float>
+        var reduction: Int { Int(sizes[10]) }
+        var positions: Int { Int(sizes[11]) }
+    }
+
+    /// The im2col rows of `channels` in the columns of output `positions`
+    /// (oy * width + ox), from one image, into `col` (`columns` wide, column 0
+    /// = the first of `positions`).
+    private func im2col(_ call: Call, channels: Range<Int>, positions: Range<Int>, into col: UnsafeMutablePointer<Float>,
+                        columns: Int32) {
+        let s = call.sizes
+        let count = crnn_im2col_scratch_count(s[1], s[3], s[5], s[7], s[9])
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { row in
+            crnn_im2col_avx512(call.image, s[0], s[1], Int32(channels.lowerBound), Int32(channels.upperBound), s[2], s[3],
+                               s[4], s[5], s[6], s[7], s[8], s[9], Int32(positions.lowerBound),
+                               Int32(positions.upperBound), col, columns, row.baseAddress)
+        }
+    }
+
+    /// Each member: im2col and product of its own output positions, all
+    /// channels, a block at a time in its own part of the scratch (so no
+    /// cache line is written by two members).
+    private func runByPositions(_ call: Call, team: ThreadTeam) {
+        let total = call.positions, k = call.reduction, positions = call.sizes[11]
+        let capacity = ColumnBlocks.capacity(total: total, members: team.size, limit: Self.positionBlock)
+        team.run { member in
+            for block in ColumnBlocks(run: team.share(of: total, member: member), limit: Self.positionBlock) {
+                var columns = call.image + block.lowerBound, stride = positions
+                if let scratch = call.scratch {
+                    let own = scratch + member * k * capacity
+                    im2col(call, channels: 0..<inChannels, positions: block, into: own, columns: Int32(block.count))
+                    (columns, stride) = (UnsafePointer(own), Int32(block.count))
+                }
+                crnn_packed_product_epilogue_avx512(
+                    call.sizes[12], Int32(block.count), call.sizes[10], call.weights, columns, stride,
+                    call.output + block.lowerBound, positions, call.bias, call.residual.map { $0 + block.lowerBound },
+                    call.relu ? 1 : 0)
+            }
+        }
+    }
+
+    /// Few output positions: the members split the im2col rows by input
+    /// channel, then (once all are done) the product by panels of output channels.
+    private func runByChannels(_ call: Call, team: ThreadTeam) {
+        let p = call.positions, k = call.reduction, positions = call.sizes[11]
+        var columnMatrix = call.image
+        if let col = call.scratch {
+            team.run { member in
+                let channels = team.share(of: inChannels, member: member)
+                guard !channels.isEmpty else { return }
+                im2col(call, channels: channels, positions: 0..<p, into: col, columns: positions)
+            }
+            columnMatrix = UnsafePointer(col)
+        }
+        let panelRows = Int(CRNN_PANEL_ROWS)
+        let panels = (outChannels + panelRows - 1) / panelRows
+        team.run { member in
+            let share = team.share(of: panels, member: member)
+            let first = share.lowerBound * panelRows, rows = min(outChannels, share.upperBound * panelRows) - first
+            guard rows > 0 else { return }
+            crnn_packed_product_epilogue_avx512(
+                Int32(rows), positions, call.sizes[10], call.weights + first * k, columnMatrix, positions,
+                call.output + first * p, positions, call.bias + first, call.residual.map { $0 + first * p },
+                call.relu ? 1 : 0)
+        }
     }
 }

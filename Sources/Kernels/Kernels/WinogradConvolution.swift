@@ -147,12 +147,23 @@ public struct WinogradConvolution: Sendable {
     /// the products wide.
     static func splitsByTiles(_ tiles: Int, members: Int) -> Bool { tiles / members >= 16 }
 
-    /// Scratch elements `apply` needs for `input`: the transformed input and
-    /// the 16 products.
+    /// Tiles a member puts through the pipeline at once when it splits by
+    /// tiles: few enough that its transformed input and products stay in its
+    /// core's cache, and that the scratch stays small.
+    static let tileBlock = 96
+
+    /// Scratch elements `apply` needs for `input` when run by a team of
+    /// `members`: the transformed input and the 16 products, of all tiles
+    /// (portable unit, or split by channels) or of one block of tiles per member.
     /// - Throws: as `outputShape(for:)`.
-    public func scratchCount(for input: FeatureShape) throws -> Int {
+    public func scratchCount(for input: FeatureShape, members: Int = 1) throws -> Int {
         let tiles = try tiling(input).total
-        return try checkedProduct(16, inChannels + outChannels, tiles, operation: "convolution")
+        let perTile = try checkedProduct(16, inChannels + outChannels, operation: "convolution")
+        guard unit == .avx512, members == 1 || Self.splitsByTiles(tiles, members: members) else {
+            return try checkedProduct(perTile, tiles, operation: "convolution")
+        }
+        let capacity = ColumnBlocks.capacity(total: tiles, members: members, limit: Self.tileBlock)
+        return try checkedProduct(perTile, members, capacity, operation: "convolution")
     }
 
     /// Runs the convolution on the NCHW `input` of `shape` into `output`, then
@@ -166,100 +177,33 @@ public struct WinogradConvolution: Sendable {
         let op = "convolution"
         let out = try outputShape(for: shape)
         try prepareConvolutionBuffers(input: input, shape: shape, residual: residual, outputShape: out,
-                                      output: &output, scratch: &scratch, scratchCount: try scratchCount(for: shape))
+                                      output: &output, scratch: &scratch,
+                                      scratchCount: try scratchCount(for: shape, members: team.size))
         let tiles = try tiling(shape)
-        let bO = try blasSize(outChannels, operation: op), bI = try blasSize(inChannels, operation: op)
-        let bP = try blasSize(tiles.total, operation: op)
-        let bN = try blasSize(shape.batch, operation: op)
-        let bH = try blasSize(shape.height, operation: op), bW = try blasSize(shape.width, operation: op)
+        // Every size the C kernels and OpenBLAS take, checked once: 32 bits each.
+        for size in [outChannels, inChannels, tiles.total, shape.batch, shape.height, shape.width] {
+            _ = try blasSize(size, operation: op)
+        }
         let blas = unit == .portable ? try OpenBLAS.library() : nil
-
         withOptionalBuffer(residual) { residualBase in
             input.withUnsafeBufferPointer { inputBuffer in
                 transformedWeights.withUnsafeBufferPointer { weightBuffer in
-                    scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                        output.withUnsafeMutableBufferPointer { outputBuffer in
-                            guard let source = inputBuffer.baseAddress, let weights = weightBuffer.baseAddress,
-                                  let work = scratchBuffer.baseAddress, let destination = outputBuffer.baseAddress
-                            else { return }
-                            let transformedInput = work
-                            let products = work + 16 * inChannels * tiles.total
-                            if let blas {
-                                // Each member: whole rows of the tile (ξ = 4 * row + column), transform then products.
-                                team.run { member in
-                                    let rows = team.share(of: 4, member: member)
-                                    guard !rows.isEmpty else { return }
-                                    transformInput(source, shape: shape, tiles: tiles, rows: rows, into: transformedInput)
-                                    for xi in (4 * rows.lowerBound)..<(4 * rows.upperBound) {
-                                        blas.sgemm(m: bO, n: bP, k: bI, a: weights + xi * matrixCount,
-                                                   lda: bI, b: transformedInput + xi * inChannels * tiles.total, ldb: bP,
-                                                   beta: 0, c: products + xi * outChannels * tiles.total, ldc: bP)
-                                    }
+                    bias.withUnsafeBufferPointer { biasBuffer in
+                        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                            output.withUnsafeMutableBufferPointer { outputBuffer in
+                                guard let source = inputBuffer.baseAddress, let weights = weightBuffer.baseAddress,
+                                      let biases = biasBuffer.baseAddress, let work = scratchBuffer.baseAddress,
+                                      let destination = outputBuffer.baseAddress
+                                else { return }
+                                let call = Call(input: source, shape: shape, tiles: tiles, weights: weights, bias: biases,
+                                                residual: residualBase, relu: relu, scratch: work, output: destination)
+                                if let blas {
+                                    runPortable(call, blas: blas, team: team)
+                                } else if team.size == 1 || Self.splitsByTiles(tiles.total, members: team.size) {
+                                    runByTiles(call, team: team)
+                                } else {
+                                    runByChannels(call, team: team)
                                 }
-                            } else {
-                                if team.size == 1 || Self.splitsByTiles(tiles.total, members: team.size) {
-                                    // Each member: its own run of tiles through the whole pipeline, all
-                                    // channels, in its own part of the scratch (its tiles' columns of the
-                                    // 16 transformed inputs and 16 products, as matrices `count` wide), so
-                                    // no cache line is written by two members.
-                                    team.run { member in
-                                        let share = team.share(of: tiles.total, member: member)
-                                        guard !share.isEmpty else { return }
-                                        let first = share.lowerBound, count = share.count
-                                        let ownInput = transformedInput + 16 * inChannels * first
-                                        let ownProducts = products + 16 * outChannels * first
-                                        let width = Int32(count), start = Int32(first), end = Int32(share.upperBound)
-                                        crnn_winograd_input_avx512(source, bN, bI, bH, bW, 0, bI, start, end, ownInput,
-                                                                   width)
-                                        for xi in 0..<16 {
-                                            crnn_packed_product_avx512(
-                                                bO, width, bI, weights + xi * matrixCount,
-                                                ownInput + xi * inChannels * count, width,
-                                                ownProducts + xi * outChannels * count, width)
-                                        }
-                                        bias.withUnsafeBufferPointer { biasBuffer in
-                                            crnn_winograd_output_avx512(ownProducts, bN, bO, bH, bW, 0, bO, start, end,
-                                                                        width, biasBuffer.baseAddress, residualBase,
-                                                                        relu ? 1 : 0, destination)
-                                        }
-                                    }
-                                    return
-                                }
-                                // Too few tiles to split (a product a few columns wide runs far below
-                                // its rate): each member transforms its input channels; then, once
-                                // all are done, runs the 16 products and the output pass of its
-                                // panels of output channels.
-                                team.run { member in
-                                    let channels = team.share(of: inChannels, member: member)
-                                    crnn_winograd_input_avx512(source, bN, bI, bH, bW, Int32(channels.lowerBound),
-                                                               Int32(channels.upperBound), 0, bP, transformedInput, bP)
-                                }
-                                let panelRows = Int(CRNN_PANEL_ROWS)
-                                let panels = (outChannels + panelRows - 1) / panelRows
-                                team.run { member in
-                                    let share = team.share(of: panels, member: member)
-                                    let first = share.lowerBound * panelRows
-                                    let end = min(outChannels, share.upperBound * panelRows)
-                                    guard end > first else { return }
-                                    for xi in 0..<16 {
-                                        crnn_packed_product_avx512(
-                                            Int32(end - first), bP, bI, weights + xi * matrixCount + first * inChannels,
-                                            transformedInput + xi * inChannels * tiles.total, bP,
-                                            products + (xi * outChannels + first) * tiles.total, bP)
-                                    }
-                                    bias.withUnsafeBufferPointer { biasBuffer in
-                                        crnn_winograd_output_avx512(products, bN, bO, bH, bW, Int32(first), Int32(end), 0,
-                                                                    bP, bP, biasBuffer.baseAddress, residualBase,
-                                                                    relu ? 1 : 0, destination)
-                                    }
-                                }
-                                return
-                            }
-                            // Each member: a block of output channels.
-                            team.run { member in
-                                transformOutput(UnsafePointer(products), shape: out, tiles: tiles,
-                                                channels: team.share(of: outChannels, member: member),
-                                                residual: residualBase, relu: relu, into: destination)
                             }
                         }
                     }
@@ -267,6 +211,104 @@ public struct WinogradConvolution: Sendable {
             }
         }
         return out
+    }
+
+    /// One call's buffers and sizes, for the run methods (sizes checked to fit 32 bits).
+    private struct Call {
+        let input: UnsafePointer<Float>
+        let shape: FeatureShape
+        let tiles: (rows: Int, columns: Int, total: Int)
+        let weights: UnsafePointer<Float>
+        let bias: UnsafePointer<Float>
+        let residual: UnsafePointer<Float>?
+        let relu: Bool
+        let scratch: UnsafeMutablePointer<Float>
+        let output: UnsafeMutablePointer<Float>
+        var batch: Int32 { Int32(shape.batch) }
+        var height: Int32 { Int32(shape.height) }
+        var width: Int32 { Int32(shape.width) }
+    }
+
+    /// Portable unit: each member takes whole rows of the tile (ξ = 4 * row +
+    /// column), transform then OpenBLAS products; then each a block of output
+    /// channels for the output pass.
+    private func runPortable(_ call: Call, blas: OpenBLAS, team: ThreadTeam) {
+        let total = call.tiles.total
+        let transformedInput = call.scratch, products = call.scratch + 16 * inChannels * total
+        let o = Int32(outChannels), i = Int32(inChannels), n = Int32(total)
+        team.run { member in
+            let rows = team.share(of: 4, member: member)
+            guard !rows.isEmpty else { return }
+            transformInput(call.input, shape: call.shape, tiles: call.tiles, rows: rows, into: transformedInput)
+            for xi in (4 * rows.lowerBound)..<(4 * rows.upperBound) {
+                blas.sgemm(m: o, n: n, k: i, a: call.weights + xi * matrixCount, lda: i,
+                           b: transformedInput + xi * inChannels * total, ldb: n, beta: 0,
+                           c: products + xi * outChannels * total, ldc: n)
+            }
+        }
+        team.run { member in
+            transformOutput(UnsafePointer(products), shape: call.shape, tiles: call.tiles,
+                            channels: team.share(of: outChannels, member: member), residual: call.residual,
+                            relu: call.relu, into: call.output)
+        }
+    }
+
+    /// AVX-512 unit, enough tiles: each member takes its own run of tiles
+    /// through the whole pipeline, all channels, a block of tiles at a time
+    /// in its own part of the scratch (so no cache line is written by two
+    /// members, and what a member wrote it reads from its own cache).
+    private func runByTiles(_ call: Call, team: ThreadTeam) {
+        let total = call.tiles.total
+        let capacity = ColumnBlocks.capacity(total: total, members: team.size, limit: Self.tileBlock)
+        let region = 16 * (inChannels + outChannels) * capacity
+        let o = Int32(outChannels), i = Int32(inChannels)
+        team.run { member in
+            let share = team.share(of: total, member: member)
+            guard !share.isEmpty else { return }
+            let ownInput = call.scratch + member * region, ownProducts = ownInput + 16 * inChannels * capacity
+            for block in ColumnBlocks(run: share, limit: Self.tileBlock) {
+                let count = block.count, width = Int32(count)
+                let first = Int32(block.lowerBound), end = Int32(block.upperBound)
+                crnn_winograd_input_avx512(call.input, call.batch, i, call.height, call.width, 0, i, first, end,
+                                           ownInput, width)
+                for xi in 0..<16 {
+                    crnn_packed_product_avx512(o, width, i, call.weights + xi * matrixCount,
+                                               ownInput + xi * inChannels * count, width,
+                                               ownProducts + xi * outChannels * count, width)
+                }
+                crnn_winograd_output_avx512(ownProducts, call.batch, o, call.height, call.width, 0, o, first, end,
+                                            width, call.bias, call.residual, call.relu ? 1 : 0, call.output)
+            }
+        }
+    }
+
+    /// AVX-512 unit, too few tiles to split (a product a few columns wide
+    /// runs far below its rate): each member transforms its input channels;
+    /// then, once all are done, runs the 16 products and the output pass of
+    /// its panels of output channels.
+    private func runByChannels(_ call: Call, team: ThreadTeam) {
+        let total = call.tiles.total, n = Int32(total)
+        let transformedInput = call.scratch, products = call.scratch + 16 * inChannels * total
+        let o = Int32(outChannels), i = Int32(inChannels)
+        team.run { member in
+            let channels = team.share(of: inChannels, member: member)
+            crnn_winograd_input_avx512(call.input, call.batch, i, call.height, call.width, Int32(channels.lowerBound),
+                                       Int32(channels.upperBound), 0, n, transformedInput, n)
+        }
+        let panelRows = Int(CRNN_PANEL_ROWS)
+        let panels = (outChannels + panelRows - 1) / panelRows
+        team.run { member in
+            let share = team.share(of: panels, member: member)
+            let first = share.lowerBound * panelRows, end = min(outChannels, share.upperBound * panelRows)
+            guard end > first else { return }
+            for xi in 0..<16 {
+                crnn_packed_product_avx512(Int32(end - first), n, i, call.weights + xi * matrixCount + first * inChannels,
+                                           transformedInput + xi * inChannels * total, n,
+                                           products + (xi * outChannels + first) * total, n)
+            }
+            crnn_winograd_output_avx512(products, call.batch, o, call.height, call.width, Int32(first), Int32(end), 0,
+                                        n, n, call.bias, call.residual, call.relu ? 1 : 0, call.output)
+        }
     }
 
     /// V = Bᵀ d B for every 4x4 tile d (rows 2ty-1 ... 2ty+2, columns
