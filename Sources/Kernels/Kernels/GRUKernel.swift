@@ -149,6 +149,10 @@ public struct GRUDirectionKernel: Sendable {
                                 let hg = ghp + b * g
                                 let state = hp + b * hs
                                 let destination = outputBase + (t * batch + b) * outputStride + outputOffset
+                                if blas == nil {
+                                    crnn_gru_gates_avx512(bH, xg, hg, state, destination, accumulate ? 1 : 0)
+                                    continue
+                                }
                                 for j in 0..<hs {
                                     let r = sigmoid(xg[j] + hg[j])
                                     let z = sigmoid(xg[hs + j] + hg[hs + j])

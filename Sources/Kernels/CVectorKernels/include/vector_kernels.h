@@ -44,6 +44,15 @@ void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packe
 void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,
                               const float *bias, float *y, int ldy);
 
+/// One GRU step for one sequence, PyTorch's gate equations: with the input
+/// gates x (3 * hidden: r, z, n blocks, input bias included) and hidden
+/// gates h (the same, W_hh h + b_hh), r = sigmoid(x_r + h_r), z =
+/// sigmoid(x_z + h_z), n = tanh(x_n + r h_n), state = n + z (state - n);
+/// the new state is written to `state` and to `output` (added to it when
+/// `accumulate`). AVX-512F only.
+void crnn_gru_gates_avx512(int hidden, const float *input_gates, const float *hidden_gates, float *state,
+                           float *output, int accumulate);
+
 /// Floats of scratch crnn_max_pool_avx512 needs.
 size_t crnn_max_pool_scratch_count(int width, int kernel, int stride, int padding, int out_width);
 
