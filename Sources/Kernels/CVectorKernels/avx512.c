@@ -161,6 +161,23 @@ void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float
         for (int o = 0; o < m; o += 4) row_products_4x4(m, k, w, ldw, x, rows, ldx, bias, y, ldy, o, r);
 }
 
+// MARK: - Transposition
+
+void crnn_transpose_avx512(int rows, int columns, const float *source, int source_stride, float *target,
+                           int target_stride) {
+    // Each target row (a source column) 16 values at a time, gathered down the source rows.
+    const __m512i lanes = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                                             _mm512_set1_epi32(source_stride));
+    for (int r = 0; r < rows; r += 16) {
+        __mmask16 mask = first_lanes(rows - r);
+        const float *block = source + (size_t)r * source_stride;
+        for (int c = 0; c < columns; c++) {
+            __m512 values = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mask, lanes, block + c, 4);
+            _mm512_mask_storeu_ps(target + (size_t)c * target_stride + r, mask, values);
+        }
+    }
+}
+
 // MARK: - GRU gates
 
 /// e^x for 16 floats (Cephes' expf: n = round(x log2 e), a degree-6
@@ -473,6 +490,8 @@ void crnn_max_pool_avx512(const float *input, int planes, int height, int width,
                           float *output, float *scratch) {}
 void crnn_gru_gates_avx512(int hidden, const float *input_gates, const float *hidden_gates, float *state,
                            float *output, int accumulate) {}
+void crnn_transpose_avx512(int rows, int columns, const float *source, int source_stride, float *target,
+                           int target_stride) {}
 void crnn_winograd_input_avx512(const float *input, int batch, int channels, int height, int width,
                                 int first_channel, int end_channel, int first_tile, int end_tile,
                                 float *transformed, int tile_stride) {}

@@ -81,8 +81,10 @@ public final class ThreadTeam: @unchecked Sendable {
         /// The current job; written before `generation` is bumped (release),
         /// read after it is seen (acquire).
         nonisolated(unsafe) var job: ((Int) -> Void)?
-        /// Spins before a helper sleeps (a few tens of microseconds).
-        static let spinLimit = 20_000
+        /// Spins before a helper sleeps (a few hundred microseconds): longer
+        /// than the gaps in one image's forward pass (between the trunk and the
+        /// head, about 20 µs), since waking a sleeping helper costs about 60 µs.
+        static let spinLimit = 250_000
 
         init(helpers: Int) {
             self.helpers = helpers

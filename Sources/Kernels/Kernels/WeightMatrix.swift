@@ -64,7 +64,7 @@ struct WeightMatrix: Sendable {
     /// features `outputs` (all by default; a range from `outputs(for:of:)`
     /// when split): `x` is `[rows, in]`, `y` `[rows, out]`, `bias` `out`
     /// values. Callers have checked the buffers and that `rows * max(in, out)`
-    /// fits 32 bits.
+    /// fits 32 bits (the transpositions' strides).
     func multiply(_ x: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
                   outputs: Range<Int>? = nil, operation: String) throws {
         let range = outputs ?? 0..<outFeatures
@@ -84,16 +84,12 @@ struct WeightMatrix: Sendable {
             // transposed and the result comes out transposed. `range` starts on a panel.
             withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * (inFeatures + range.count)) { buffer in
                 let xT = buffer.baseAddress!, yT = xT + rows * inFeatures
-                for r in 0..<rows {
-                    for c in 0..<inFeatures { xT[c * rows + r] = x[r * inFeatures + c] }
-                }
+                crnn_transpose_avx512(n, k, x, k, xT, n)
                 storage.withUnsafeBufferPointer { w in
                     crnn_packed_product_epilogue_avx512(m, n, k, w.baseAddress! + range.lowerBound * inFeatures, xT, n,
                                                         yT, n, bias + range.lowerBound, nil, 0)
                 }
-                for (index, o) in range.enumerated() {
-                    for r in 0..<rows { y[r * outFeatures + o] = yT[index * rows + r] }
-                }
+                crnn_transpose_avx512(m, n, yT, n, y + range.lowerBound, ldy)
             }
         }
     }

@@ -44,6 +44,11 @@ void crnn_packed_product_epilogue_avx512(int m, int n, int k, const float *packe
 void crnn_row_products_avx512(int m, int k, const float *w, int ldw, const float *x, int rows, int ldx,
                               const float *bias, float *y, int ldy);
 
+/// target[c * target_stride + r] = source[r * source_stride + c] for r < rows,
+/// c < columns (source_stride * rows must fit an int). AVX-512F only.
+void crnn_transpose_avx512(int rows, int columns, const float *source, int source_stride, float *target,
+                           int target_stride);
+
 /// One GRU step for one sequence, PyTorch's gate equations: with the input
 /// gates x (3 * hidden: r, z, n blocks, input bias included) and hidden
 /// gates h (the same, W_hh h + b_hh), r = sigmoid(x_r + h_r), z =
