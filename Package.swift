@@ -13,10 +13,10 @@
 //   Reader/TorchCheckpoint
 //                     zip and legacy torch.save files -> tensors -> state_dict
 //   Format/CRNNFormat our flat `.bin` weight file (formats/CRNN-BIN.md)
-//   Kernels/Kernels   convolution, pooling, linear, GRU over OpenBLAS;
-//                     knows no model and no file
+//   Kernels/Kernels   convolution, pooling, linear, GRU (AVX-512 C loops
+//                     or portable Swift + OpenBLAS); knows no model and no file
 //   Kernels/CVectorKernels
-//                     the convolutions' AVX-512 inner loops (C), used by
+//                     the kernels' AVX-512 inner loops (C), used by
 //                     Kernels on CPUs that have AVX-512F
 //   Model/CRNN        typed layers, strict building from a state_dict, the
 //                     forward pass, CTC decoding
