@@ -159,8 +159,11 @@ public struct WinogradConvolution: Sendable {
     public func scratchCount(for input: FeatureShape, members: Int = 1) throws -> Int {
         let tiles = try tiling(input).total
         let perTile = try checkedProduct(16, inChannels + outChannels, operation: "convolution")
-        guard unit == .avx512, members == 1 || Self.splitsByTiles(tiles, members: members) else {
-            return try checkedProduct(perTile, tiles, operation: "convolution")
+        guard unit == .avx512 else { return try checkedProduct(perTile, tiles, operation: "convolution") }
+        guard members == 1 || Self.splitsByTiles(tiles, members: members) else {
+            // Split by channels: a transformed input per member, the products shared.
+            return try checkedProduct(16, try checkedProduct(members, inChannels, operation: "convolution") + outChannels, tiles,
+                                      operation: "convolution")
         }
         let capacity = ColumnBlocks.capacity(total: tiles, members: members, limit: Self.tileBlock)
         return try checkedProduct(perTile, members, capacity, operation: "convolution")
@@ -283,24 +286,22 @@ public struct WinogradConvolution: Sendable {
     }
 
     /// AVX-512 unit, too few tiles to split (a product a few columns wide
-    /// runs far below its rate): each member transforms its input channels;
-    /// then, once all are done, runs the 16 products and the output pass of
-    /// its panels of output channels.
+    /// runs far below its rate): each member transforms the whole input into
+    /// its own part of the scratch (a small transform, done twice, instead of
+    /// a wait and reading what the other core wrote), then runs the 16
+    /// products and the output pass of its panels of output channels.
     private func runByChannels(_ call: Call, team: ThreadTeam) {
         let total = call.tiles.total, n = Int32(total)
-        let transformedInput = call.scratch, products = call.scratch + 16 * inChannels * total
+        let products = call.scratch, transformedInputs = call.scratch + 16 * outChannels * total
         let o = Int32(outChannels), i = Int32(inChannels)
-        team.run { member in
-            let channels = team.share(of: inChannels, member: member)
-            crnn_winograd_input_avx512(call.input, call.batch, i, call.height, call.width, Int32(channels.lowerBound),
-                                       Int32(channels.upperBound), 0, n, transformedInput, n)
-        }
         let panelRows = Int(CRNN_PANEL_ROWS)
         let panels = (outChannels + panelRows - 1) / panelRows
         team.run { member in
             let share = team.share(of: panels, member: member)
             let first = share.lowerBound * panelRows, end = min(outChannels, share.upperBound * panelRows)
             guard end > first else { return }
+            let transformedInput = transformedInputs + member * 16 * inChannels * total
+            crnn_winograd_input_avx512(call.input, call.batch, i, call.height, call.width, 0, i, 0, n, transformedInput, n)
             for xi in 0..<16 {
                 crnn_packed_product_avx512(Int32(end - first), n, i, call.weights + xi * matrixCount + first * inChannels,
                                            transformedInput + xi * inChannels * total, n,
