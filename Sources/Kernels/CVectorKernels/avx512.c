@@ -12,8 +12,7 @@
 
 /// A mask of the first `count` lanes (all 16 when count >= 16, none when <= 0).
 static inline __mmask16 first_lanes(int count) {
-    if (count >= 16) return (__mmask16)0xFFFF;
-    if (count <= 0) return 0;
+    count = count < 0 ? 0 : count > 16 ? 16 : count;  // branch-free (conditional moves)
     return (__mmask16)((1u << count) - 1);
 }
 
@@ -346,64 +345,61 @@ void crnn_winograd_input_avx512(const float *input, int batch, int channels, int
     const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
     const size_t tiles = (size_t)tile_stride;
     const size_t matrix = (size_t)channels * tiles;
+    const size_t plane_size = (size_t)height * width;
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    (void)batch;
     for (int c = first_channel; c < end_channel; c++) {
         // Row of tiles by row of tiles, each cut to the tiles asked for.
         for (int tile = first_tile; tile < end_tile;) {
             const int g = tile / tile_columns, first_x = tile % tile_columns;
             const int end_x = tile_columns < first_x + (end_tile - tile) ? tile_columns : first_x + (end_tile - tile);
             const int n = g / tile_rows, ty = g % tile_rows;
-            const float *plane = input + ((size_t)n * channels + c) * height * width;
             // The tile first_x of this row is column (tile - first_tile) of the matrices.
             float *base = transformed + (size_t)c * tiles + (size_t)(tile - first_tile);
             tile += end_x - first_x;
-            {
-                for (int tx = first_x; tx < end_x; tx += 16) {
-                    // Tiles tx ... tx + 15 read columns 2tx - 1 ... 2tx + 32: two vectors from
-                    // 2tx - 1 and two from 2tx + 1, zero outside the image (masked loads).
-                    const int x0 = 2 * tx - 1;
-                    __mmask16 masks[4];
-                    for (int v = 0; v < 4; v++) {
-                        int start = x0 + (v & 1) * 16 + (v >> 1) * 2;  // 32j-1, 32j+15, 32j+1, 32j+17
-                        int skip = start < 0 ? -start : 0;
-                        masks[v] = (__mmask16)(first_lanes(width - start) & ~first_lanes(skip));
-                    }
-                    // d[i][q]: tile column q (0..3) of tile row i, for 16 tiles.
-                    __m512 d[4][4];
-                    for (int i = 0; i < 4; i++) {
-                        int y = 2 * ty - 1 + i;
-                        if (y < 0 || y >= height) {
-                            for (int q = 0; q < 4; q++) d[i][q] = _mm512_setzero_ps();
-                            continue;
-                        }
-                        const float *row = plane + (size_t)y * width;
-                        // Masked lanes are never read, so the (possibly out-of-row) address is fine.
-                        __m512 a0 = _mm512_maskz_loadu_ps(masks[0], row + x0);
-                        __m512 a1 = _mm512_maskz_loadu_ps(masks[1], row + x0 + 16);
-                        __m512 b0 = _mm512_maskz_loadu_ps(masks[2], row + x0 + 2);
-                        __m512 b1 = _mm512_maskz_loadu_ps(masks[3], row + x0 + 18);
-                        d[i][0] = _mm512_permutex2var_ps(a0, even, a1);
-                        d[i][1] = _mm512_permutex2var_ps(a0, odd, a1);
-                        d[i][2] = _mm512_permutex2var_ps(b0, even, b1);
-                        d[i][3] = _mm512_permutex2var_ps(b0, odd, b1);
-                    }
-                    // B^T d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), then (B^T d) B the same on columns.
-                    __m512 t[4][4];
-                    for (int q = 0; q < 4; q++) {
-                        t[0][q] = _mm512_sub_ps(d[0][q], d[2][q]);
-                        t[1][q] = _mm512_add_ps(d[1][q], d[2][q]);
-                        t[2][q] = _mm512_sub_ps(d[2][q], d[1][q]);
-                        t[3][q] = _mm512_sub_ps(d[1][q], d[3][q]);
-                    }
-                    __mmask16 store = first_lanes(end_x - tx);
-                    for (int r = 0; r < 4; r++) {
-                        float *m0 = base + (size_t)(4 * r) * matrix + (tx - first_x);
-                        _mm512_mask_storeu_ps(m0, store, _mm512_sub_ps(t[r][0], t[r][2]));
-                        _mm512_mask_storeu_ps(m0 + matrix, store, _mm512_add_ps(t[r][1], t[r][2]));
-                        _mm512_mask_storeu_ps(m0 + 2 * matrix, store, _mm512_sub_ps(t[r][2], t[r][1]));
-                        _mm512_mask_storeu_ps(m0 + 3 * matrix, store, _mm512_sub_ps(t[r][1], t[r][3]));
-                    }
+            // Input rows 2ty - 1 ... 2ty + 2; a row outside the image gets no lanes (reads as zeros).
+            const float *plane = input + ((size_t)n * channels + c) * plane_size;
+            __mmask16 row_ok[4];
+            for (int i = 0; i < 4; i++) row_ok[i] = (2 * ty - 1 + i >= 0 && 2 * ty - 1 + i < height) ? 0xFFFF : 0;
+            for (int tx = first_x; tx < end_x; tx += 16) {
+                // Tiles tx ... tx + 15 read columns 2tx - 1 ... 2tx + 32: two vectors from 2tx - 1
+                // and two from 2tx + 1, zero outside the image (masked loads; masked lanes are
+                // never read, so the addresses may lie outside the row).
+                const int x0 = 2 * tx - 1;
+                __mmask16 masks[4];
+                for (int v = 0; v < 4; v++) {
+                    int start = x0 + (v & 1) * 16 + (v >> 1) * 2;  // 2tx-1, 2tx+15, 2tx+1, 2tx+17
+                    masks[v] = (__mmask16)(first_lanes(width - start) & ~first_lanes(-start));
+                }
+                // d[i][q]: tile column q (0..3) of tile row i, for 16 tiles.
+                __m512 d[4][4];
+                for (int i = 0; i < 4; i++) {
+                    const float *row = plane + (ptrdiff_t)(2 * ty - 1 + i) * width + x0;
+                    __m512 a0 = _mm512_maskz_loadu_ps(masks[0] & row_ok[i], row);
+                    __m512 a1 = _mm512_maskz_loadu_ps(masks[1] & row_ok[i], row + 16);
+                    __m512 b0 = _mm512_maskz_loadu_ps(masks[2] & row_ok[i], row + 2);
+                    __m512 b1 = _mm512_maskz_loadu_ps(masks[3] & row_ok[i], row + 18);
+                    d[i][0] = _mm512_permutex2var_ps(a0, even, a1);
+                    d[i][1] = _mm512_permutex2var_ps(a0, odd, a1);
+                    d[i][2] = _mm512_permutex2var_ps(b0, even, b1);
+                    d[i][3] = _mm512_permutex2var_ps(b0, odd, b1);
+                }
+                // B^T d: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), then (B^T d) B the same on columns.
+                __m512 t[4][4];
+                for (int q = 0; q < 4; q++) {
+                    t[0][q] = _mm512_sub_ps(d[0][q], d[2][q]);
+                    t[1][q] = _mm512_add_ps(d[1][q], d[2][q]);
+                    t[2][q] = _mm512_sub_ps(d[2][q], d[1][q]);
+                    t[3][q] = _mm512_sub_ps(d[1][q], d[3][q]);
+                }
+                const __mmask16 store = first_lanes(end_x - tx);
+                for (int r = 0; r < 4; r++) {
+                    float *m0 = base + (size_t)(4 * r) * matrix + (tx - first_x);
+                    _mm512_mask_storeu_ps(m0, store, _mm512_sub_ps(t[r][0], t[r][2]));
+                    _mm512_mask_storeu_ps(m0 + matrix, store, _mm512_add_ps(t[r][1], t[r][2]));
+                    _mm512_mask_storeu_ps(m0 + 2 * matrix, store, _mm512_sub_ps(t[r][2], t[r][1]));
+                    _mm512_mask_storeu_ps(m0 + 3 * matrix, store, _mm512_sub_ps(t[r][1], t[r][3]));
                 }
             }
         }
