@@ -51,10 +51,12 @@ struct Report {
             let core = (results["machine"] as? [String: Any])?["openblas_core"] as? String ?? "unknown"
             lines.append(String(format: "model: %.1f MFLOP per image; OpenBLAS sgemm (%@ kernels) %.0f GFLOP/s here; arithmetic lower bound %.2f ms;",
                                 flops / 1e6, core, gflops, bound))
-            lines.append(String(format: "Swift latency is %.2fx the bound", median / bound))
+            let unit = (results["machine"] as? [String: Any])?["vector_unit"] as? String ?? "unknown"
+            lines.append(String(format: "Swift latency is %.2fx the bound (Swift kernels: %@ unit; the bound counts the direct convolutions' multiply-adds, which Winograd reduces)",
+                                median / bound, unit))
         }
         if let size = number("model", "bin_megabytes"), let peak = number("swift", "process_32_images", "peak_rss_mb") {
-            lines.append(String(format: "model file %.1f MB; crnn-predict peak memory %.0f MB = file + %.0f MB", size, peak, peak - size))
+            lines.append(String(format: "model file %.1f MB; crnn-predict peak memory %.1f MB = file + %.1f MB", size, peak, peak - size))
         }
         if let version = (results["reference"] as? [String: Any]).flatMap({ ($0["torch"] as? [String: Any])?["version"] }) {
             lines.append("PyTorch \(version)" + ((results["reference"] as? [String: Any]).flatMap {

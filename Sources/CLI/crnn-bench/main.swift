@@ -77,7 +77,7 @@ struct CRNNBench: ParsableCommand {
 
             var results: [String: Any] = [
                 "machine": ["cores": ProcessInfo.processInfo.activeProcessorCount, "threads": threads,
-                            "openblas_core": BLASThreads.coreName],
+                            "openblas_core": BLASThreads.coreName, "vector_unit": VectorUnit.preferred.rawValue],
                 "model": ["file": model, "bin_megabytes": fileMB, "flops_per_image": cost.total,
                           "flops_hidden_products_skipped_at_batch_one": cost.recurrentHidden],
                 "sgemm_gflops": gflops,
