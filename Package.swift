@@ -117,5 +117,6 @@ let package = Package(
             name: "ImageIOTests",
             dependencies: ["ImageIO", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "PipelineTests", dependencies: ["Inspection", "Conversion", "Prediction", "TestSupport"]),
+        .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
     ]
 )
