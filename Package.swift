@@ -78,7 +78,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CVectorKernels"], path: "Sources/Kernels/Kernels"),
         .target(name: "CRNN", dependencies: ["TensorCore", "Kernels"], path: "Sources/Model/CRNN"),
         .target(name: "CImageDecoders", dependencies: ["CPNG", "CJPEG"], path: "Sources/Images/CImageDecoders"),
-        .target(name: "ImageIO", dependencies: ["CImageDecoders"], path: "Sources/Images/ImageIO"),
+        .target(name: "ImageIO", dependencies: ["CImageDecoders", "TensorCore"], path: "Sources/Images/ImageIO"),
 
         .target(
             name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "TensorCore"],
