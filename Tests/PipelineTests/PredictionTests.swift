@@ -79,4 +79,23 @@ import TestSupport
             try ImageCollection.expand(["/no/such/image.png"])
         }
     }
+
+    /// Folder contents are picked and joined as NSString's `pathExtension` and
+    /// `appendingPathComponent` do (the expected paths are Foundation's).
+    @Test func folderPathsAreJoinedAsFoundationJoinsThem() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let names = ["a.png", "B.JPG", "c.jpeg", ".png", "d.", "e.png.txt", "f..png", "g", "h.Jpeg", "i.gif"]
+        for name in names {
+            #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data()))
+        }
+        let images = names.filter { ImageCollection.extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+        #expect(images.count == 5, "the names above hold five images and five other files")
+        for given in [folder.path, folder.path + "/", folder.path + "//"] {
+            let expected = images.map { (given as NSString).appendingPathComponent($0) }
+            #expect(try ImageCollection.expand([given]) == expected)
+        }
+        let file = folder.appendingPathComponent("i.gif").path
+        #expect(try ImageCollection.expand([file, folder.path]) == [file] + images.map { folder.appendingPathComponent($0).path })
+    }
 }
