@@ -2,8 +2,10 @@ import Foundation
 import Testing
 import TestSupport
 @testable import CRNN
+@testable import CRNNFormat
 @testable import Conversion
 @testable import Prediction
+import SourceHashing
 
 /// The converted trained model predicts what PyTorch predicted on the bundled
 /// samples: same texts, logits within 1e-3, at batch one and in PyTorch
@@ -15,7 +17,7 @@ import TestSupport
     static let converted: String = {
         let folder = (try? Fixtures.temporaryDirectory()) ?? URL(fileURLWithPath: "/tmp")
         let output = folder.appendingPathComponent("crnn.bin").path
-        _ = try? Converter.convert(input: model, output: output)
+        _ = try? Converter.convert(input: model, output: output, sourceDigest: SourceHashing.sha256(path:))
         return output
     }()
 
@@ -32,10 +34,22 @@ import TestSupport
         #expect(report.passed)
     }
 
+    /// The converted file records the checkpoint's SHA-256 as Python's hashlib
+    /// computed it when the reference was recorded.
+    @Test func theConversionRecordsTheCheckpointsSHA256() throws {
+        let reference = try ReferenceFile.load(path: Fixtures.url("model/reference-batch1.json").path)
+        #expect(reference.modelFile == "crnn.pt")
+        let recorded = try #require(reference.modelSHA256)
+        #expect(try CRNNFile.open(path: Self.converted).metadata.sourceSHA256 == recorded)
+        #expect(try SourceHashing.sha256(path: Self.model) == recorded)
+    }
+
     @Test func aCheckpointPredictsLikeItsConversion() throws {
         let fromPt = try ModelLoader.load(path: Self.model)
         let fromBin = try ModelLoader.load(path: Self.converted)
         #expect(fromPt.convertedInMemory)
+        #expect(fromPt.metadata.sourceSHA256.isEmpty, "a checkpoint converted in memory is not hashed")
+        #expect(fromPt.metadata.alphabet == fromBin.metadata.alphabet)
         let files = try ImageCollection.expand([Fixtures.url("samples").path])
         let a = try Predictor(model: fromPt, threads: 2).predict(files: Array(files.prefix(6)))
         let b = try Predictor(model: fromBin, threads: 1).predict(files: Array(files.prefix(6)))
