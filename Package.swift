@@ -23,7 +23,11 @@
 //   Images/ImageIO    PNG and JPEG -> RGB exactly as PIL's convert('RGB');
 //                     the libpng/libjpeg calls (which longjmp on errors) sit
 //                     in the small C target Images/CImageDecoders
-//   Pipelines/*       what the commands do, as libraries a program can call
+//   Pipelines/*       what the commands do, as libraries a program can call;
+//                     Pipelines/SourceHashing is the SHA-256 (swift-crypto) a
+//                     converted file records, passed in by crnn-convert so
+//                     that Conversion, and so crnn-predict, link no
+//                     cryptography and no full Foundation
 //   CLI/*             thin argument-parser commands
 //
 // Never: CRNNFormat or Kernels importing Pickle/TorchCheckpoint; Kernels
@@ -48,6 +52,7 @@ let package = Package(
         .library(name: "CRNN", targets: ["CRNN"]),
         .library(name: "ImageIO", targets: ["ImageIO"]),
         .library(name: "Conversion", targets: ["Conversion"]),
+        .library(name: "SourceHashing", targets: ["SourceHashing"]),
         .library(name: "Prediction", targets: ["Prediction"]),
         .executable(name: "crnn-convert", targets: ["crnn-convert"]),
         .executable(name: "crnn-inspect", targets: ["crnn-inspect"]),
@@ -78,18 +83,17 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CVectorKernels"], path: "Sources/Kernels/Kernels"),
         .target(name: "CRNN", dependencies: ["TensorCore", "Kernels"], path: "Sources/Model/CRNN"),
         .target(name: "CImageDecoders", dependencies: ["CPNG", "CJPEG"], path: "Sources/Images/CImageDecoders"),
-        .target(name: "ImageIO", dependencies: ["CImageDecoders"], path: "Sources/Images/ImageIO"),
+        .target(name: "ImageIO", dependencies: ["CImageDecoders", "TensorCore"], path: "Sources/Images/ImageIO"),
 
         .target(
             name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "TensorCore"],
             path: "Sources/Pipelines/Inspection"),
         .target(
-            name: "Conversion",
-            dependencies: [
-                "TorchCheckpoint", "CRNNFormat", "CRNN", "TensorCore",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ],
+            name: "Conversion", dependencies: ["TorchCheckpoint", "CRNNFormat", "CRNN", "TensorCore"],
             path: "Sources/Pipelines/Conversion"),
+        .target(
+            name: "SourceHashing", dependencies: ["TensorCore", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Sources/Pipelines/SourceHashing"),
         .target(
             name: "Prediction", dependencies: ["CRNN", "CRNNFormat", "ImageIO", "Conversion", "TensorCore"],
             path: "Sources/Pipelines/Prediction"),
@@ -98,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "crnn-inspect", dependencies: ["Inspection", "CLISupport", argumentParser], path: "Sources/CLI/crnn-inspect"),
         .executableTarget(
-            name: "crnn-convert", dependencies: ["Conversion", "CLISupport", argumentParser], path: "Sources/CLI/crnn-convert"),
+            name: "crnn-convert", dependencies: ["Conversion", "SourceHashing", "CLISupport", argumentParser], path: "Sources/CLI/crnn-convert"),
         .executableTarget(
             name: "crnn-predict", dependencies: ["Prediction", "CLISupport", argumentParser], path: "Sources/CLI/crnn-predict"),
 
@@ -116,6 +120,8 @@ let package = Package(
         .testTarget(
             name: "ImageIOTests",
             dependencies: ["ImageIO", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
-        .testTarget(name: "PipelineTests", dependencies: ["Inspection", "Conversion", "Prediction", "TestSupport"]),
+        .testTarget(
+            name: "PipelineTests", dependencies: ["Inspection", "Conversion", "SourceHashing", "Prediction", "TestSupport"]),
+        .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
     ]
 )

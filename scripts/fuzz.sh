@@ -61,8 +61,9 @@ case "$target" in
             -c "$c" -o "$build/$(basename "$c" .c).o"
     done
     quiet ar rcs "$build/libCImageDecoders.a" "$build"/png_decoder.o "$build"/jpeg_decoder.o
+    module TensorCore Sources/Core/TensorCore/*.swift
     module ImageIO Sources/Images/ImageIO/*.swift
-    links=(-lImageIO -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
+    links=(-lImageIO -lTensorCore -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
   *) echo "unknown target '$target'; expected pickle, checkpoint, bin or image" >&2; exit 2 ;;
 esac
 quiet swiftc "${flags[@]}" "${extra[@]}" -L "$build" "fuzz/$target.swift" "${links[@]}" -o "$build/fuzz-$target"

@@ -150,8 +150,9 @@ struct CorruptionTests {
             return nil
         }
         let valid = String(decoding: try MetadataCoding.encode(Samples.metadata()), as: UTF8.self)
-        #expect(reason("[1, 2]") != nil)
-        #expect(reason("{\"architecture\": ") != nil)
+        #expect(reason("[1, 2]") == "not a JSON object")
+        #expect(reason("37") == "not a JSON object")
+        #expect(reason("{\"architecture\": ") == "not valid JSON")
         #expect(reason("{}")?.contains("missing") == true)
         #expect(reason(valid.replacingOccurrences(of: "\"blank_index\":0", with: "\"blank_index\":37")) != nil)
         #expect(reason(valid.replacingOccurrences(of: "\"hidden_size\":256", with: "\"hidden_size\":\"256\"")) != nil)

@@ -87,3 +87,31 @@ import TestSupport
         #expect(throws: ImageIOError.self) { try ImageDecoder.decode(path: "/no/such/file.png") }
     }
 }
+
+/// Reading from a path: what cannot be read and what is not an image say so.
+@Suite struct ImagePathTests {
+    @Test func unreadablePathsGiveTheSystemsReason() throws {
+        let missing = "/no/such/file.png"
+        #expect(throws: ImageIOError.unreadable(file: missing, reason: String(cString: strerror(ENOENT)))) {
+            try ImageDecoder.decode(path: missing)
+        }
+        let folder = Fixtures.url("images").path
+        #expect(throws: ImageIOError.unreadable(file: folder, reason: "not a regular file")) {
+            try ImageDecoder.decode(path: folder)
+        }
+    }
+
+    @Test func otherFilesAreNamedByTheirFirstBytes() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let empty = folder.appendingPathComponent("empty.png").path
+        #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
+        #expect(throws: ImageIOError.unknownFormat(file: empty, found: "nothing: the file is empty")) {
+            try ImageDecoder.decode(path: empty)
+        }
+        let manifest = Fixtures.url("images/manifest.json").path
+        let start = try [UInt8](Data(contentsOf: URL(fileURLWithPath: manifest)).prefix(8))
+        let found = start.map { String(format: "%02x", $0) }.joined(separator: " ")
+        #expect(throws: ImageIOError.unknownFormat(file: manifest, found: found)) { try ImageDecoder.decode(path: manifest) }
+    }
+}

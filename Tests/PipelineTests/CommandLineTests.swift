@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+@testable import CRNNFormat
 
 /// The commands as a user runs them: exit status, one-line errors on stderr,
 /// the documented JSON.
@@ -58,16 +59,36 @@ import TestSupport
         #expect(run.stderr.hasPrefix("crnn-inspect: \(path): "))
     }
 
-    @Test(.enabled(if: binFolder != nil))
-    func convertFailureWritesNothingAndSaysWhy() throws {
+    /// Runs crnn-convert on `fixture` into `out.bin` in a fresh folder, then
+    /// `check`s the run, the folder and the output path (the folder is removed after).
+    static func convert(_ fixture: String, check: (Run, _ folder: URL, _ output: String) throws -> Void) throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("out.bin").path
-        let run = try Self.run("crnn-convert", [Fixtures.url("checkpoints/crnn/broken_wrong_shape.pt").path, output])
-        #expect(run.status == 1)
-        #expect(run.stderr.split(separator: "\n").count == 1)
-        #expect(run.stderr.contains("linear2.weight: expected [37, 48], found [36, 48]"))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        try check(try run("crnn-convert", [Fixtures.url(fixture).path, output]), folder, output)
+    }
+
+    @Test(.enabled(if: binFolder != nil))
+    func convertFailureWritesNothingAndSaysWhy() throws {
+        try Self.convert("checkpoints/crnn/broken_wrong_shape.pt") { run, folder, _ throws in
+            #expect(run.status == 1)
+            #expect(run.stderr.split(separator: "\n").count == 1)
+            #expect(run.stderr.contains("linear2.weight: expected [37, 48], found [36, 48]"))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+        }
+    }
+
+    /// crnn-convert records the checkpoint's SHA-256 (as Python's hashlib
+    /// computed it when the reference outputs were recorded).
+    @Test(.enabled(if: binFolder != nil))
+    func convertRecordsTheSourceSHA256() throws {
+        let reference = try #require(try Fixtures.json("model/reference-batch1.json") as? [String: Any])
+        #expect(reference["model_file"] as? String == "crnn.pt")
+        let recorded = try #require(reference["model_sha256"] as? String)
+        try Self.convert("model/crnn.pt") { run, _, output throws in
+            #expect(run.status == 0, "\(run.stderr)")
+            #expect(try CRNNFile.open(path: output).metadata.sourceSHA256 == recorded)
+        }
     }
 
     @Test(.enabled(if: binFolder != nil))

@@ -4,6 +4,8 @@ import TestSupport
 @testable import CRNNFormat
 @testable import Conversion
 @testable import Inspection
+import SourceHashing
+import Synchronization
 @testable import TensorCore
 @testable import TorchCheckpoint
 
@@ -16,13 +18,15 @@ import TestSupport
     ]
 
     static func checkpoint(_ name: String) -> String { Fixtures.url("checkpoints/crnn/\(name).pt").path }
+    /// The digest crnn-convert passes.
+    static let sha256: SourceDigest = SourceHashing.sha256(path:)
 
     @Test(arguments: variants)
     func convertsAndReadsBackExactly(_ variant: String) throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("\(variant).bin").path
-        let report = try Converter.convert(input: Self.checkpoint(variant), output: output)
+        let report = try Converter.convert(input: Self.checkpoint(variant), output: output, sourceDigest: Self.sha256)
         let written = try CRNNFile.open(path: output)
         let source = try TorchCheckpoint.open(path: Self.checkpoint(variant), options: CheckpointOptions(allowPickledModules: true))
             .loadStateDict()
@@ -41,6 +45,7 @@ import TestSupport
         #expect(written.metadata.trunkWidths == config["widths"] as? [Int])
         #expect(written.metadata.alphabet == expected["alphabet"] as? String)
         #expect(written.metadata.sourceFileName == "\(variant).pt")
+        #expect(written.metadata.sourceSHA256 == (try SourceHashing.sha256(path: Self.checkpoint(variant))))
         #expect(report.largestRoundingError == 0)
     }
 
@@ -49,7 +54,7 @@ import TestSupport
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("narrow.bin").path
-        try Converter.convert(input: Self.checkpoint("narrow_zip"), output: output)
+        try Converter.convert(input: Self.checkpoint("narrow_zip"), output: output, sourceDigest: Self.sha256)
         let written = try CRNNFile.open(path: output)
         let index = try Fixtures.json("checkpoints/crnn/narrow.values.json") as? [String: Any] ?? [:]
         let dump = try Data(contentsOf: Fixtures.url("checkpoints/crnn/narrow.values.f32"))
@@ -65,14 +70,40 @@ import TestSupport
         }
     }
 
+    /// Without a digest (crnn-predict's in-memory path) nothing is hashed and
+    /// the metadata has no SHA-256; with one, its answer for the input is what
+    /// the metadata records, and its error is the preparation's.
+    @Test func theSourceDigestIsOnlyWhatTheCallerPasses() throws {
+        let input = Self.checkpoint("narrow_zip")
+        let plain = try Converter.prepare(path: input)
+        #expect(plain.metadata.sourceSHA256.isEmpty)
+
+        let asked = Mutex<[String]>([])
+        let answer = String(repeating: "5a", count: 32)
+        let hashed = try Converter.prepare(path: input) { path in
+            asked.withLock { $0.append(path) }
+            return answer
+        }
+        #expect(hashed.metadata.sourceSHA256 == answer)
+        #expect(asked.withLock { $0 } == [input])
+        var sameButTheDigest = plain.metadata
+        sameButTheDigest.sourceSHA256 = answer
+        #expect(hashed.metadata == sameButTheDigest)
+
+        #expect(throws: TensorCoreError.fileAccess(path: "unreadable", reason: "test")) {
+            try Converter.prepare(path: input) { _ in throw TensorCoreError.fileAccess(path: "unreadable", reason: "test") }
+        }
+    }
+
     @Test func halfPrecisionStorageRoundsAndSaysByHowMuch() throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let full = folder.appendingPathComponent("full.bin").path
         let half = folder.appendingPathComponent("half.bin").path
-        let fullReport = try Converter.convert(input: Self.checkpoint("narrow_zip"), output: full)
+        let fullReport = try Converter.convert(input: Self.checkpoint("narrow_zip"), output: full, sourceDigest: Self.sha256)
         let halfReport = try Converter.convert(
-            input: Self.checkpoint("narrow_zip"), output: half, options: ConversionOptions(storedFloatType: .float16))
+            input: Self.checkpoint("narrow_zip"), output: half, options: ConversionOptions(storedFloatType: .float16),
+            sourceDigest: Self.sha256)
         #expect(halfReport.outputBytes < fullReport.outputBytes * 6 / 10)
         #expect(halfReport.largestRoundingError > 0 && halfReport.largestRoundingError < 1e-2)
         let stored = try CRNNFile.open(path: half)
@@ -99,7 +130,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("out.bin").path
         let error = #expect(throws: (any Error).self) {
-            try Converter.convert(input: Self.checkpoint(broken.name), output: output)
+            try Converter.convert(input: Self.checkpoint(broken.name), output: output, sourceDigest: Self.sha256)
         }
         let message = String(describing: error ?? ConversionError.unsupportedStoredType(""))
         for mention in broken.mentions { #expect(message.contains(mention), "\(message)") }
@@ -114,7 +145,7 @@ import TestSupport
         try FileManager.default.copyItem(at: Fixtures.url("checkpoints/crnn/narrow_zip.pt"), to: copy)
         let before = try Data(contentsOf: copy)
         #expect(throws: ConversionError.wouldOverwriteInput(path: copy.path)) {
-            try Converter.convert(input: copy.path, output: copy.path)
+            try Converter.convert(input: copy.path, output: copy.path, sourceDigest: Self.sha256)
         }
         #expect(try Data(contentsOf: copy) == before)
 
@@ -122,14 +153,14 @@ import TestSupport
         let link = folder.appendingPathComponent("link.pt")
         try FileManager.default.createSymbolicLink(at: link, withDestinationURL: copy)
         #expect(throws: ConversionError.wouldOverwriteInput(path: copy.path)) {
-            try Converter.convert(input: link.path, output: copy.path)
+            try Converter.convert(input: link.path, output: copy.path, sourceDigest: Self.sha256)
         }
         #expect(try Data(contentsOf: copy) == before)
 
         // An output that is a link to the input is replaced itself; the input stays.
         let output = folder.appendingPathComponent("out.bin")
         try FileManager.default.createSymbolicLink(at: output, withDestinationURL: copy)
-        try Converter.convert(input: copy.path, output: output.path)
+        try Converter.convert(input: copy.path, output: output.path, sourceDigest: Self.sha256)
         #expect(try Data(contentsOf: copy) == before)
         #expect((try? FileManager.default.destinationOfSymbolicLink(atPath: output.path)) == nil, "still a link")
         #expect(try CRNNFile.open(path: output.path).tensors.count > 0)
@@ -140,7 +171,9 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("out.bin").path
         #expect(throws: ConversionError.self) {
-            try Converter.convert(input: Self.checkpoint("narrow_zip"), output: output, options: ConversionOptions(alphabet: "abc"))
+            try Converter.convert(
+                input: Self.checkpoint("narrow_zip"), output: output, options: ConversionOptions(alphabet: "abc"),
+                sourceDigest: Self.sha256)
         }
         #expect(!FileManager.default.fileExists(atPath: output))
     }
@@ -149,7 +182,7 @@ import TestSupport
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("narrow.bin").path
-        try Converter.convert(input: Self.checkpoint("narrow_legacy"), output: output)
+        try Converter.convert(input: Self.checkpoint("narrow_legacy"), output: output, sourceDigest: Self.sha256)
         let fromPt = try Inspector.inspect(path: Self.checkpoint("narrow_legacy"), statistics: true)
         let fromBin = try Inspector.inspect(path: output, statistics: true)
         #expect(fromBin.format == "crnn-bin")

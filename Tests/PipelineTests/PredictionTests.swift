@@ -2,8 +2,10 @@ import Foundation
 import Testing
 import TestSupport
 @testable import CRNN
+@testable import CRNNFormat
 @testable import Conversion
 @testable import Prediction
+import SourceHashing
 
 /// The converted trained model predicts what PyTorch predicted on the bundled
 /// samples: same texts, logits within 1e-3, at batch one and in PyTorch
@@ -15,7 +17,7 @@ import TestSupport
     static let converted: String = {
         let folder = (try? Fixtures.temporaryDirectory()) ?? URL(fileURLWithPath: "/tmp")
         let output = folder.appendingPathComponent("crnn.bin").path
-        _ = try? Converter.convert(input: model, output: output)
+        _ = try? Converter.convert(input: model, output: output, sourceDigest: SourceHashing.sha256(path:))
         return output
     }()
 
@@ -32,10 +34,22 @@ import TestSupport
         #expect(report.passed)
     }
 
+    /// The converted file records the checkpoint's SHA-256 as Python's hashlib
+    /// computed it when the reference was recorded.
+    @Test func theConversionRecordsTheCheckpointsSHA256() throws {
+        let reference = try ReferenceFile.load(path: Fixtures.url("model/reference-batch1.json").path)
+        #expect(reference.modelFile == "crnn.pt")
+        let recorded = try #require(reference.modelSHA256)
+        #expect(try CRNNFile.open(path: Self.converted).metadata.sourceSHA256 == recorded)
+        #expect(try SourceHashing.sha256(path: Self.model) == recorded)
+    }
+
     @Test func aCheckpointPredictsLikeItsConversion() throws {
         let fromPt = try ModelLoader.load(path: Self.model)
         let fromBin = try ModelLoader.load(path: Self.converted)
         #expect(fromPt.convertedInMemory)
+        #expect(fromPt.metadata.sourceSHA256.isEmpty, "a checkpoint converted in memory is not hashed")
+        #expect(fromPt.metadata.alphabet == fromBin.metadata.alphabet)
         let files = try ImageCollection.expand([Fixtures.url("samples").path])
         let a = try Predictor(model: fromPt, threads: 2).predict(files: Array(files.prefix(6)))
         let b = try Predictor(model: fromBin, threads: 1).predict(files: Array(files.prefix(6)))
@@ -78,5 +92,24 @@ import TestSupport
         #expect(throws: PredictionError.notFound(path: "/no/such/image.png")) {
             try ImageCollection.expand(["/no/such/image.png"])
         }
+    }
+
+    /// Folder contents are picked and joined as NSString's `pathExtension` and
+    /// `appendingPathComponent` do (the expected paths are Foundation's).
+    @Test func folderPathsAreJoinedAsFoundationJoinsThem() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let names = ["a.png", "B.JPG", "c.jpeg", ".png", "d.", "e.png.txt", "f..png", "g", "h.Jpeg", "i.gif"]
+        for name in names {
+            #expect(FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: Data()))
+        }
+        let images = names.filter { ImageCollection.extensions.contains(($0 as NSString).pathExtension.lowercased()) }.sorted()
+        #expect(images.count == 5, "the names above hold five images and five other files")
+        for given in [folder.path, folder.path + "/", folder.path + "//"] {
+            let expected = images.map { (given as NSString).appendingPathComponent($0) }
+            #expect(try ImageCollection.expand([given]) == expected)
+        }
+        let file = folder.appendingPathComponent("i.gif").path
+        #expect(try ImageCollection.expand([file, folder.path]) == [file] + images.map { folder.appendingPathComponent($0).path })
     }
 }

@@ -1,13 +1,13 @@
-import Foundation
+import Synchronization
 
 /// A one-line progress bar on standard error, redrawn in place; shown only
 /// when standard error is a terminal.
-public final class ProgressBar: @unchecked Sendable {
+public final class ProgressBar: Sendable {
     private let total: Int
     private let label: String
-    private let started = Date()
-    private let lock = NSLock()
-    private var lastDrawn = -1
+    private let started = ContinuousClock.now
+    /// The number of `#` drawn last (-1 before the first draw); held while drawing.
+    private let lastDrawn = Mutex(-1)
 
     /// A bar for `total` items, or `nil` when standard error is not a terminal
     /// or there are too few items to need one.
@@ -22,15 +22,16 @@ public final class ProgressBar: @unchecked Sendable {
 
     /// Redraws for `done` items finished.
     public func update(_ done: Int) {
-        lock.lock(); defer { lock.unlock() }
-        let width = 30
-        let filled = total == 0 ? width : min(width, done * width / total)
-        guard filled != lastDrawn || done == total else { return }
-        lastDrawn = filled
-        let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-6)
-        let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
-        let line = "\r\(label) [\(bar)] \(done)/\(total) \(String(format: "%.0f", rate))/s"
-        FileHandle.standardError.write(Data(line.utf8))
-        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+        lastDrawn.withLock { lastDrawn in
+            let width = 30
+            let filled = total == 0 ? width : min(width, done * width / total)
+            guard filled != lastDrawn || done == total else { return }
+            lastDrawn = filled
+            let elapsed = started.duration(to: .now).components
+            let rate = Double(done) / max(Double(elapsed.seconds) + Double(elapsed.attoseconds) * 1e-18, 1e-6)
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            let line = "\r\(label) [\(bar)] \(done)/\(total) \(String(cFormat: "%.0f", rate))/s"
+            StandardError.write(line, terminator: done == total ? "\n" : "")
+        }
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CLISupport
 import Conversion
-import Foundation
+import SourceHashing
 
 /// `crnn-convert IN.pt OUT.bin`: a PyTorch CRNN checkpoint to our flat weight file.
 struct CRNNConvert: ParsableCommand {
@@ -40,7 +40,8 @@ struct CRNNConvert: ParsableCommand {
     func run() throws {
         try reportingErrors("crnn-convert") {
             let options = ConversionOptions(alphabet: alphabet, storedFloatType: dtype == "f16" ? .float16 : .float32)
-            let report = try Converter.convert(input: input, output: output, options: options)
+            let report = try Converter.convert(
+                input: input, output: output, options: options, sourceDigest: SourceHashing.sha256(path:))
             let meta = report.metadata
             print("""
                 converted \(input) -> \(output)
@@ -52,9 +53,9 @@ struct CRNNConvert: ParsableCommand {
                 \(report.outputBytes) bytes as \(meta.storedFloatType.rawValue)
                 """)
             if meta.storedFloatType == .float16 {
-                print("  float16 rounding: largest absolute weight change \(String(format: "%.3g", report.largestRoundingError))")
+                print("  float16 rounding: largest absolute weight change \(String(cFormat: "%.3g", report.largestRoundingError))")
             }
-            print("  verified every tensor against the source in \(String(format: "%.3f", report.seconds)) s")
+            print("  verified every tensor against the source in \(String(cFormat: "%.3f", report.seconds)) s")
         }
     }
 }

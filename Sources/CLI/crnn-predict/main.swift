@@ -1,6 +1,10 @@
 import ArgumentParser
 import CLISupport
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import Prediction
 
 /// `crnn-predict MODEL IMAGE...`: text from captcha images, and verification
@@ -78,7 +82,7 @@ struct CRNNPredict: ParsableCommand {
                 output += json ? JSONLine.prediction(result, includeLogits: logits) : "\(result.file)\t\(result.text)"
                 output += "\n"
             }
-            FileHandle.standardOutput.write(Data(output.utf8))
+            StandardOutput.write(output, terminator: "")
         }
     }
 
@@ -88,11 +92,11 @@ struct CRNNPredict: ParsableCommand {
         let report = try Verifier.verify(referencePath: referencePath, predictor: predictor, progress: bar?.callback)
         for row in report.rows {
             let status = row.textMatches && row.maxLogitDifference <= VerificationReport.tolerance ? "ok" : "MISMATCH"
-            print("\(row.file)\tpytorch=\(row.expectedText)\tswift=\(row.text)\tmax|dlogit|=\(String(format: "%.2e", row.maxLogitDifference))\t\(status)")
+            print("\(row.file)\tpytorch=\(row.expectedText)\tswift=\(row.text)\tmax|dlogit|=\(String(cFormat: "%.2e", row.maxLogitDifference))\t\(status)")
         }
         let mode = report.batchSize == 1 ? "batch of one" : "PyTorch batches of \(report.batchSize)"
         print("verified \(report.rows.count) images (\(mode)): \(report.matchingTexts)/\(report.rows.count) texts match PyTorch, "
-              + "largest logit difference \(String(format: "%.2e", report.maxLogitDifference)) (tolerance \(VerificationReport.tolerance)): "
+              + "largest logit difference \(String(cFormat: "%.2e", report.maxLogitDifference)) (tolerance \(VerificationReport.tolerance)): "
               + (report.passed ? "PASS" : "FAIL"))
         if !report.passed { throw ExitCode(1) }
     }

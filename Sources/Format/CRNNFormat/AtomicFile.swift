@@ -4,7 +4,11 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Replaces a file atomically: write a temporary file in the destination's
 /// folder, `fsync` it, `rename` it over the destination, `fsync` the folder.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import TensorCore
 
 /// An opened CRNN-BIN file: metadata and tensors that are views into the
@@ -143,16 +147,12 @@ public struct CRNNFile: Sendable {
         }
         let metadata: CRNNModelMetadata
         do {
-            guard try JSONSerialization.jsonObject(with: Data(bytes)) is [String: Any] else {
-                throw CRNNFormatError.badMetadata(file: name, reason: "not a JSON object")
-            }
+            // Not JSON, or JSON but not an object, fails at the top (see `MetadataCoding.explain`).
             metadata = try JSONDecoder().decode(CRNNModelMetadata.self, from: Data(bytes))
-        } catch let error as CRNNFormatError {
-            throw error
         } catch let error as DecodingError {
             throw .badMetadata(file: name, reason: MetadataCoding.explain(error))
         } catch {
-            throw .badMetadata(file: name, reason: "not valid JSON (\(error.localizedDescription))")
+            throw .badMetadata(file: name, reason: "not valid JSON (\(error))")
         }
         if let violation = metadata.violation { throw .badMetadata(file: name, reason: violation) }
         return (metadata, json)

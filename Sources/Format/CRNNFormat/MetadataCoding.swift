@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Turns the metadata into its stored JSON text and decoding errors into
 /// one-line reasons.
@@ -17,6 +21,7 @@ enum MetadataCoding {
         }
         switch error {
         case let .keyNotFound(key, _): return "required key '\(key.stringValue)' is missing"
+        case let .typeMismatch(_, context) where context.codingPath.isEmpty: return "not a JSON object"
         case let .typeMismatch(_, context): return "key '\(path(context))' has the wrong type"
         case let .valueNotFound(_, context): return "key '\(path(context))' is null"
         case let .dataCorrupted(context):

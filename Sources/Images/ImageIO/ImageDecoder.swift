@@ -1,5 +1,5 @@
 import CImageDecoders
-import Foundation
+import TensorCore
 
 /// Decodes PNG and JPEG files to RGB exactly as PIL's
 /// `Image.open(path).convert('RGB')` does: alpha dropped (not composited),
@@ -10,34 +10,40 @@ public enum ImageDecoder {
     /// The largest width or height accepted (checked before allocating pixels).
     public static let maximumSide: UInt32 = 16384
 
-    /// Decodes the image at `path`; the format is taken from its signature.
+    /// Decodes the image at `path` (memory-mapped while it is decoded); the
+    /// format is taken from its signature.
     /// - Throws: `ImageIOError` naming the file.
     public static func decode(path: String) throws -> RGBImage {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
-            throw ImageIOError.unreadable(file: path, reason: (error as NSError).localizedDescription)
+        let buffer: ByteBuffer
+        do { buffer = try ByteBuffer.mapping(path: path) } catch {
+            let reason = if case let TensorCoreError.fileAccess(_, reason) = error { reason } else { "\(error)" }
+            throw ImageIOError.unreadable(file: path, reason: reason)
         }
-        return try decode(bytes: [UInt8](data), name: path)
+        return try buffer.withUnsafeBytes { try decode(raw: $0, name: path) }
     }
 
     /// Decodes image bytes; `name` is used in messages.
     /// - Throws: `ImageIOError` naming `name`.
     public static func decode(bytes: [UInt8], name: String) throws -> RGBImage {
+        try bytes.withUnsafeBytes { try decode(raw: $0, name: name) }
+    }
+
+    /// Decodes the bytes in place (mapped file or array alike).
+    private static func decode(raw bytes: UnsafeRawBufferPointer, name: String) throws -> RGBImage {
         let format: ImageFormat
         if bytes.starts(with: [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]) {
             format = .png
         } else if bytes.starts(with: [0xFF, 0xD8, 0xFF]) {
             format = .jpeg
         } else {
-            let start = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
+            let start = Hex.string(bytes.prefix(8), separator: " ")
             throw ImageIOError.unknownFormat(file: name, found: start.isEmpty ? "nothing: the file is empty" : start)
         }
         var image = crnn_image()
-        let status = bytes.withUnsafeBufferPointer { buffer in
-            format == .png
-                ? crnn_decode_png(buffer.baseAddress, buffer.count, maximumSide, &image)
-                : crnn_decode_jpeg(buffer.baseAddress, buffer.count, maximumSide, &image)
-        }
+        let data = bytes.bindMemory(to: UInt8.self).baseAddress
+        let status = format == .png
+            ? crnn_decode_png(data, bytes.count, maximumSide, &image)
+            : crnn_decode_jpeg(data, bytes.count, maximumSide, &image)
         defer { crnn_image_free(&image) }
         let message = withUnsafeBytes(of: image.message) { raw in
             String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)

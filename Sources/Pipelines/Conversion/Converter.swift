@@ -1,9 +1,22 @@
 import CRNN
 import CRNNFormat
-import Crypto
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc  // stat, memcmp (Foundation brings the C library along; FoundationEssentials does not)
+#endif
 import TensorCore
 import TorchCheckpoint
+
+/// Computes the SHA-256 of the checkpoint file at `path` as 64 lowercase hex
+/// digits, for the metadata's `source_sha256`. Conversion has no hash function
+/// of its own (a program that only converts in memory, like `crnn-predict`,
+/// then links no cryptography): programs that write `.bin` files pass
+/// `SourceHashing.sha256(path:)`.
+public typealias SourceDigest = @Sendable (_ path: String) throws -> String
 
 /// Options of a conversion.
 public struct ConversionOptions: Sendable {
@@ -49,17 +62,21 @@ public enum Converter {
     /// The architecture name written into every file.
     public static let architecture = "crnn-resnet18-gru"
 
-    /// Converts `input` to `output`.
-    /// - Throws: the reader's, the model's or the format's error, or a
-    ///   `ConversionError`; on any error `output` is left as it was.
+    /// Converts `input` to `output`; `sourceDigest` gives the input's SHA-256
+    /// for the metadata (computed on another core while the input is read).
+    /// - Throws: the reader's, the model's or the format's error, a
+    ///   `ConversionError`, or what `sourceDigest` throws; on any error
+    ///   `output` is left as it was.
     @discardableResult
-    public static func convert(input: String, output: String, options: ConversionOptions = ConversionOptions()) throws -> ConversionReport {
+    public static func convert(
+        input: String, output: String, options: ConversionOptions = ConversionOptions(), sourceDigest: @escaping SourceDigest
+    ) throws -> ConversionReport {
         let started = Date()
         guard options.storedFloatType == .float32 || options.storedFloatType == .float16 else {
             throw ConversionError.unsupportedStoredType(options.storedFloatType.rawValue)
         }
         if outputReplacesInput(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
-        let prepared = try prepare(path: input, options: options)
+        let prepared = try prepare(path: input, options: options, sourceDigest: sourceDigest)
         var roundingError = 0.0
         // Verified in its temporary place (while it is synced to disk): a file
         // that does not read back as the source never replaces `output`.
@@ -86,18 +103,24 @@ public enum Converter {
         /// against the layers they give (`CRNNModel(stateDict:)` makes a
         /// runnable model of it).
         public let configuration: CRNNConfiguration
-        /// What the `.bin` would say about it.
+        /// What the `.bin` would say about it; `sourceSHA256` is empty when
+        /// it was prepared without a `sourceDigest`.
         public let metadata: CRNNModelMetadata
         /// How the checkpoint was laid out.
         public let info: CheckpointInfo
     }
 
     /// Reads the checkpoint at `path` and builds the model, without writing:
-    /// what `crnn-predict` does with a `.pt`.
-    /// - Throws: the reader's or the model's error, or a `ConversionError`.
-    public static func prepare(path: String, options: ConversionOptions = ConversionOptions()) throws -> PreparedModel {
+    /// what `crnn-predict` does with a `.pt` (without a digest: nothing there
+    /// reads it). With `sourceDigest`, the file is hashed on another core
+    /// meanwhile and the metadata carries its SHA-256.
+    /// - Throws: the reader's or the model's error, a `ConversionError`, or
+    ///   what `sourceDigest` throws.
+    public static func prepare(
+        path: String, options: ConversionOptions = ConversionOptions(), sourceDigest: SourceDigest? = nil
+    ) throws -> PreparedModel {
         // The digest only goes into the metadata: compute it on the other core meanwhile.
-        let digest = BackgroundWork { try sha256(path: path) }
+        let digest = sourceDigest.map { hash in BackgroundWork { try hash(path) } }
         let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: true))
         let stateDict = try checkpoint.loadStateDict()
         // Every key, shape and dtype, without copying any values.
@@ -113,7 +136,7 @@ public enum Converter {
             trunkWidths: configuration.trunkWidths, rnnInputSize: configuration.rnnInputSize,
             featureRows: configuration.featureRows, alphabet: alphabet, blankIndex: 0,
             nominalInputHeight: 50, minInputHeight: heights.lowerBound, maxInputHeight: heights.upperBound,
-            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try digest.value(),
+            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try digest?.value() ?? "",
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
         return PreparedModel(stateDict: stateDict, configuration: configuration, metadata: metadata,
@@ -173,13 +196,6 @@ public enum Converter {
             }
         }
         return largest
-    }
-
-    /// SHA-256 of the file at `path`, as lowercase hex.
-    static func sha256(path: String) throws -> String {
-        let buffer = try ByteBuffer.mapping(path: path)
-        let digest = buffer.withUnsafeBytes { SHA256.hash(data: $0) }
-        return Hex.string(digest)
     }
 
     /// True when both tensors' packed bytes are equal (compared in place when contiguous).

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc  // stat (Foundation brings the C library along; FoundationEssentials does not)
+#endif
 
 /// Expands the image arguments of a command: files as given, folders to
 /// their PNG and JPEG files in sorted order.
@@ -11,20 +18,25 @@ public enum ImageCollection {
     public static func expand(_ paths: [String]) throws -> [String] {
         var files = [String]()
         for path in paths {
-            var isFolder: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-                throw PredictionError.notFound(path: path)
-            }
-            if !isFolder.boolValue {
+            var info = stat()
+            guard stat(path, &info) == 0 else { throw PredictionError.notFound(path: path) }
+            if (info.st_mode & S_IFMT) != S_IFDIR {
                 files.append(path)
                 continue
             }
             let names = try FileManager.default.contentsOfDirectory(atPath: path)
-                .filter { extensions.contains(($0 as NSString).pathExtension.lowercased()) }
+                .filter { extensions.contains(pathExtension(of: $0).lowercased()) }
                 .sorted()
             guard !names.isEmpty else { throw PredictionError.noImages(path: path) }
-            files += names.map { (path as NSString).appendingPathComponent($0) }
+            files += names.map { path.isEmpty ? $0 : path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
         }
         return files
+    }
+
+    /// What follows the last dot of a file name, or "" when there is none or
+    /// the name starts with it (".png" is a hidden file, not a PNG).
+    static func pathExtension(of name: String) -> String {
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return "" }
+        return String(name[name.index(after: dot)...])
     }
 }

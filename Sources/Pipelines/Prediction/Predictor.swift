@@ -1,8 +1,13 @@
 import CRNN
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import ImageIO
 import Kernels
+import Synchronization
 
 /// One image's result.
 public struct ImagePrediction: Sendable {
@@ -101,41 +106,41 @@ public struct Predictor: Sendable {
 }
 
 /// A lock-protected counter handing out work and counting progress.
-final class Counter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
+final class Counter: Sendable {
+    private let value = Mutex(0)
 
     /// The next index below `limit`, or `nil` when all are taken.
     func take(below limit: Int) -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard value < limit else { return nil }
-        value += 1
-        return value - 1
+        value.withLock { value in
+            guard value < limit else { return nil }
+            value += 1
+            return value - 1
+        }
     }
 
     /// Adds `amount` and returns the new total.
     func add(_ amount: Int) -> Int {
-        lock.lock(); defer { lock.unlock() }
-        value += amount
-        return value
+        value.withLock { value in
+            value += amount
+            return value
+        }
     }
 }
 
 /// Per-file results written by worker threads.
-final class ResultSlots: @unchecked Sendable {
-    private var slots: [Result<ImagePrediction, Error>?]
-    private let lock = NSLock()
+final class ResultSlots: Sendable {
+    private let slots: Mutex<[Result<ImagePrediction, Error>?]>
 
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
 
     func set(_ index: Int, _ result: Result<ImagePrediction, Error>) {
-        lock.lock(); defer { lock.unlock() }
-        slots[index] = result
+        slots.withLock { $0[index] = result }
     }
 
     /// The results in file order; a missing one is a programming error reported as such.
     func values() -> [Result<ImagePrediction, Error>] {
-        lock.lock(); defer { lock.unlock() }
-        return slots.map { $0 ?? .failure(PredictionError.badModel(file: "", reason: "an image was not processed")) }
+        slots.withLock { slots in
+            slots.map { $0 ?? .failure(PredictionError.badModel(file: "", reason: "an image was not processed")) }
+        }
     }
 }

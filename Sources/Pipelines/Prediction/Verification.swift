@@ -1,5 +1,10 @@
 import CRNN
+import TensorCore
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// PyTorch's recorded outputs for a model and images, as written by
 /// `scripts/record_reference.py` (format `crnn-reference/1`).
@@ -32,8 +37,9 @@ public struct ReferenceFile: Decodable, Sendable {
     /// - Throws: `PredictionError.badReference` naming the file.
     public static func load(path: String) throws -> ReferenceFile {
         let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw PredictionError.badReference(file: path, reason: "cannot read: \(error.localizedDescription)")
+        do { data = try ByteBuffer.mapping(path: path).withUnsafeBytes { Data($0) } } catch {
+            let reason = if case let TensorCoreError.fileAccess(_, reason) = error { reason } else { "\(error)" }
+            throw PredictionError.badReference(file: path, reason: "cannot read: \(reason)")
         }
         let reference: ReferenceFile
         do { reference = try JSONDecoder().decode(ReferenceFile.self, from: data) } catch {
