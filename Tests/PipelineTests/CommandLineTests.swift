@@ -19,11 +19,12 @@ import TestSupport
         let stderr: String
     }
 
-    static func run(_ tool: String, _ arguments: [String]) throws -> Run {
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Run {
         let folder = try #require(binFolder)
         let process = Process()
         process.executableURL = folder.appendingPathComponent(tool)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -112,5 +113,31 @@ import TestSupport
         }
         let usage = try Self.run("crnn-predict", [model, "--logits", images[0]])
         #expect(usage.status != 0, "--logits without --json is refused")
+    }
+
+    /// `CRNN_VECTOR_UNIT` picks the kernels a command runs on: the portable
+    /// Swift loops and the AVX-512 ones (where the CPU has it; elsewhere both
+    /// runs are portable) give the same texts and logits within float rounding.
+    @Test(.enabled(if: binFolder != nil))
+    func bothVectorUnitsPredictAlike() throws {
+        let model = Fixtures.url("checkpoints/crnn/narrow_zip.pt").path
+        let images = Array(try FileManager.default.contentsOfDirectory(atPath: Fixtures.url("samples").path).sorted().prefix(4))
+            .map { Fixtures.url("samples/" + $0).path }
+        var results: [[(text: String, logits: [Double])]] = []
+        for unit in ["portable", "avx512"] {
+            let run = try Self.run("crnn-predict", [model, "--json", "--logits"] + images,
+                                   environment: ["CRNN_VECTOR_UNIT": unit])
+            #expect(run.status == 0, "\(run.stderr)")
+            results.append(try run.stdout.split(separator: "\n").map { line in
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                return (try #require(object["text"] as? String), try #require(object["logits"] as? [[Double]]).flatMap { $0 })
+            })
+        }
+        #expect(results[0].count == images.count && results[1].count == images.count)
+        for (portable, vector) in zip(results[0], results[1]) {
+            #expect(portable.text == vector.text)
+            #expect(portable.logits.count == vector.logits.count)
+            #expect(zip(portable.logits, vector.logits).allSatisfy { abs($0 - $1) <= 1e-4 })
+        }
     }
 }
