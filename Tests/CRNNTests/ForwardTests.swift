@@ -30,12 +30,43 @@ import TestSupport
 
     @Test(arguments: 0..<4)
     func batchOfOneMatchesPyTorch(index: Int) throws {
-        let logits = try model.logits(for: try image("single.\(index).image"))
-        let expectedShape = try cases.shape("single.\(index).logits")
-        #expect([logits.timeSteps, logits.classes] == expectedShape)
-        let diff = maxAbsDifference(try cases.values("single.\(index).logits"), logits.values)
-        print("single image \(index): max abs diff \(diff)")
-        #expect(diff <= Self.tolerance)
+        // On the preferred unit and on every other this machine has.
+        for unit in VectorUnit.allCases.filter(\.isAvailable) {
+            let model = unit == self.model.unit
+                ? self.model : try CRNNModel(stateDict: try FixtureBundle("narrow.values").stateDict(), unit: unit)
+            let logits = try model.logits(for: try image("single.\(index).image"))
+            let expectedShape = try cases.shape("single.\(index).logits")
+            #expect([logits.timeSteps, logits.classes] == expectedShape)
+            let diff = maxAbsDifference(try cases.values("single.\(index).logits"), logits.values)
+            print("single image \(index), \(unit) unit: max abs diff \(diff)")
+            #expect(diff <= Self.tolerance)
+        }
+    }
+
+    /// The two units give the same logits for every accepted height and for
+    /// widths from the narrowest that gives a time step to wide, alone and in
+    /// a team (odd sizes reach every edge of the AVX-512 kernels' tiles and splits).
+    @Test func vectorUnitsAgreeAtEveryHeightAndManyWidths() throws {
+        guard VectorUnit.avx512.isAvailable else { return }
+        let stateDict = try FixtureBundle("narrow.values").stateDict()
+        let portable = try CRNNModel(stateDict: stateDict, unit: .portable)
+        let vector = try CRNNModel(stateDict: stateDict, unit: .avx512)
+        var random = SplitMix64(seed: 5)
+        let team = ThreadTeam(size: 2)
+        var compared = 0
+        for height in portable.configuration.acceptedHeights {
+            for width in [16, 17, 33, 50, 77, 200, 257] where (height + width) % 3 == 0 || width == 200 {
+                let planes = (0..<(3 * height * width)).map { _ in Float.random(in: 0...1, using: &random) }
+                let input = try CRNNInput(height: height, width: width, planes: planes)
+                let expected = try portable.logits(for: input)
+                for logits in [try vector.logits(for: input), try vector.logits(for: input, team: team)] {
+                    #expect(logits.timeSteps == expected.timeSteps, "\(height)x\(width)")
+                    #expect(maxAbsDifference(expected.values, logits.values) <= 1e-4, "\(height)x\(width)")
+                }
+                compared += 1
+            }
+        }
+        #expect(compared >= 16)
     }
 
     @Test(arguments: [2, 3])

@@ -11,6 +11,8 @@ import TensorCore
 public final class CRNNModel: Sendable {
     /// The hyperparameters read from the state_dict.
     public let configuration: CRNNConfiguration
+    /// The vector unit every layer runs on.
+    public let unit: VectorUnit
 
     let stem: Convolution
     let pool: MaxPoolKernel
@@ -24,50 +26,57 @@ public final class CRNNModel: Sendable {
     /// Builds the model from a state_dict, strictly (the checks of
     /// `CRNNLayers.init(stateDict:)`), one layer's values at a time: each is
     /// copied, folded and transformed before the next is read, so the
-    /// state_dict's values are never all copied at once.
-    /// - Throws: `CRNNError.stateDictMismatch` listing every problem at once.
-    public convenience init(stateDict: StateDict) throws {
+    /// state_dict's values are never all copied at once. Every layer runs on
+    /// `unit` (the fastest this CPU has unless told otherwise).
+    /// - Throws: `CRNNError.stateDictMismatch` listing every problem at once;
+    ///   `CRNNError.kernel` when this CPU cannot run `unit`.
+    public convenience init(stateDict: StateDict, unit: VectorUnit = .preferred) throws {
         let configuration = try CRNNLayers.check(stateDict)
         var reader = WeightReader(stateDict)
         let (stemConv, stemNorm) = ResNetTrunk.readStem(widths: configuration.trunkWidths, reader: &reader)
-        let stem = try CRNNError.wrappingKernelErrors { try Convolution(fold(stemConv, stemNorm)) }
+        let stem = try CRNNError.wrappingKernelErrors { try Convolution(fold(stemConv, stemNorm), unit: unit) }
         var blocks: [FusedBlock] = []
         for plan in ResNetTrunk.blockPlan(widths: configuration.trunkWidths) {
             let block = BasicBlock(prefix: plan.prefix, inChannels: plan.inChannels, outChannels: plan.outChannels,
                                    stride: plan.stride, reader: &reader)
-            blocks.append(try CRNNError.wrappingKernelErrors { try FusedBlock(block) })
+            blocks.append(try CRNNError.wrappingKernelErrors { try FusedBlock(block, unit: unit) })
         }
         let (cn6, linear1, gru1, gru2, linear2) = CRNNLayers.readHead(configuration: configuration, reader: &reader)
         try reader.finish()
-        try self.init(configuration: configuration, stem: stem, blocks: blocks, cn6: cn6, linear1: linear1,
-                      gru1: gru1, gru2: gru2, linear2: linear2)
+        try self.init(configuration: configuration, unit: unit, stem: stem, blocks: blocks, cn6: cn6,
+                      linear1: linear1, gru1: gru1, gru2: gru2, linear2: linear2)
     }
 
     /// Builds the model from loaded layers, folding each batch norm (eps 1e-5)
-    /// into the convolution before it.
+    /// into the convolution before it; every layer runs on `unit`.
     /// - Throws: `CRNNError.kernel` if a layer's arrays do not fit its sizes
-    ///   (cannot happen for layers that `CRNNLayers` loaded).
-    public convenience init(layers: CRNNLayers) throws {
-        let stem = try CRNNError.wrappingKernelErrors { try Convolution(fold(layers.trunk.stem, layers.trunk.stemNorm)) }
-        let blocks = try CRNNError.wrappingKernelErrors { try layers.trunk.blocks.map(FusedBlock.init) }
-        try self.init(configuration: layers.configuration, stem: stem, blocks: blocks, cn6: layers.cn6,
+    ///   (cannot happen for layers that `CRNNLayers` loaded) or this CPU
+    ///   cannot run `unit`.
+    public convenience init(layers: CRNNLayers, unit: VectorUnit = .preferred) throws {
+        let stem = try CRNNError.wrappingKernelErrors {
+            try Convolution(fold(layers.trunk.stem, layers.trunk.stemNorm), unit: unit)
+        }
+        let blocks = try CRNNError.wrappingKernelErrors { try layers.trunk.blocks.map { try FusedBlock($0, unit: unit) } }
+        try self.init(configuration: layers.configuration, unit: unit, stem: stem, blocks: blocks, cn6: layers.cn6,
                       linear1: layers.linear1, gru1: layers.gru1, gru2: layers.gru2, linear2: layers.linear2)
     }
 
-    private init(configuration: CRNNConfiguration, stem: Convolution, blocks: [FusedBlock], cn6: CN6Block,
-                 linear1: Linear, gru1: BidirectionalGRU, gru2: BidirectionalGRU, linear2: Linear) throws {
+    private init(configuration: CRNNConfiguration, unit: VectorUnit, stem: Convolution, blocks: [FusedBlock],
+                 cn6: CN6Block, linear1: Linear, gru1: BidirectionalGRU, gru2: BidirectionalGRU,
+                 linear2: Linear) throws {
         do {
             self.configuration = configuration
+            self.unit = unit
             self.stem = stem
-            pool = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1)
+            pool = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1, unit: unit)
             self.blocks = blocks
-            self.cn6 = try Convolution(fold(cn6.conv, cn6.norm))
+            self.cn6 = try Convolution(fold(cn6.conv, cn6.norm), unit: unit)
             self.linear1 = try LinearKernel(inFeatures: linear1.inFeatures, outFeatures: linear1.outFeatures,
-                                            weights: linear1.weight, bias: linear1.bias)
-            self.gru1 = try BidirectionalKernel(gru1)
-            self.gru2 = try BidirectionalKernel(gru2)
+                                            weights: linear1.weight, bias: linear1.bias, unit: unit)
+            self.gru1 = try BidirectionalKernel(gru1, unit: unit)
+            self.gru2 = try BidirectionalKernel(gru2, unit: unit)
             self.linear2 = try LinearKernel(inFeatures: linear2.inFeatures, outFeatures: linear2.outFeatures,
-                                            weights: linear2.weight, bias: linear2.bias)
+                                            weights: linear2.weight, bias: linear2.bias, unit: unit)
         } catch let error as KernelError {
             throw CRNNError.kernel(error)
         }
@@ -174,10 +183,10 @@ struct FusedBlock: Sendable {
     let conv2: Convolution
     let downsample: Convolution?
 
-    init(_ block: BasicBlock) throws {
-        conv1 = try Convolution(fold(block.conv1, block.bn1))
-        conv2 = try Convolution(fold(block.conv2, block.bn2))
-        downsample = try block.downsample.map { try Convolution(fold($0.conv, $0.norm)) }
+    init(_ block: BasicBlock, unit: VectorUnit) throws {
+        conv1 = try Convolution(fold(block.conv1, block.bn1), unit: unit)
+        conv2 = try Convolution(fold(block.conv2, block.bn2), unit: unit)
+        downsample = try block.downsample.map { try Convolution(fold($0.conv, $0.norm), unit: unit) }
     }
 }
 
@@ -186,10 +195,10 @@ struct BidirectionalKernel: Sendable {
     let forward: GRUDirectionKernel
     let backward: GRUDirectionKernel
 
-    init(_ layer: BidirectionalGRU) throws {
+    init(_ layer: BidirectionalGRU, unit: VectorUnit) throws {
         func kernel(_ d: BidirectionalGRU.Direction) throws -> GRUDirectionKernel {
             try GRUDirectionKernel(inputSize: layer.inputSize, hiddenSize: layer.hiddenSize, weightIH: d.weightIH,
-                                   weightHH: d.weightHH, biasIH: d.biasIH, biasHH: d.biasHH)
+                                   weightHH: d.weightHH, biasIH: d.biasIH, biasHH: d.biasHH, unit: unit)
         }
         forward = try kernel(layer.forward)
         backward = try kernel(layer.backward)
