@@ -30,6 +30,9 @@ struct CRNNPredict: ParsableCommand {
             --verify REFERENCE runs the model on the images a reference file lists (written by \
             scripts/record_reference.py with PyTorch) in its batch mode and compares texts and logits; \
             it exits 1 on any text mismatch or a logit difference above 1e-3.
+
+            On CPUs with AVX-512 the layers run on AVX-512 kernels; CRNN_VECTOR_UNIT=portable in the \
+            environment runs the portable ones (Swift loops and OpenBLAS) instead.
             """)
 
     @Argument(help: "The model: a .bin from crnn-convert, or a PyTorch checkpoint.")
