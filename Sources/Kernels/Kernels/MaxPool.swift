@@ -111,9 +111,12 @@ public struct MaxPoolKernel: Sendable, Equatable {
     private func applyVector(_ input: [Float], shape: FeatureShape, out: FeatureShape, output: inout [Float],
                              team: ThreadTeam) throws {
         let op = "max pool"
-        let sizes = try [shape.batch * shape.channels, shape.height, shape.width, kernel, stride, padding, out.height,
-                         out.width].map { try blasSize($0, operation: op) }
-        let scratch = crnn_max_pool_scratch_count(sizes[2], sizes[3], sizes[4], sizes[5], sizes[7])
+        func size(_ value: Int) throws -> Int32 { try blasSize(value, operation: op) }
+        let planes = try size(try checkedProduct(shape.batch, shape.channels, operation: op))
+        let (height, width, outHeight, outWidth) = (try size(shape.height), try size(shape.width),
+                                                    try size(out.height), try size(out.width))
+        let (window, step, border) = (try size(kernel), try size(stride), try size(padding))
+        let scratch = crnn_max_pool_scratch_count(width, window, step, border, outWidth)
         input.withUnsafeBufferPointer { inputBuffer in
             output.withUnsafeMutableBufferPointer { outputBuffer in
                 guard let source = inputBuffer.baseAddress, let destination = outputBuffer.baseAddress else { return }
@@ -121,9 +124,9 @@ public struct MaxPoolKernel: Sendable, Equatable {
                     let rows = team.share(of: out.height, member: member)
                     guard !rows.isEmpty else { return }
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { row in
-                        crnn_max_pool_avx512(source, sizes[0], sizes[1], sizes[2], sizes[3], sizes[4], sizes[5],
-                                             sizes[6], sizes[7], Int32(rows.lowerBound), Int32(rows.upperBound),
-                                             destination, row.baseAddress)
+                        crnn_max_pool_avx512(source, planes, height, width, window, step, border, outHeight, outWidth,
+                                             Int32(rows.lowerBound), Int32(rows.upperBound), destination,
+                                             row.baseAddress)
                     }
                 }
             }

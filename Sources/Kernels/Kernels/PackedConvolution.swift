@@ -75,10 +75,7 @@ public struct PackedConvolution: Sendable {
                                       output: &output, scratch: &scratch,
                                       scratchCount: try scratchCount(for: shape, members: team.size))
         let g = geometry
-        // Every size the C kernels take, checked once: 32 bits each.
-        let sizes = try [shape.height, shape.width, g.kernelHeight, g.kernelWidth, g.strideY, g.strideX, g.paddingY,
-                         g.paddingX, out.height, out.width, g.reductionLength, out.planeCount, g.outChannels]
-            .map { try blasSize($0, operation: op) }
+        let sizes = try Sizes(geometry: g, input: shape, output: out, operation: op)
         withOptionalBuffer(residual) { residualBase in
             input.withUnsafeBufferPointer { inputBuffer in
                 packedWeights.withUnsafeBufferPointer { weightBuffer in
@@ -108,11 +105,33 @@ public struct PackedConvolution: Sendable {
         return out
     }
 
-    /// One image's buffers and `apply`'s 32-bit sizes, for the run methods.
+    /// Every size the C kernels take, as the 32-bit values they take (checked once).
+    private struct Sizes {
+        let height, width, kernelHeight, kernelWidth, strideY, strideX, paddingY, paddingX: Int32
+        let outHeight, outWidth: Int32
+        /// Inputs per output value (the product's K).
+        let reduction: Int32
+        /// Output positions per image.
+        let positions: Int32
+        let outChannels: Int32
+
+        /// - Throws: `KernelError.sizeOverflow` when a size does not fit 32 bits.
+        init(geometry g: ConvolutionGeometry, input: FeatureShape, output: FeatureShape, operation: String) throws {
+            func size(_ value: Int) throws -> Int32 { try blasSize(value, operation: operation) }
+            (height, width) = (try size(input.height), try size(input.width))
+            (kernelHeight, kernelWidth) = (try size(g.kernelHeight), try size(g.kernelWidth))
+            (strideY, strideX, paddingY, paddingX) = (try size(g.strideY), try size(g.strideX), try size(g.paddingY),
+                                                      try size(g.paddingX))
+            (outHeight, outWidth) = (try size(output.height), try size(output.width))
+            (reduction, positions, outChannels) = (try size(g.reductionLength), try size(output.planeCount),
+                                                   try size(g.outChannels))
+        }
+    }
+
+    /// One image's buffers and sizes, for the run methods.
     private struct Call {
         let image: UnsafePointer<Float>
-        /// height, width, kh, kw, sy, sx, py, px, out height, out width, K, positions, O.
-        let sizes: [Int32]
+        let sizes: Sizes
         let weights: UnsafePointer<Float>
         let bias: UnsafePointer<Float>
         let residual: UnsafePointer<Float>?
@@ -120,8 +139,8 @@ public struct PackedConvolution: Sendable {
         /// nil for a pointwise kernel (the image is its own im2col matrix).
         let scratch: UnsafeMutablePointer<Float>?
         let output: UnsafeMutablePointer<Float>
-        var reduction: Int { Int(sizes[10]) }
-        var positions: Int { Int(sizes[11]) }
+        var reduction: Int { Int(sizes.reduction) }
+        var positions: Int { Int(sizes.positions) }
     }
 
     /// The im2col rows of `channels` in the columns of output `positions`
@@ -130,11 +149,12 @@ public struct PackedConvolution: Sendable {
     private func im2col(_ call: Call, channels: Range<Int>, positions: Range<Int>, into col: UnsafeMutablePointer<Float>,
                         columns: Int32) {
         let s = call.sizes
-        let count = crnn_im2col_scratch_count(s[1], s[3], s[5], s[7], s[9])
+        let count = crnn_im2col_scratch_count(s.width, s.kernelWidth, s.strideX, s.paddingX, s.outWidth)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { row in
-            crnn_im2col_avx512(call.image, s[0], s[1], Int32(channels.lowerBound), Int32(channels.upperBound), s[2], s[3],
-                               s[4], s[5], s[6], s[7], s[8], s[9], Int32(positions.lowerBound),
-                               Int32(positions.upperBound), col, columns, row.baseAddress)
+            crnn_im2col_avx512(call.image, s.height, s.width, Int32(channels.lowerBound), Int32(channels.upperBound),
+                               s.kernelHeight, s.kernelWidth, s.strideY, s.strideX, s.paddingY, s.paddingX, s.outHeight,
+                               s.outWidth, Int32(positions.lowerBound), Int32(positions.upperBound), col, columns,
+                               row.baseAddress)
         }
     }
 
@@ -142,7 +162,7 @@ public struct PackedConvolution: Sendable {
     /// channels, a block at a time in its own part of the scratch (so no
     /// cache line is written by two members).
     private func runByPositions(_ call: Call, team: ThreadTeam) {
-        let total = call.positions, k = call.reduction, positions = call.sizes[11]
+        let total = call.positions, k = call.reduction, positions = call.sizes.positions
         let capacity = ColumnBlocks.capacity(total: total, members: team.size, limit: Self.positionBlock)
         team.run { member in
             for block in ColumnBlocks(run: team.share(of: total, member: member), limit: Self.positionBlock) {
@@ -153,7 +173,7 @@ public struct PackedConvolution: Sendable {
                     (columns, stride) = (UnsafePointer(own), Int32(block.count))
                 }
                 crnn_packed_product_epilogue_avx512(
-                    call.sizes[12], Int32(block.count), call.sizes[10], call.weights, columns, stride,
+                    call.sizes.outChannels, Int32(block.count), call.sizes.reduction, call.weights, columns, stride,
                     call.output + block.lowerBound, positions, call.bias, call.residual.map { $0 + block.lowerBound },
                     call.relu ? 1 : 0)
             }
@@ -163,7 +183,7 @@ public struct PackedConvolution: Sendable {
     /// Few output positions: the members split the im2col rows by input
     /// channel, then (once all are done) the product by panels of output channels.
     private func runByChannels(_ call: Call, team: ThreadTeam) {
-        let p = call.positions, k = call.reduction, positions = call.sizes[11]
+        let p = call.positions, k = call.reduction, positions = call.sizes.positions
         var columnMatrix = call.image
         if let col = call.scratch {
             team.run { member in
@@ -180,7 +200,7 @@ public struct PackedConvolution: Sendable {
             let first = share.lowerBound * panelRows, rows = min(outChannels, share.upperBound * panelRows) - first
             guard rows > 0 else { return }
             crnn_packed_product_epilogue_avx512(
-                Int32(rows), positions, call.sizes[10], call.weights + first * k, columnMatrix, positions,
+                Int32(rows), positions, call.sizes.reduction, call.weights + first * k, columnMatrix, positions,
                 call.output + first * p, positions, call.bias + first, call.residual.map { $0 + first * p },
                 call.relu ? 1 : 0)
         }
