@@ -107,6 +107,14 @@ struct ColumnBlocks: Sequence {
     let run: Range<Int>
     let limit: Int
 
+    /// Whether `members` should split a layer by columns (tiles, output
+    /// positions), each taking its own run through the whole layer: alone,
+    /// or when each gets at least a vector's worth (16). Otherwise they split
+    /// by channels, which costs a wait and reading what the other member
+    /// wrote, but keeps the products wide. `apply` and `scratchCount` both
+    /// ask this, so the scratch always fits the split taken.
+    static func splitsByColumns(total: Int, members: Int) -> Bool { members == 1 || total / members >= 16 }
+
     /// Columns of scratch one member needs when `total` columns are split
     /// between `members`: its share, or `limit` when the share is larger.
     static func capacity(total: Int, members: Int, limit: Int) -> Int {

@@ -52,7 +52,7 @@ public struct PackedConvolution: Sendable {
     public func scratchCount(for input: FeatureShape, members: Int = 1) throws -> Int {
         let out = try outputShape(for: input)
         guard !geometry.isPointwise else { return 0 }
-        guard members == 1 || WinogradConvolution.splitsByTiles(out.planeCount, members: members) else {
+        guard ColumnBlocks.splitsByColumns(total: out.planeCount, members: members) else {
             return try geometry.scratchCount(for: input)
         }
         let capacity = ColumnBlocks.capacity(total: out.planeCount, members: members, limit: Self.positionBlock)
@@ -90,7 +90,7 @@ public struct PackedConvolution: Sendable {
                                                     bias: biases, residual: residualBase.map { $0 + n * out.imageCount },
                                                     relu: relu, scratch: g.isPointwise ? nil : scratchBuffer.baseAddress,
                                                     output: destination + n * out.imageCount)
-                                    if team.size == 1 || WinogradConvolution.splitsByTiles(out.planeCount, members: team.size) {
+                                    if ColumnBlocks.splitsByColumns(total: out.planeCount, members: team.size) {
                                         runByPositions(call, team: team)
                                     } else {
                                         runByChannels(call, team: team)

@@ -141,12 +141,6 @@ public struct WinogradConvolution: Sendable {
         return (rows, columns, try checkedProduct(shape.batch, rows, columns, operation: "convolution"))
     }
 
-    /// Whether `members` should split a convolution by tiles: when each gets
-    /// at least a vector's worth (16). Otherwise they split by channels,
-    /// which costs a wait and reading what the other member wrote, but keeps
-    /// the products wide.
-    static func splitsByTiles(_ tiles: Int, members: Int) -> Bool { tiles / members >= 16 }
-
     /// Tiles a member puts through the pipeline at once when it splits by
     /// tiles: few enough that its transformed input and products stay in its
     /// core's cache, and that the scratch stays small.
@@ -160,7 +154,7 @@ public struct WinogradConvolution: Sendable {
         let tiles = try tiling(input).total
         let perTile = try checkedProduct(16, inChannels + outChannels, operation: "convolution")
         guard unit == .avx512 else { return try checkedProduct(perTile, tiles, operation: "convolution") }
-        guard members == 1 || Self.splitsByTiles(tiles, members: members) else {
+        guard ColumnBlocks.splitsByColumns(total: tiles, members: members) else {
             // Split by channels: a transformed input per member, the products shared.
             return try checkedProduct(16, try checkedProduct(members, inChannels, operation: "convolution") + outChannels, tiles,
                                       operation: "convolution")
@@ -202,7 +196,7 @@ public struct WinogradConvolution: Sendable {
                                                 residual: residualBase, relu: relu, scratch: work, output: destination)
                                 if let blas {
                                     runPortable(call, blas: blas, team: team)
-                                } else if team.size == 1 || Self.splitsByTiles(tiles.total, members: team.size) {
+                                } else if ColumnBlocks.splitsByColumns(total: tiles.total, members: team.size) {
                                     runByTiles(call, team: team)
                                 } else {
                                     runByChannels(call, team: team)
