@@ -98,8 +98,9 @@ public struct GRUDirectionKernel: Sendable {
         ensureCapacity(&output, try checkedProduct(rows, outputStride, operation: op))
         let bBatch = try blasSize(batch, operation: op)
         let bG = try blasSize(g, operation: op), bH = try blasSize(hs, operation: op)
-        _ = try blasSize(try checkedProduct(rows, max(g, inputSize), operation: op), operation: op)
-        let blas = unit == .portable ? try OpenBLAS.library() : nil
+        let inputProduct = try inputWeights.product(rows: rows, operation: op)
+        // The portable unit's library (the hidden products use it too); nil on the AVX-512 unit.
+        let blas: OpenBLAS? = if case let .portable(_, library) = inputProduct { library } else { nil }
 
         // Per-call buffers: input gates for all steps, hidden gates of one step, the state.
         var inputGates = [Float](repeating: 0, count: try checkedProduct(rows, g, operation: op))
@@ -107,11 +108,10 @@ public struct GRUDirectionKernel: Sendable {
         var hidden = initialHidden.map { Array($0.prefix(batch * hs)) } ?? [Float](repeating: 0, count: batch * hs)
         var hiddenIsZero = initialHidden == nil
 
-        try input.withUnsafeBufferPointer { x in
-            try biasIH.withUnsafeBufferPointer { bih in
-                try inputGates.withUnsafeMutableBufferPointer { gi in
-                    try inputWeights.multiply(x.baseAddress!, rows: rows, bias: bih.baseAddress!, into: gi.baseAddress!,
-                                              operation: op)
+        input.withUnsafeBufferPointer { x in
+            biasIH.withUnsafeBufferPointer { bih in
+                inputGates.withUnsafeMutableBufferPointer { gi in
+                    inputWeights.multiply(inputProduct, x.baseAddress!, bias: bih.baseAddress!, into: gi.baseAddress!)
                 }
             }
         }
@@ -149,7 +149,7 @@ public struct GRUDirectionKernel: Sendable {
                                 let hg = ghp + b * g
                                 let state = hp + b * hs
                                 let destination = outputBase + (t * batch + b) * outputStride + outputOffset
-                                if blas == nil {
+                                if unit == .avx512 {
                                     crnn_gru_gates_avx512(bH, xg, hg, state, destination, accumulate ? 1 : 0)
                                     continue
                                 }

@@ -52,16 +52,13 @@ public struct LinearKernel: Sendable {
         }
         let produced = try checkedProduct(rows, outFeatures, operation: "linear")
         growForOverwrite(&output, produced)
-        _ = try blasSize(produced, operation: "linear")
-        _ = try blasSize(needed, operation: "linear")
-        if matrix.unit == .portable { _ = try OpenBLAS.library() }
+        let product = try matrix.product(rows: rows, operation: "linear")
         input.withUnsafeBufferPointer { x in
             bias.withUnsafeBufferPointer { b in
                 output.withUnsafeMutableBufferPointer { y in
                     team.run { member in
-                        // Sizes and the library were checked above: nothing here throws.
-                        try? matrix.multiply(x.baseAddress!, rows: rows, bias: b.baseAddress!, into: y.baseAddress!,
-                                             outputs: matrix.outputs(for: member, of: team), operation: "linear")
+                        matrix.multiply(product, x.baseAddress!, bias: b.baseAddress!, into: y.baseAddress!,
+                                        outputs: matrix.outputs(for: member, of: team))
                     }
                 }
             }

@@ -60,28 +60,48 @@ struct WeightMatrix: Sendable {
         return min(outFeatures, share.lowerBound * granule)..<min(outFeatures, share.upperBound * granule)
     }
 
-    /// `y[r, o] = bias[o] + x[r, :] · W[o, :]` for `rows` rows and the output
-    /// features `outputs` (all by default; a range from `outputs(for:of:)`
-    /// when split): `x` is `[rows, in]`, `y` `[rows, out]`, `bias` `out`
-    /// values. Callers have checked the buffers and that `rows * max(in, out)`
-    /// fits 32 bits (the transpositions' strides).
-    func multiply(_ x: UnsafePointer<Float>, rows: Int, bias: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>,
-                  outputs: Range<Int>? = nil, operation: String) throws {
+    /// A product over `rows` rows with everything that can fail checked:
+    /// the 32-bit sizes, and the library for the portable unit.
+    enum Product {
+        case portable(rows: Int32, blas: OpenBLAS)
+        case vector(rows: Int32)
+    }
+
+    /// Checks a product over `rows` rows once (before a team splits it).
+    /// - Throws: `KernelError.sizeOverflow` when `rows * max(in, out)` does not
+    ///   fit 32 bits (the transpositions' strides); `.blasUnavailable` when the
+    ///   portable unit's OpenBLAS cannot be opened.
+    func product(rows: Int, operation: String) throws -> Product {
+        let n = try blasSize(rows, operation: operation)
+        _ = try blasSize(try checkedProduct(rows, max(inFeatures, outFeatures), operation: operation), operation: operation)
+        switch unit {
+        case .portable: return .portable(rows: n, blas: try OpenBLAS.library())
+        case .avx512: return .vector(rows: n)
+        }
+    }
+
+    /// `y[r, o] = bias[o] + x[r, :] · W[o, :]` for the product's rows and the
+    /// output features `outputs` (all by default; a range from
+    /// `outputs(for:of:)` when split): `x` is `[rows, in]`, `y` `[rows, out]`,
+    /// `bias` `out` values. Callers have checked the buffers.
+    func multiply(_ product: Product, _ x: UnsafePointer<Float>, bias: UnsafePointer<Float>,
+                  into y: UnsafeMutablePointer<Float>, outputs: Range<Int>? = nil) {
         let range = outputs ?? 0..<outFeatures
         guard !range.isEmpty else { return }
-        let m = Int32(range.count), k = Int32(inFeatures), n = try blasSize(rows, operation: operation)
-        let ldy = Int32(outFeatures)
-        switch unit {
-        case .portable:
-            let blas = try OpenBLAS.library()
-            for r in 0..<rows { (y + r * outFeatures + range.lowerBound).update(from: bias + range.lowerBound, count: range.count) }
+        let m = Int32(range.count), k = Int32(inFeatures), ldy = Int32(outFeatures)
+        switch product {
+        case let .portable(n, blas):
+            for r in 0..<Int(n) {
+                (y + r * outFeatures + range.lowerBound).update(from: bias + range.lowerBound, count: range.count)
+            }
             storage.withUnsafeBufferPointer { w in
                 blas.sgemm(transposeB: true, m: n, n: m, k: k, a: x, lda: k, b: w.baseAddress! + range.lowerBound * inFeatures,
                            ldb: k, beta: 1, c: y + range.lowerBound, ldc: ldy)
             }
-        case .avx512:
+        case let .vector(n):
             // (W xᵀ)ᵀ: the packed product runs along the rows of x, so x goes in
             // transposed and the result comes out transposed. `range` starts on a panel.
+            let rows = Int(n)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * (inFeatures + range.count)) { buffer in
                 let xT = buffer.baseAddress!, yT = xT + rows * inFeatures
                 crnn_transpose_avx512(n, k, x, k, xT, n)
