@@ -25,7 +25,7 @@ public struct MaxPoolKernel: Sendable, Equatable {
             throw KernelError.invalidParameter(operation: "max pool", name: "padding", value: padding)
         }
         guard padding <= kernel / 2 else { throw KernelError.poolingPaddingTooLarge(kernel: kernel, padding: padding) }
-        guard unit.isAvailable else { throw KernelError.vectorUnitUnavailable(unit: unit.rawValue) }
+        try unit.checkAvailable()
         self.unit = unit
         self.kernel = kernel
         self.stride = stride

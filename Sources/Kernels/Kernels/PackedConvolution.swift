@@ -22,7 +22,7 @@ public struct PackedConvolution: Sendable {
     /// - Throws: `KernelError.vectorUnitUnavailable` without AVX-512F;
     ///   `.sizeOverflow` for sizes beyond 32 bits.
     public init(_ kernel: ConvolutionKernel) throws {
-        guard VectorUnit.avx512.isAvailable else { throw KernelError.vectorUnitUnavailable(unit: "avx512") }
+        try VectorUnit.avx512.checkAvailable()
         geometry = kernel.geometry
         bias = kernel.bias
         let m = try blasSize(kernel.outChannels, operation: "convolution")

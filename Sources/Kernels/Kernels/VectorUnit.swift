@@ -33,6 +33,12 @@ public enum VectorUnit: String, Sendable, CaseIterable {
         }
     }
 
+    /// Refuses a unit this machine cannot run (every kernel's init asks).
+    /// - Throws: `KernelError.vectorUnitUnavailable`.
+    func checkAvailable() throws {
+        guard isAvailable else { throw KernelError.vectorUnitUnavailable(unit: rawValue) }
+    }
+
     /// The unit kernels use unless told otherwise: `.avx512` where available,
     /// or what the environment variable `CRNN_VECTOR_UNIT` names
     /// (`portable` or `avx512`; a unit this CPU lacks falls back to portable).

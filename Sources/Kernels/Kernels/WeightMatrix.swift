@@ -19,7 +19,7 @@ struct WeightMatrix: Sendable {
     /// - Throws: `KernelError.vectorUnitUnavailable`, or `.sizeOverflow`
     ///   for sizes beyond 32 bits.
     init(rowMajor: [Float], outFeatures: Int, inFeatures: Int, operation: String, unit: VectorUnit) throws {
-        guard unit.isAvailable else { throw KernelError.vectorUnitUnavailable(unit: unit.rawValue) }
+        try unit.checkAvailable()
         let m = try blasSize(outFeatures, operation: operation), k = try blasSize(inFeatures, operation: operation)
         self.outFeatures = outFeatures
         self.inFeatures = inFeatures

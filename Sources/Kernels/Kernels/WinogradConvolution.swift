@@ -51,7 +51,7 @@ public struct WinogradConvolution: Sendable {
                 operation: "winograd convolution", name: "kernel size (3x3, stride 1, padding 1 only)",
                 value: kernel.kernelHeight * 100 + kernel.strideY * 10 + kernel.paddingY)
         }
-        guard unit.isAvailable else { throw KernelError.vectorUnitUnavailable(unit: unit.rawValue) }
+        try unit.checkAvailable()
         let outChannels = kernel.outChannels, inChannels = kernel.inChannels
         _ = try blasSize(outChannels, operation: "convolution")
         _ = try blasSize(inChannels, operation: "convolution")
