@@ -16,6 +16,20 @@
 // callers check the CPU first (Kernels/VectorUnit.swift).
 #define CRNN_AVX512_TARGET __attribute__((target("avx512f,fma")))
 
+/// The piece of one row that a run [index, end) of row-major positions
+/// (rows of `row_length`) covers from `index` on: columns [first, end) of row
+/// `row`. The kernels that take runs of tiles or positions walk them row by
+/// row: index += piece.end - piece.first.
+typedef struct {
+    int row, first, end;
+} row_piece;
+
+static inline row_piece row_piece_at(int index, int end, int row_length) {
+    row_piece piece = {index / row_length, index % row_length, 0};
+    piece.end = row_length < piece.first + (end - index) ? row_length : piece.first + (end - index);
+    return piece;
+}
+
 /// A mask of the first `count` lanes (all 16 when count >= 16, none when <= 0).
 static inline CRNN_AVX512_TARGET __mmask16 first_lanes(int count) {
     count = count < 0 ? 0 : count > 16 ? 16 : count;  // branch-free (conditional moves)

@@ -88,10 +88,8 @@ void crnn_im2col_avx512(const float *image, int height, int width, int first_cha
             float *rows = col + ((size_t)c * kernel_height + ky) * kernel_width * positions;
             // Row by row of output, each cut to the positions asked for.
             for (int position = first_position; position < end_position;) {
-                const int oy = position / out_width, first_x = position % out_width;
-                const int end_x = out_width < first_x + (end_position - position) ? out_width
-                                                                                   : first_x + (end_position - position);
-                const int count = end_x - first_x;
+                const row_piece piece = row_piece_at(position, end_position, out_width);
+                const int oy = piece.row, first_x = piece.first, count = piece.end - piece.first;
                 const size_t column = (size_t)(position - first_position);
                 position += count;
                 int iy = oy * stride_y - padding_y + ky;

@@ -20,9 +20,9 @@ void crnn_winograd_input_avx512(const float *input, int batch, int channels, int
     for (int c = first_channel; c < end_channel; c++) {
         // Row of tiles by row of tiles, each cut to the tiles asked for.
         for (int tile = first_tile; tile < end_tile;) {
-            const int g = tile / tile_columns, first_x = tile % tile_columns;
-            const int end_x = tile_columns < first_x + (end_tile - tile) ? tile_columns : first_x + (end_tile - tile);
-            const int n = g / tile_rows, ty = g % tile_rows;
+            const row_piece piece = row_piece_at(tile, end_tile, tile_columns);
+            const int first_x = piece.first, end_x = piece.end;
+            const int n = piece.row / tile_rows, ty = piece.row % tile_rows;
             // The tile first_x of this row is column (tile - first_tile) of the matrices.
             float *base = transformed + (size_t)c * tiles + (size_t)(tile - first_tile);
             tile += end_x - first_x;
@@ -88,46 +88,44 @@ void crnn_winograd_output_avx512(const float *m, int batch, int out_channels, in
         const __m512 b = _mm512_set1_ps(bias[k]);
         // Row of tiles by row of tiles, each cut to the tiles asked for.
         for (int tile = first_tile; tile < end_tile;) {
-            const int g = tile / tile_columns, first_x = tile % tile_columns;
-            const int end_x = tile_columns < first_x + (end_tile - tile) ? tile_columns : first_x + (end_tile - tile);
-            const int n = g / tile_rows, ty = g % tile_rows;
+            const row_piece piece = row_piece_at(tile, end_tile, tile_columns);
+            const int first_x = piece.first, end_x = piece.end;
+            const int n = piece.row / tile_rows, ty = piece.row % tile_rows;
             const size_t plane = ((size_t)n * out_channels + k) * height * width;
             // The tile first_x of this row is column (tile - first_tile) of the matrices.
             const float *base = m + (size_t)k * tiles + (size_t)(tile - first_tile);
             tile += end_x - first_x;
-            {
-                for (int tx = first_x; tx < end_x; tx += 16) {
-                    __mmask16 mask = first_lanes(end_x - tx);
-                    __m512 x[16];
-                    for (int xi = 0; xi < 16; xi++) x[xi] = _mm512_maskz_loadu_ps(mask, base + xi * matrix + (tx - first_x));
-                    // A^T m: rows (m0 + m1 + m2) and (m1 - m2 - m3) of the 4x4 tile.
-                    __m512 r0[4], r1[4];
-                    for (int col = 0; col < 4; col++) {
-                        r0[col] = _mm512_add_ps(_mm512_add_ps(x[col], x[4 + col]), x[8 + col]);
-                        r1[col] = _mm512_sub_ps(_mm512_sub_ps(x[4 + col], x[8 + col]), x[12 + col]);
-                    }
-                    // (A^T m) A: columns (r0 + r1 + r2) and (r1 - r2 - r3).
-                    __m512 results[2][2] = {
-                        {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]), b),
-                         _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]), b)},
-                        {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]), b),
-                         _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]), b)},
-                    };
-                    for (int i = 0; i < 2; i++) {
-                        int y = 2 * ty + i;
-                        if (y >= height) break;
-                        // Two outputs per tile of this chunk (at most 16 tiles, up to end_x), cut at the image's edge.
-                        int x0 = 2 * tx, last_tile = end_x < tx + 16 ? end_x : tx + 16;
-                        int count = (2 * last_tile < width ? 2 * last_tile : width) - x0;
-                        size_t offset = plane + (size_t)y * width + x0;
-                        __m512 first = _mm512_permutex2var_ps(results[i][0], low, results[i][1]);
-                        __m512 second = _mm512_permutex2var_ps(results[i][0], high, results[i][1]);
-                        finish_output(first, first_lanes(count), residual ? residual + offset : NULL, relu,
-                                      output + offset);
-                        if (count > 16)
-                            finish_output(second, first_lanes(count - 16), residual ? residual + offset + 16 : NULL,
-                                          relu, output + offset + 16);
-                    }
+            for (int tx = first_x; tx < end_x; tx += 16) {
+                __mmask16 mask = first_lanes(end_x - tx);
+                __m512 x[16];
+                for (int xi = 0; xi < 16; xi++) x[xi] = _mm512_maskz_loadu_ps(mask, base + xi * matrix + (tx - first_x));
+                // A^T m: rows (m0 + m1 + m2) and (m1 - m2 - m3) of the 4x4 tile.
+                __m512 r0[4], r1[4];
+                for (int col = 0; col < 4; col++) {
+                    r0[col] = _mm512_add_ps(_mm512_add_ps(x[col], x[4 + col]), x[8 + col]);
+                    r1[col] = _mm512_sub_ps(_mm512_sub_ps(x[4 + col], x[8 + col]), x[12 + col]);
+                }
+                // (A^T m) A: columns (r0 + r1 + r2) and (r1 - r2 - r3).
+                __m512 results[2][2] = {
+                    {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r0[0], r0[1]), r0[2]), b),
+                     _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r0[1], r0[2]), r0[3]), b)},
+                    {_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r1[0], r1[1]), r1[2]), b),
+                     _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r1[1], r1[2]), r1[3]), b)},
+                };
+                for (int i = 0; i < 2; i++) {
+                    int y = 2 * ty + i;
+                    if (y >= height) break;
+                    // Two outputs per tile of this chunk (at most 16 tiles, up to end_x), cut at the image's edge.
+                    int x0 = 2 * tx, last_tile = end_x < tx + 16 ? end_x : tx + 16;
+                    int count = (2 * last_tile < width ? 2 * last_tile : width) - x0;
+                    size_t offset = plane + (size_t)y * width + x0;
+                    __m512 first = _mm512_permutex2var_ps(results[i][0], low, results[i][1]);
+                    __m512 second = _mm512_permutex2var_ps(results[i][0], high, results[i][1]);
+                    finish_output(first, first_lanes(count), residual ? residual + offset : NULL, relu,
+                                  output + offset);
+                    if (count > 16)
+                        finish_output(second, first_lanes(count - 16), residual ? residual + offset + 16 : NULL,
+                                      relu, output + offset + 16);
                 }
             }
         }
