@@ -111,7 +111,9 @@ public struct GRUDirectionKernel: Sendable {
         input.withUnsafeBufferPointer { x in
             biasIH.withUnsafeBufferPointer { bih in
                 inputGates.withUnsafeMutableBufferPointer { gi in
-                    inputWeights.multiply(inputProduct, x.baseAddress!, bias: bih.baseAddress!, into: gi.baseAddress!)
+                    // All three hold at least one value (sizes checked above).
+                    guard let xp = x.baseAddress, let bp = bih.baseAddress, let gp = gi.baseAddress else { return }
+                    inputWeights.multiply(inputProduct, xp, bias: bp, into: gp)
                 }
             }
         }

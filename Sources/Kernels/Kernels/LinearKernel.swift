@@ -56,9 +56,10 @@ public struct LinearKernel: Sendable {
         input.withUnsafeBufferPointer { x in
             bias.withUnsafeBufferPointer { b in
                 output.withUnsafeMutableBufferPointer { y in
+                    // All three hold at least one value (sizes checked above).
+                    guard let xp = x.baseAddress, let bp = b.baseAddress, let yp = y.baseAddress else { return }
                     team.run { member in
-                        matrix.multiply(product, x.baseAddress!, bias: b.baseAddress!, into: y.baseAddress!,
-                                        outputs: matrix.outputs(for: member, of: team))
+                        matrix.multiply(product, xp, bias: bp, into: yp, outputs: matrix.outputs(for: member, of: team))
                     }
                 }
             }
