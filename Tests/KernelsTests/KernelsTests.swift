@@ -287,7 +287,7 @@ import TestSupport
     /// and underflows), where the units must agree too.
     @Test(arguments: [(1, 1), (2, 1), (6, 1), (1, 400), (3, 400)])
     func headKernelsAgreeBetweenUnits(batch: Int, scale: Float) throws {
-        guard VectorUnit.avx512.isAvailable else { return }
+        let available = [VectorUnit.portable, .avx512].filter(\.isAvailable)
         var random = SplitMix64(seed: UInt64(batch))
         func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -0.5...0.5, using: &random) } }
         let steps = 5, inputSize = 19, hidden = 37
@@ -296,7 +296,7 @@ import TestSupport
                                     values(3 * hidden))
         let (linearWeights, linearBias) = (values(13 * inputSize), values(13))
         var results: [[Float]] = []
-        for unit in [VectorUnit.portable, .avx512] {
+        for unit in available {
             let gru = try GRUDirectionKernel(inputSize: inputSize, hiddenSize: hidden, weightIH: wih, weightHH: whh,
                                              biasIH: bih, biasHH: bhh, unit: unit)
             var output = [Float]()
@@ -307,9 +307,23 @@ import TestSupport
             var projected = [Float](), split = [Float]()
             try linear.apply(input, rows: steps * batch, output: &projected)
             try linear.apply(input, rows: steps * batch, output: &split, team: ThreadTeam(size: 2))
-            #expect(split == projected)
+            switch unit {
+            case .avx512:
+                // Equal by construction: each output is one fused multiply-add chain over
+                // the inputs in order, whichever member computes it and in whatever tile.
+                #expect(split == projected)
+            case .portable:
+                // OpenBLAS may sum in another order for another call shape (its kernels
+                // follow OPENBLAS_CORETYPE), so the split may round differently, within
+                // the reassociation bound of each dot product.
+                let bounds = dotProductReorderingBounds(input, rows: steps * batch, weights: linearWeights,
+                                                        bias: linearBias)
+                #expect(split.count == projected.count
+                        && split.indices.allSatisfy { abs(split[$0] - projected[$0]) <= bounds[$0] })
+            }
             results.append(output + projected)
         }
+        guard results.count == 2 else { return }  // the comparison between units needs both
         #expect(results[0].count == steps * batch * (hidden + 13))
         // The GRU's outputs stay within [-1, 1]; the linear outputs grow with the scale.
         let gruCount = steps * batch * hidden

@@ -91,3 +91,25 @@ extension FixtureBundle {
         return StateDict(entriesOut)
     }
 }
+
+/// For `y = bias + x Wᵀ` (`x` is `[rows, in]`, `W` `[out, in]`), how far two
+/// evaluations that add the terms of each output in different orders may
+/// differ in Float arithmetic: each may be off the exact sum by
+/// `γ(n) · Σ|term|` with `n` = in + 1 terms and `γ(n) = n·u / (1 - n·u)`,
+/// `u = 2⁻²⁴` (Higham, *Accuracy and Stability of Numerical Algorithms*,
+/// §3.1), so two of them by twice that. One bound per output, `[rows, out]`.
+public func dotProductReorderingBounds(_ x: [Float], rows: Int, weights: [Float], bias: [Float]) -> [Float] {
+    let outputs = bias.count, inputs = weights.count / max(outputs, 1)
+    let unitRoundoff = Double(Float.ulpOfOne) / 2
+    let terms = Double(inputs + 1)
+    let gamma = terms * unitRoundoff / (1 - terms * unitRoundoff)
+    var bounds = [Float](repeating: 0, count: rows * outputs)
+    for r in 0..<rows {
+        for o in 0..<outputs {
+            var magnitude = Double(abs(bias[o]))
+            for i in 0..<inputs { magnitude += Double(abs(x[r * inputs + i] * weights[o * inputs + i])) }
+            bounds[r * outputs + o] = Float(2 * gamma * magnitude)
+        }
+    }
+    return bounds
+}
