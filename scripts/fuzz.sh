@@ -38,8 +38,13 @@ dict=()
 max_len=0  # 0: libFuzzer picks it from the corpus
 case "$target" in
   pickle)
+    # The real checkpoint policy lives in TorchCheckpoint (internal), so that module is built
+    # with testing enabled for the harness's @testable import.
+    module TensorCore Sources/Core/TensorCore/*.swift
     module Pickle Sources/Reader/Pickle/*.swift
-    links=(-lPickle); seeds=(fixtures/pickle); dict=(-dict=fuzz/pickle.dict) ;;
+    extra+=(-enable-testing)
+    module TorchCheckpoint Sources/Reader/TorchCheckpoint/*.swift
+    links=(-lTorchCheckpoint -lPickle -lTensorCore -lzip); seeds=(fixtures/pickle); dict=(-dict=fuzz/pickle.dict) ;;
   checkpoint)
     module TensorCore Sources/Core/TensorCore/*.swift
     module Pickle Sources/Reader/Pickle/*.swift
