@@ -46,6 +46,7 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let package = Package(
     name: "crnn-swift",
     products: [
+        .library(name: "CRNNRuntime", targets: ["CRNNRuntime"]),
         .library(name: "TorchCheckpoint", targets: ["TorchCheckpoint"]),
         .library(name: "Pickle", targets: ["Pickle"]),
         .library(name: "CRNNFormat", targets: ["CRNNFormat"]),
@@ -86,6 +87,9 @@ let package = Package(
         .target(name: "ImageIO", dependencies: ["CImageDecoders", "TensorCore"], path: "Sources/Images/ImageIO"),
 
         .target(
+            name: "CRNNRuntime", dependencies: ["CRNN", "CRNNFormat", "ImageIO", "Kernels", "TensorCore"],
+            path: "Sources/Runtime/CRNNRuntime"),
+        .target(
             name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "TensorCore"],
             path: "Sources/Pipelines/Inspection"),
         .target(
@@ -123,5 +127,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests", dependencies: ["Inspection", "Conversion", "SourceHashing", "Prediction", "TestSupport"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
+        .testTarget(
+            name: "CRNNRuntimeTests", dependencies: ["CRNNRuntime", "ImageIO", "Conversion", "SourceHashing", "TestSupport"]),
     ]
 )

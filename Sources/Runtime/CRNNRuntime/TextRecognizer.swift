@@ -1,0 +1,228 @@
+import CRNN
+import CRNNFormat
+import Dispatch
+import ImageIO
+import Kernels
+import Synchronization
+import TensorCore
+
+/// Reads the text in captcha images with a CRNN converted to a `.bin` by
+/// `crnn-convert`: the central type of `CRNNRuntime`.
+///
+/// A recognizer is immutable once loaded and `Sendable`: one instance
+/// serves any number of threads and tasks. It uses at most ``cores`` cores
+/// at a time, whoever calls it: calls take turns on them (a single image
+/// splits its layers across the cores; a batch gives each core its own
+/// images), so several tasks sharing one recognizer never oversubscribe
+/// the machine. The `async` variants run that work on Dispatch's threads,
+/// never on Swift's cooperative thread pool.
+///
+/// Process-wide effects, all on first use and only where the CPU lacks
+/// AVX-512 (the portable kernels use OpenBLAS when present): OpenBLAS is
+/// opened with `OPENBLAS_CORETYPE` set from the CPU's features and
+/// `OPENBLAS_NUM_THREADS=1` unless the environment already sets them, and
+/// its own thread count is set to 1. Nothing else outside the recognizer
+/// changes.
+public final class TextRecognizer: Sendable {
+    /// What the model reads: alphabet, classes, accepted heights.
+    public let model: ModelDescription
+    /// The most cores this recognizer computes on at once.
+    public let cores: Int
+
+    private let network: CRNNModel
+    private let decoder: CTCDecoder
+    private let team: ThreadTeam
+    /// Held while computing, so calls take turns on the cores.
+    private let turn = Mutex(())
+
+    /// The default for `cores`: every core the process may run on.
+    public static var defaultCores: Int { ProcessorCount.active }
+
+    /// Loads the `.bin` at `path` (memory-mapped while the model is built;
+    /// the weights are then the recognizer's own).
+    /// - Parameter cores: the most cores to compute on at once (at least 1;
+    ///   default every active core).
+    /// - Throws: `RecognitionError.invalidModel` when the file cannot be
+    ///   read, is not a CRNN `.bin`, is damaged, or holds weights that do not
+    ///   make a CRNN.
+    public convenience init(contentsOf path: String, cores: Int = TextRecognizer.defaultCores) throws(RecognitionError) {
+        let file: CRNNFile
+        do { file = try CRNNFile.open(path: path) } catch { throw .invalidModel(file: path, message: error.description) }
+        try self.init(file: file, cores: cores)
+    }
+
+    /// Loads a `.bin` already in memory (downloaded, bundled in an asset
+    /// catalogue, ...). `name` stands for the bytes in errors.
+    /// - Throws: `RecognitionError.invalidModel` as `init(contentsOf:)` does.
+    public convenience init(modelBytes: [UInt8], name: String = "model bytes",
+                            cores: Int = TextRecognizer.defaultCores) throws(RecognitionError) {
+        let file: CRNNFile
+        do { file = try CRNNFile.open(buffer: ByteBuffer(copying: modelBytes), name: name) } catch {
+            throw .invalidModel(file: name, message: error.description)
+        }
+        try self.init(file: file, cores: cores)
+    }
+
+    private convenience init(file: CRNNFile, cores: Int) throws(RecognitionError) {
+        let metadata = file.metadata
+        try self.init(stateDict: file.tensors, alphabet: metadata.alphabet, blank: metadata.blankIndex,
+                      nominalHeight: metadata.nominalInputHeight, sourceFileName: metadata.sourceFileName,
+                      sourceSHA256: metadata.sourceSHA256, name: file.name, cores: cores)
+    }
+
+    /// A recognizer for weights already read (the tools' path for a PyTorch
+    /// checkpoint converted in memory). Not public: apps load `.bin` files.
+    /// - Throws: `RecognitionError.invalidModel` naming `name`.
+    package init(stateDict: StateDict, alphabet: String, blank: Int, nominalHeight: Int, sourceFileName: String,
+                 sourceSHA256: String?, name: String, cores: Int, unit: VectorUnit = .preferred) throws(RecognitionError) {
+        do {
+            network = try CRNNModel(stateDict: stateDict, unit: unit)
+            decoder = try CTCDecoder(alphabet: alphabet, blank: blank, vocabularySize: network.configuration.vocabularySize)
+        } catch {
+            throw .invalidModel(file: name, message: "\(name): \(error)")
+        }
+        let configuration = network.configuration
+        model = ModelDescription(
+            alphabet: alphabet, classes: configuration.vocabularySize, blankClass: blank,
+            acceptedHeights: configuration.acceptedHeights,
+            nominalHeight: configuration.acceptedHeights.contains(nominalHeight)
+                ? nominalHeight : configuration.acceptedHeights.upperBound,
+            sourceFileName: sourceFileName, sourceSHA256: sourceSHA256.flatMap { $0.isEmpty ? nil : $0 })
+        self.cores = max(1, min(cores, ProcessorCount.limit))
+        team = self.cores > 1 ? ThreadTeam(size: self.cores) : .alone
+    }
+
+    // MARK: - One image
+
+    /// Reads the text of pixels in memory, straight from `pixels` (no copy
+    /// of the image is made unless it is resized).
+    /// - Parameters:
+    ///   - bytesPerRow: the row stride, for rows padded at their ends
+    ///     (default: rows packed).
+    ///   - name: stands for the image in errors.
+    /// - Throws: `RecognitionError.invalidPixels` when the buffer does not
+    ///   hold the image described, `.unsupportedImageSize` for a height the
+    ///   model does not read, `.computationFailed` if the model cannot run.
+    public func recognize(pixels: UnsafeRawBufferPointer, width: Int, height: Int, bytesPerRow: Int? = nil,
+                          format: PixelFormat, name: String = "pixels",
+                          options: RecognitionOptions = RecognitionOptions()) throws(RecognitionError) -> Recognition {
+        let input = try InputPreparation.input(pixels: pixels, width: width, height: height, bytesPerRow: bytesPerRow,
+                                               format: format, name: name, model: model, options: options)
+        return try recognize(input, name: name, options: options, inBatch: false)
+    }
+
+    /// Reads the text of an image whose pixels the caller handed over.
+    /// - Throws: as `recognize(pixels:...)`.
+    public func recognize(_ image: PixelImage, name: String = "pixels",
+                          options: RecognitionOptions = RecognitionOptions()) throws(RecognitionError) -> Recognition {
+        try recognize(.pixels(image, name: name), options: options, inBatch: false)
+    }
+
+    /// Reads the text of a PNG or JPEG image in memory, decoded exactly as
+    /// PIL's `Image.open(...).convert('RGB')` (alpha dropped, grey
+    /// replicated, palettes expanded; CMYK JPEGs refused; at most 16384
+    /// pixels a side).
+    /// - Throws: `RecognitionError.unreadableImage` when the bytes are not a
+    ///   PNG or JPEG the decoder reads; otherwise as `recognize(pixels:...)`.
+    public func recognize(encoded bytes: [UInt8], name: String = "encoded image",
+                          options: RecognitionOptions = RecognitionOptions()) throws(RecognitionError) -> Recognition {
+        try recognize(.encoded(bytes, name: name), options: options, inBatch: false)
+    }
+
+    /// Reads the text of a PNG or JPEG file, decoded as `recognize(encoded:)` decodes.
+    /// - Throws: `RecognitionError.unreadableImage` when the file cannot be
+    ///   read or decoded; otherwise as `recognize(pixels:...)`.
+    public func recognize(file path: String,
+                          options: RecognitionOptions = RecognitionOptions()) throws(RecognitionError) -> Recognition {
+        try recognize(.file(path), options: options, inBatch: false)
+    }
+
+    /// One image of any source (see `recognize(_:name:options:inBatch:)`).
+    private func recognize(_ source: ImageSource, options: RecognitionOptions,
+                           inBatch: Bool) throws(RecognitionError) -> Recognition {
+        try recognize(try prepare(source, options: options), name: source.name, options: options, inBatch: inBatch)
+    }
+
+    /// The model's input for `source`: decoded (files and encoded bytes) and
+    /// converted to planes, resized when asked.
+    private func prepare(_ source: ImageSource, options: RecognitionOptions) throws(RecognitionError) -> CRNNInput {
+        let image: RGBImage
+        switch source {
+        case let .pixels(pixels, name):
+            return try InputPreparation.withBytes(of: pixels.bytes) { raw throws(RecognitionError) in
+                try InputPreparation.input(pixels: raw, width: pixels.width, height: pixels.height,
+                                           bytesPerRow: pixels.bytesPerRow, format: pixels.format, name: name,
+                                           model: model, options: options)
+            }
+        case let .file(path):
+            do { image = try ImageDecoder.decode(path: path) } catch {
+                throw .unreadableImage(image: path, message: "\(error)")
+            }
+        case let .encoded(bytes, name):
+            do { image = try ImageDecoder.decode(bytes: bytes, name: name) } catch {
+                throw .unreadableImage(image: name, message: "\(error)")
+            }
+        }
+        return try InputPreparation.withBytes(of: image.pixels) { raw throws(RecognitionError) in
+            try InputPreparation.input(pixels: raw, width: image.width, height: image.height, bytesPerRow: nil,
+                                       format: .rgb8, name: source.name, model: model, options: options)
+        }
+    }
+
+    /// The model over one prepared input: on its own, the recognizer's turn
+    /// taken and the layers split across its cores; in a batch (which holds
+    /// the turn and gives each core its own images), on the calling core.
+    private func recognize(_ input: CRNNInput, name: String, options: RecognitionOptions,
+                           inBatch: Bool) throws(RecognitionError) -> Recognition {
+        let logits: Logits
+        do {
+            logits = inBatch
+                ? try network.logits(for: input, team: .alone)
+                : try turn.withLock { _ in try network.logits(for: input, team: team) }
+        } catch {
+            throw .computationFailed(image: name, message: "\(error)")
+        }
+        return recognition(logits, options: options)
+    }
+
+    /// Text, confidence and (when asked) the scores of one image's logits.
+    func recognition(_ logits: Logits, options: RecognitionOptions) -> Recognition {
+        Recognition(text: decoder.decode(logits), confidence: Confidence.ofGreedyPath(logits),
+                    logits: options.includesLogits
+                        ? RecognitionLogits(timeSteps: logits.timeSteps, classes: logits.classes, values: logits.values)
+                        : nil)
+    }
+
+    // MARK: - Batches
+
+    /// Reads every image, one result per image in order: a bad image is an
+    /// error in its own slot and never discards the others. The images are
+    /// spread over the recognizer's cores, one image per core at a time.
+    public func recognize(_ images: [ImageSource],
+                          options: RecognitionOptions = RecognitionOptions()) -> [Result<Recognition, RecognitionError>] {
+        guard images.count > 1, cores > 1 else {
+            return images.map { source in
+                Result { () throws(RecognitionError) in try recognize(source, options: options, inBatch: false) }
+            }
+        }
+        let slots = Mutex([Result<Recognition, RecognitionError>?](repeating: nil, count: images.count))
+        let next = Atomic(0)
+        turn.withLock { _ in
+            DispatchQueue.concurrentPerform(iterations: min(cores, images.count)) { _ in
+                while true {
+                    let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard index < images.count else { return }
+                    let result = Result { () throws(RecognitionError) in
+                        try recognize(images[index], options: options, inBatch: true)
+                    }
+                    slots.withLock { $0[index] = result }
+                }
+            }
+        }
+        return slots.withLock { slots in
+            slots.enumerated().map { index, slot in
+                slot ?? .failure(.computationFailed(image: images[index].name, message: "the image was not processed"))
+            }
+        }
+    }
+}
