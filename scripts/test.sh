@@ -14,3 +14,5 @@ echo "== kernel and model tests on the portable unit (CRNN_VECTOR_UNIT=portable)
 CRNN_VECTOR_UNIT=portable swift test --skip-build --parallel --filter "$units"
 echo "== kernel and model tests with OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512, on the portable unit"
 CRNN_VECTOR_UNIT=portable OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 swift test --skip-build --parallel --filter "$units"
+echo "== the example program (Examples/, CRNNRuntime only): builds, reads the samples, links only the runtime"
+scripts/example-check.sh

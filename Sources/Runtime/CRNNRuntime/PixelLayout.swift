@@ -1,3 +1,5 @@
+import ImageIO
+
 /// How 8-bit pixels are laid out in memory.
 public enum PixelFormat: String, Sendable, CaseIterable {
     /// Red, green, blue: 3 bytes a pixel.
@@ -82,5 +84,20 @@ enum PixelGeometry {
             throw .invalidPixels(image: image, message: "\(available) bytes do not hold \(width)x\(height) \(format.rawValue) "
                                  + "pixels \(bytesPerRow) bytes per row (\(o2 || o3 ? "too many" : "\(needed)") needed)")
         }
+    }
+}
+
+extension PixelImage {
+    /// The RGB pixels of a PNG or JPEG image, decoded as the recognizer
+    /// decodes files (PIL's `convert('RGB')`): for a program that wants to
+    /// crop, inspect or reuse an image's pixels before reading it.
+    /// - Throws: `RecognitionError.unreadableImage` naming `name` when the
+    ///   bytes are not a PNG or JPEG the decoder reads.
+    public init(decoding bytes: [UInt8], name: String = "encoded image") throws(RecognitionError) {
+        let image: RGBImage
+        do { image = try ImageDecoder.decode(bytes: bytes, name: name) } catch {
+            throw .unreadableImage(image: name, message: "\(error)")
+        }
+        try self.init(width: image.width, height: image.height, format: .rgb8, bytes: image.pixels)
     }
 }
