@@ -16,3 +16,6 @@ echo "== kernel and model tests with OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=
 CRNN_VECTOR_UNIT=portable OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 swift test --skip-build --parallel --filter "$units"
 echo "== the example program (Examples/, CRNNRuntime only): builds, reads the samples, links only the runtime"
 scripts/example-check.sh
+echo "== documentation: the runtime's DocC catalogue builds with no warnings"
+swift package generate-documentation --target CRNNRuntime --warnings-as-errors >/dev/null
+echo "documentation: CRNNRuntime builds with no warnings"

@@ -47,8 +47,13 @@ public struct PixelImage: Sendable {
     public let bytes: [UInt8]
 
     /// Pixels held in `bytes`.
-    /// - Parameter bytesPerRow: the row stride; `nil` means rows are packed
-    ///   (`width * format.bytesPerPixel`).
+    /// - Parameters:
+    ///   - width: pixels per row.
+    ///   - height: rows.
+    ///   - format: the layout of each pixel.
+    ///   - bytesPerRow: the row stride; `nil` means rows are packed
+    ///     (`width * format.bytesPerPixel`).
+    ///   - bytes: the rows.
     /// - Throws: `RecognitionError.invalidPixels` when a size is below 1,
     ///   the stride is shorter than a row, or `bytes` is too short.
     public init(width: Int, height: Int, format: PixelFormat, bytesPerRow: Int? = nil, bytes: [UInt8]) throws(RecognitionError) {

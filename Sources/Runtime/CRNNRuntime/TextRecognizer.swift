@@ -40,8 +40,10 @@ public final class TextRecognizer: Sendable {
 
     /// Loads the `.bin` at `path` (memory-mapped while the model is built;
     /// the weights are then the recognizer's own).
-    /// - Parameter cores: the most cores to compute on at once (at least 1;
-    ///   default every active core).
+    /// - Parameters:
+    ///   - path: the `.bin` file.
+    ///   - cores: the most cores to compute on at once (at least 1; default
+    ///     every active core; more than `max(64, active cores)` are not taken).
     /// - Throws: `RecognitionError.invalidModel` when the file cannot be
     ///   read, is not a CRNN `.bin`, is damaged, or holds weights that do not
     ///   make a CRNN.
@@ -97,9 +99,14 @@ public final class TextRecognizer: Sendable {
     /// Reads the text of pixels in memory, straight from `pixels` (no copy
     /// of the image is made unless it is resized).
     /// - Parameters:
+    ///   - pixels: the image's bytes, row after row.
+    ///   - width: pixels per row.
+    ///   - height: rows.
     ///   - bytesPerRow: the row stride, for rows padded at their ends
     ///     (default: rows packed).
+    ///   - format: the layout of each pixel.
     ///   - name: stands for the image in errors.
+    ///   - options: resizing and logits.
     /// - Throws: `RecognitionError.invalidPixels` when the buffer does not
     ///   hold the image described, `.unsupportedImageSize` for a height the
     ///   model does not read, `.computationFailed` if the model cannot run.
