@@ -28,3 +28,19 @@ import Testing
         #expect(BLASThreads.coreName.lowercased() == chosen.lowercased())
     }
 }
+
+/// The features the kernels choose by come from the processor (CPUID), and
+/// on Linux agree with what the kernel lists in /proc/cpuinfo.
+@Suite struct CPUFeatureTests {
+    @Test func cpuidAgreesWithProcCPUInfo() throws {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
+        let listed = CPUFeatures(cpuinfo: text).flags
+        let asked = CPUFeatures.current.flags
+        for (name, _) in CPUFeatures.featureBits {
+            #expect(asked.contains(name) == listed.contains(name), "\(name)")
+        }
+        #if arch(x86_64)
+        #expect(!listed.isEmpty && !asked.isEmpty, "x86-64 hosts of this project all have AVX at least")
+        #endif
+    }
+}

@@ -3,17 +3,24 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CVectorKernels
 
-/// The vector instruction sets this CPU and kernel support, as Linux lists
-/// them in `/proc/cpuinfo`, and the OpenBLAS kernel family they call for.
+/// The vector instruction sets this CPU and its operating system support,
+/// under the names Linux gives them in `/proc/cpuinfo` (`avx2`, `fma`,
+/// `avx512f`, ...), and the OpenBLAS kernel family they call for.
 struct CPUFeatures: Sendable {
-    /// The lowercase flag names of the first processor (empty when unknown).
+    /// The lowercase feature names (empty when unknown).
     let flags: Set<String>
 
-    /// This machine's features (empty where `/proc/cpuinfo` is not readable).
-    static let current = CPUFeatures(cpuinfo: readCPUInfo())
+    /// This machine's features, asked of the processor itself (CPUID and
+    /// XGETBV, so the same on every operating system; none off x86-64).
+    static let current = CPUFeatures(flags: cpuidFlags())
 
-    /// Parses the first `flags` line of a `/proc/cpuinfo` text.
+    /// The features named.
+    init(flags: Set<String>) { self.flags = flags }
+
+    /// The features of the first processor's `flags` line of a
+    /// `/proc/cpuinfo` text (for tests and cross-checks).
     init(cpuinfo: String) {
         let line = cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }
         let list = line.flatMap { $0.split(separator: ":", maxSplits: 1).dropFirst().first } ?? ""
@@ -45,17 +52,17 @@ struct CPUFeatures: Sendable {
         setenv("OPENBLAS_NUM_THREADS", "1", 0)
     }
 
-    /// `/proc/cpuinfo`, at most 1 MiB of it (the first processor comes first).
-    private static func readCPUInfo() -> String {
-        guard let file = fopen("/proc/cpuinfo", "r") else { return "" }
-        defer { fclose(file) }
-        var text = [UInt8]()
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        while text.count < 1 << 20 {
-            let read = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, file) }
-            if read == 0 { break }
-            text.append(contentsOf: chunk[0..<read])
-        }
-        return String(decoding: text, as: UTF8.self)
+    /// The names of the bits `crnn_cpu_features()` sets.
+    static let featureBits: [(name: String, bit: Int)] = [
+        ("avx", Int(CRNN_CPU_AVX)), ("fma", Int(CRNN_CPU_FMA)), ("avx2", Int(CRNN_CPU_AVX2)),
+        ("avx512f", Int(CRNN_CPU_AVX512F)), ("avx512dq", Int(CRNN_CPU_AVX512DQ)),
+        ("avx512cd", Int(CRNN_CPU_AVX512CD)), ("avx512bw", Int(CRNN_CPU_AVX512BW)),
+        ("avx512vl", Int(CRNN_CPU_AVX512VL)),
+    ]
+
+    /// This processor's features as names.
+    private static func cpuidFlags() -> Set<String> {
+        let bits = Int(crnn_cpu_features())
+        return Set(featureBits.filter { bits & $0.bit != 0 }.map(\.name))
     }
 }

@@ -13,6 +13,22 @@
 
 #include <stddef.h>
 
+/// Vector features, as bits of crnn_cpu_features(): each set only when the
+/// CPU has it and the operating system saves the registers it needs.
+enum {
+    CRNN_CPU_AVX = 1 << 0,
+    CRNN_CPU_FMA = 1 << 1,
+    CRNN_CPU_AVX2 = 1 << 2,
+    CRNN_CPU_AVX512F = 1 << 3,
+    CRNN_CPU_AVX512DQ = 1 << 4,
+    CRNN_CPU_AVX512CD = 1 << 5,
+    CRNN_CPU_AVX512BW = 1 << 6,
+    CRNN_CPU_AVX512VL = 1 << 7,
+};
+
+/// This CPU's vector features (CPUID and XGETBV on x86-64; 0 elsewhere).
+unsigned crnn_cpu_features(void);
+
 /// Rows per panel of a packed matrix (see crnn_pack_rows).
 #define CRNN_PANEL_ROWS 8
 
