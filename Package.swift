@@ -113,7 +113,7 @@ let package = Package(
             name: "crnn-predict", dependencies: ["Prediction", "CLISupport", argumentParser], path: "Sources/CLI/crnn-predict"),
 
         .executableTarget(
-            name: "crnn-bench", dependencies: ["Prediction", "Kernels", "CLISupport", argumentParser],
+            name: "crnn-bench", dependencies: ["Prediction", "CRNN", "Kernels", "CLISupport", argumentParser],
             path: "Sources/CLI/crnn-bench"),
 
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),

@@ -16,8 +16,16 @@ import TestSupport
                 vocabularySize: 37)
             let height = try #require(entry["height"] as? Int)
             let width = try #require(entry["width"] as? Int)
-            let cost = CRNNCost(configuration: configuration, height: height, width: width)
+            let cost = try #require(CRNNCost(configuration: configuration, height: height, width: width))
             #expect(cost.total == entry["flops"] as? Int, "\(config) \(height)x\(width)")
+        }
+    }
+
+    @Test func widthsThatMakeNoPlanGiveNoCount() {
+        for widths in [[64, 128], [64, 0, 256], [64, 128, 256, 512]] {
+            let configuration = CRNNConfiguration(trunkWidths: widths, featureRows: 4, rnnInputSize: 256, hiddenSize: 256,
+                                                  vocabularySize: 37)
+            #expect(CRNNCost(configuration: configuration, height: 50, width: 200) == nil, "\(widths)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import CRNN
 import Kernels
 
 /// `crnn-bench --kernels`: every convolution shape of the reference CRNN
@@ -12,16 +13,29 @@ enum KernelProfile {
         let count: Int
     }
 
-    static let cases = [
-        Case(name: "stem 7x7 s2", inChannels: 3, outChannels: 64, kernel: 7, stride: 2, height: 50, width: 200, count: 1),
-        Case(name: "layer1 3x3", inChannels: 64, outChannels: 64, kernel: 3, stride: 1, height: 13, width: 50, count: 4),
-        Case(name: "layer2.0.conv1 3x3 s2", inChannels: 64, outChannels: 128, kernel: 3, stride: 2, height: 13, width: 50, count: 1),
-        Case(name: "layer2 3x3", inChannels: 128, outChannels: 128, kernel: 3, stride: 1, height: 7, width: 25, count: 3),
-        Case(name: "layer2 downsample 1x1 s2", inChannels: 64, outChannels: 128, kernel: 1, stride: 2, height: 13, width: 50, count: 1),
-        Case(name: "layer3.0.conv1 3x3 s2", inChannels: 128, outChannels: 256, kernel: 3, stride: 2, height: 7, width: 25, count: 1),
-        Case(name: "layer3 + cn6 3x3", inChannels: 256, outChannels: 256, kernel: 3, stride: 1, height: 4, width: 13, count: 4),
-        Case(name: "layer3 downsample 1x1 s2", inChannels: 128, outChannels: 256, kernel: 1, stride: 2, height: 7, width: 25, count: 1),
-    ]
+    /// The reference model's convolutions on a 50x200 image (from the one
+    /// layer plan, `CRNNArchitecture`), those of equal shape counted once.
+    static let cases: [Case] = {
+        guard let architecture = CRNNArchitecture(trunkWidths: CRNNConfiguration.reference.trunkWidths) else { return [] }
+        var cases = [Case]()
+        for (layer, height, width) in architecture.convolutions(height: 50, width: 200).layers {
+            let shape = "\(layer.kernel)x\(layer.kernel)" + (layer.stride == 1 ? "" : " s\(layer.stride)")
+            if let index = cases.firstIndex(where: {
+                ($0.inChannels, $0.outChannels, $0.kernel, $0.stride, $0.height, $0.width)
+                    == (layer.inChannels, layer.outChannels, layer.kernel, layer.stride, height, width)
+            }) {
+                let found = cases[index]
+                cases[index] = Case(name: found.name, inChannels: found.inChannels, outChannels: found.outChannels,
+                                    kernel: found.kernel, stride: found.stride, height: found.height, width: found.width,
+                                    count: found.count + 1)
+            } else {
+                cases.append(Case(name: "\(layer.prefix) \(shape)", inChannels: layer.inChannels,
+                                  outChannels: layer.outChannels, kernel: layer.kernel, stride: layer.stride,
+                                  height: height, width: width, count: 1))
+            }
+        }
+        return cases
+    }()
 
     static func threadSeconds() -> Double {
         var time = timespec()
@@ -34,7 +48,7 @@ enum KernelProfile {
     static func run(unit: VectorUnit, batches: [Int] = [1, 4], runs: Int = 50) throws {
         BLASThreads.setCount(1)
         print("vector unit: \(unit.rawValue)")
-        print("convolution (x count)             batch   im2col ms/img   winograd ms/img   GFLOP/s (best)")
+        print("convolution (x count)                   batch   im2col ms/img   winograd ms/img   GFLOP/s (best)")
         var totals = [Int: (Double, Double)]()
         for c in cases {
             let padding = c.kernel / 2
@@ -67,7 +81,7 @@ enum KernelProfile {
                 totals[batch] = total
                 let label = "\(c.name) (x\(c.count))"
                 let winograd = times.count > 1 ? String(format: "%.3f", times[1]) : "-"
-                print(label.padding(toLength: 34, withPad: " ", startingAt: 0)
+                print(label.padding(toLength: 40, withPad: " ", startingAt: 0)
                       + String(format: "%5d   %13.3f   ", batch, times[0])
                       + String(repeating: " ", count: max(0, 15 - winograd.count)) + winograd
                       + String(format: "   %.0f", flops / (fastest / 1000) / 1e9))

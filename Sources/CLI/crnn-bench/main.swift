@@ -71,7 +71,8 @@ struct CRNNBench: ParsableCommand {
             }
             let throughput = try Timing.throughput(model: loaded.model, inputs: inputs, threads: threads,
                                                    perPass: imagesPerPass)
-            let cost = CRNNCost(configuration: loaded.model.configuration, height: inputs[0].height, width: inputs[0].width)
+            guard let cost = CRNNCost(configuration: loaded.model.configuration, height: inputs[0].height,
+                                      width: inputs[0].width) else { throw ValidationError("\(model): no layer plan for its trunk widths") }
             let gflops = try BLASThroughput.sgemmGFLOPS(threads: threads)
             let fileMB = Double((try FileManager.default.attributesOfItem(atPath: binary)[.size] as? Int) ?? 0) / 1_048_576
 

@@ -20,34 +20,18 @@ public struct BasicBlock: Sendable {
     /// the channel count changes (torchvision's rule).
     public let downsample: (conv: Conv2d, norm: BatchNorm2d)?
 
-    /// True when torchvision gives the block a downsample path.
-    public static func needsDownsample(inChannels: Int, outChannels: Int, stride: Int) -> Bool {
-        stride != 1 || inChannels != outChannels
-    }
-
-    /// The block's keys and shapes, in state_dict order.
-    public static func parameters(prefix: String, inChannels: Int, outChannels: Int, stride: Int) -> [ParameterSpec] {
-        WeightReader.specs {
-            _ = BasicBlock(prefix: prefix, inChannels: inChannels, outChannels: outChannels, stride: stride, reader: &$0)
-        }
-    }
-
-    init(prefix: String, inChannels: Int, outChannels: Int, stride: Int, reader: inout WeightReader) {
-        self.inChannels = inChannels
-        self.outChannels = outChannels
-        self.stride = stride
-        conv1 = Conv2d(prefix: prefix + ".conv1", outChannels: outChannels, inChannels: inChannels, kernelSize: 3,
-                       stride: stride, padding: 1, hasBias: false, reader: &reader)
-        bn1 = BatchNorm2d(prefix: prefix + ".bn1", channels: outChannels, reader: &reader)
-        conv2 = Conv2d(prefix: prefix + ".conv2", outChannels: outChannels, inChannels: outChannels, kernelSize: 3,
-                       stride: 1, padding: 1, hasBias: false, reader: &reader)
-        bn2 = BatchNorm2d(prefix: prefix + ".bn2", channels: outChannels, reader: &reader)
-        if Self.needsDownsample(inChannels: inChannels, outChannels: outChannels, stride: stride) {
-            let conv = Conv2d(prefix: prefix + ".downsample.0", outChannels: outChannels, inChannels: inChannels,
-                              kernelSize: 1, stride: stride, padding: 0, hasBias: false, reader: &reader)
-            downsample = (conv, BatchNorm2d(prefix: prefix + ".downsample.1", channels: outChannels, reader: &reader))
-        } else {
-            downsample = nil
+    /// The block `CRNNArchitecture` plans as `plan`.
+    init(_ plan: CRNNArchitecture.Block, reader: inout WeightReader) {
+        inChannels = plan.inChannels
+        outChannels = plan.outChannels
+        stride = plan.stride
+        conv1 = Conv2d(plan.conv1, reader: &reader)
+        bn1 = BatchNorm2d(prefix: plan.prefix + ".bn1", channels: plan.outChannels, reader: &reader)
+        conv2 = Conv2d(plan.conv2, reader: &reader)
+        bn2 = BatchNorm2d(prefix: plan.prefix + ".bn2", channels: plan.outChannels, reader: &reader)
+        downsample = plan.downsample.map { conv in
+            (Conv2d(conv, reader: &reader),
+             BatchNorm2d(prefix: plan.prefix + ".downsample.1", channels: plan.outChannels, reader: &reader))
         }
     }
 }

@@ -6,14 +6,9 @@ public struct CN6Block: Sendable {
     /// `cn6.bn`.
     public let norm: BatchNorm2d
 
-    /// The block's keys and shapes, in state_dict order.
-    public static func parameters(channels: Int) -> [ParameterSpec] {
-        WeightReader.specs { _ = CN6Block(channels: channels, reader: &$0) }
-    }
-
-    init(channels: Int, reader: inout WeightReader) {
-        conv = Conv2d(prefix: "cn6.conv", outChannels: channels, inChannels: channels, kernelSize: 3, stride: 1,
-                      padding: 1, hasBias: true, reader: &reader)
-        norm = BatchNorm2d(prefix: "cn6.bn", channels: channels, reader: &reader)
+    /// `cn6.conv` as `CRNNArchitecture` plans it, and `cn6.bn`.
+    init(_ architecture: CRNNArchitecture, reader: inout WeightReader) {
+        conv = Conv2d(architecture.cn6, reader: &reader)
+        norm = BatchNorm2d(prefix: "cn6.bn", channels: architecture.cn6.outChannels, reader: &reader)
     }
 }

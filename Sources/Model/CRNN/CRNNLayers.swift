@@ -44,16 +44,26 @@ public struct CRNNLayers: Sendable {
     /// file may hold absurd sizes, which must give mismatches, never a trap.
     init(configuration: CRNNConfiguration, reader: inout WeightReader) {
         self.configuration = configuration
-        trunk = ResNetTrunk(widths: configuration.trunkWidths, reader: &reader)
-        (cn6, linear1, gru1, gru2, linear2) = Self.readHead(configuration: configuration, reader: &reader)
+        let architecture = Self.architecture(of: configuration, reader: &reader)
+        trunk = ResNetTrunk(architecture, reader: &reader)
+        (cn6, linear1, gru1, gru2, linear2) = Self.readHead(configuration: configuration, architecture: architecture,
+                                                            reader: &reader)
+    }
+
+    /// The layer plan of `configuration`; where its widths make none (only a
+    /// hand-made configuration can), a problem for `reader` to report.
+    static func architecture(of configuration: CRNNConfiguration, reader: inout WeightReader) -> CRNNArchitecture {
+        if let architecture = CRNNArchitecture(trunkWidths: configuration.trunkWidths) { return architecture }
+        reader.report(.inconsistent(key: "resnet", detail: "trunk widths \(configuration.trunkWidths) are not three positive channel counts"))
+        return .placeholder
     }
 
     /// Everything after the trunk, in state_dict order.
-    static func readHead(configuration: CRNNConfiguration, reader: inout WeightReader)
+    static func readHead(configuration: CRNNConfiguration, architecture: CRNNArchitecture, reader: inout WeightReader)
         -> (CN6Block, Linear, BidirectionalGRU, BidirectionalGRU, Linear) {
-        let c3 = configuration.trunkWidths.count == 3 ? configuration.trunkWidths[2] : 0
+        let c3 = architecture.cn6.outChannels
         let h = configuration.hiddenSize
-        return (CN6Block(channels: c3, reader: &reader),
+        return (CN6Block(architecture, reader: &reader),
                 Linear(prefix: "linear1", inFeatures: c3 &* configuration.featureRows,
                        outFeatures: configuration.rnnInputSize, reader: &reader),
                 BidirectionalGRU(prefix: "gru1.gru", inputSize: configuration.rnnInputSize, hiddenSize: h, reader: &reader),

@@ -33,15 +33,16 @@ public final class CRNNModel: Sendable {
     public convenience init(stateDict: StateDict, unit: VectorUnit = .preferred) throws {
         let configuration = try CRNNLayers.check(stateDict)
         var reader = WeightReader(stateDict)
-        let (stemConv, stemNorm) = ResNetTrunk.readStem(widths: configuration.trunkWidths, reader: &reader)
+        let architecture = CRNNLayers.architecture(of: configuration, reader: &reader)
+        let (stemConv, stemNorm) = ResNetTrunk.readStem(architecture, reader: &reader)
         let stem = try CRNNError.wrappingKernelErrors { try Convolution(fold(stemConv, stemNorm), unit: unit) }
         var blocks: [FusedBlock] = []
-        for plan in ResNetTrunk.blockPlan(widths: configuration.trunkWidths) {
-            let block = BasicBlock(prefix: plan.prefix, inChannels: plan.inChannels, outChannels: plan.outChannels,
-                                   stride: plan.stride, reader: &reader)
+        for plan in architecture.blocks {
+            let block = BasicBlock(plan, reader: &reader)
             blocks.append(try CRNNError.wrappingKernelErrors { try FusedBlock(block, unit: unit) })
         }
-        let (cn6, linear1, gru1, gru2, linear2) = CRNNLayers.readHead(configuration: configuration, reader: &reader)
+        let (cn6, linear1, gru1, gru2, linear2) = CRNNLayers.readHead(configuration: configuration,
+                                                                      architecture: architecture, reader: &reader)
         try reader.finish()
         try self.init(configuration: configuration, unit: unit, stem: stem, blocks: blocks, cn6: cn6,
                       linear1: linear1, gru1: gru1, gru2: gru2, linear2: linear2)
@@ -68,7 +69,8 @@ public final class CRNNModel: Sendable {
             self.configuration = configuration
             self.unit = unit
             self.stem = stem
-            pool = try MaxPoolKernel(kernel: 3, stride: 2, padding: 1, unit: unit)
+            let plan = CRNNArchitecture.pool
+            pool = try MaxPoolKernel(kernel: plan.kernel, stride: plan.stride, padding: plan.padding, unit: unit)
             self.blocks = blocks
             self.cn6 = try Convolution(fold(cn6.conv, cn6.norm), unit: unit)
             self.linear1 = try LinearKernel(inFeatures: linear1.inFeatures, outFeatures: linear1.outFeatures,

@@ -26,6 +26,13 @@ public struct Conv2d: Sendable {
         }
     }
 
+    /// The convolution `CRNNArchitecture` plans as `layer`.
+    init(_ layer: CRNNArchitecture.ConvolutionLayer, reader: inout WeightReader) {
+        self.init(prefix: layer.prefix, outChannels: layer.outChannels, inChannels: layer.inChannels,
+                  kernelSize: layer.kernel, stride: layer.stride, padding: layer.padding, hasBias: layer.hasBias,
+                  reader: &reader)
+    }
+
     init(prefix: String, outChannels: Int, inChannels: Int, kernelSize: Int, stride: Int, padding: Int,
          hasBias: Bool, reader: inout WeightReader) {
         self.outChannels = outChannels
