@@ -15,19 +15,50 @@ enum MetadataCoding {
     }
 
     /// A short reason naming the key a decoding error is about.
-    static func explain(_ error: DecodingError) -> String {
-        func path(_ context: DecodingError.Context) -> String {
-            context.codingPath.map(\.stringValue).joined(separator: ".")
+    static func explain(_ error: DecodingError) -> String { error.reasonNamingTheKey }
+}
+
+extension DecodingError {
+    /// A one-line reason naming the JSON key this error is about
+    /// (`key 'hidden_size' has the wrong type: expected Int`, `key
+    /// 'images[2].text' is missing`), never the decoder's own text. "not valid
+    /// JSON" only when the text does not parse at all.
+    public var reasonNamingTheKey: String {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            var out = ""
+            for key in codingPath {
+                if let index = key.intValue {
+                    out += "[\(index)]"
+                } else {
+                    out += (out.isEmpty ? "" : ".") + key.stringValue
+                }
+            }
+            return out
         }
-        switch error {
-        case let .keyNotFound(key, _): return "required key '\(key.stringValue)' is missing"
+        switch self {
+        case let .keyNotFound(key, context):
+            let parent = path(context.codingPath)
+            return "required key '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)' is missing"
         case let .typeMismatch(_, context) where context.codingPath.isEmpty: return "not a JSON object"
-        case let .typeMismatch(_, context): return "key '\(path(context))' has the wrong type"
-        case let .valueNotFound(_, context): return "key '\(path(context))' is null"
+        case let .typeMismatch(type, context): return "key '\(path(context.codingPath))' has the wrong type (expected \(Self.jsonType(type)))"
+        case let .valueNotFound(type, context) where context.codingPath.isEmpty: return "expected \(Self.jsonType(type)), found null"
+        case let .valueNotFound(_, context): return "key '\(path(context.codingPath))' is null"
         case let .dataCorrupted(context):
-            let at = path(context)
+            let at = path(context.codingPath)
             return at.isEmpty ? "not valid JSON" : "key '\(at)' has an invalid value"
         @unknown default: return "cannot be decoded"
+        }
+    }
+
+    /// The JSON name of what a Swift type is decoded from.
+    private static func jsonType(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Int.Type, is Int64.Type, is Int32.Type, is UInt32.Type, is UInt64.Type: "an integer"
+        case is Float.Type, is Double.Type: "a number"
+        case is Bool.Type: "true or false"
+        default:
+            String(describing: type).hasPrefix("Array") ? "an array" : String(describing: type).hasPrefix("Dictionary") ? "an object" : "\(type)"
         }
     }
 }
