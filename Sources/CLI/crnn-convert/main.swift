@@ -43,7 +43,7 @@ struct CRNNConvert: ParsableCommand {
             let report = try Converter.convert(
                 input: input, output: output, options: options, sourceDigest: SourceHashing.sha256(path:))
             let meta = report.metadata
-            print("""
+            var summary = """
                 converted \(input) -> \(output)
                   source: \(report.checkpointInfo.layout.rawValue) layout, state_dict at \(report.checkpointInfo.source)\
                 \(report.checkpointInfo.strippedPrefix.map { ", prefix '\($0)' removed" } ?? "")
@@ -51,11 +51,18 @@ struct CRNNConvert: ParsableCommand {
                 \(meta.vocabularySize) classes, alphabet '\(meta.alphabet)'
                   \(report.layerCount) layers, \(report.tensorCount) tensors, \(report.parameterCount) parameters, \
                 \(report.outputBytes) bytes as \(meta.storedFloatType.rawValue)
-                """)
+
+                """
             if meta.storedFloatType == .float16 {
-                print("  float16 rounding: largest absolute weight change \(String(cFormat: "%.3g", report.largestRoundingError))")
+                summary += "  float16 rounding: largest absolute weight change \(String(cFormat: "%.3g", report.largestRoundingError))\n"
             }
-            print("  verified every tensor against the source in \(String(cFormat: "%.3f", report.seconds)) s")
+            summary += "  verified every tensor against the source in \(String(cFormat: "%.3f", report.seconds)) s"
+            try StandardOutput.write(summary)
+            if !report.nonFiniteTensors.isEmpty {
+                StandardError.write(
+                    "crnn-convert: warning: \(input): NaN or infinite weights in \(report.nonFiniteTensors.joined(separator: ", ")); "
+                        + "converted as they are, but the model's outputs will not be numbers".escapingControlCharacters)
+            }
         }
     }
 }
