@@ -52,13 +52,14 @@ extension DecodingError {
 
     /// The JSON name of what a Swift type is decoded from.
     private static func jsonType(_ type: Any.Type) -> String {
-        switch type {
-        case is String.Type: "a string"
-        case is Int.Type, is Int64.Type, is Int32.Type, is UInt32.Type, is UInt64.Type: "an integer"
-        case is Float.Type, is Double.Type: "a number"
-        case is Bool.Type: "true or false"
-        default:
-            String(describing: type).hasPrefix("Array") ? "an array" : String(describing: type).hasPrefix("Dictionary") ? "an object" : "\(type)"
-        }
+        if type == String.self { return "a string" }
+        if type == Bool.self { return "true or false" }
+        let integers: [Any.Type] = [Int.self, Int64.self, Int32.self, UInt32.self, UInt64.self]
+        if integers.contains(where: { $0 == type }) { return "an integer" }
+        if type == Double.self || type == Float.self { return "a number" }
+        let name = String(describing: type)
+        if name.hasPrefix("Array<") { return "an array" }
+        if name.hasPrefix("Dictionary<") { return "an object" }
+        return "another type"
     }
 }
