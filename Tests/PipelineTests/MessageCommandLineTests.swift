@@ -57,6 +57,18 @@ import TestSupport
         Self.expectOneLineError(run, tool, containing: "cannot write to standard output: \(String(cString: strerror(ENOSPC)))")
     }
 
+    /// `--help` is output too: into /dev/full it is an error, not exit 0.
+    @Test(.enabled(if: enabled && FileManager.default.fileExists(atPath: "/dev/full")),
+          arguments: ["crnn-inspect", "crnn-convert", "crnn-predict"])
+    func helpToAFullDeviceIsAnError(_ tool: String) throws {
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        defer { try? full.close() }
+        let run = try Self.run(tool, ["--help"], standardOutput: full)
+        Self.expectOneLineError(run, tool, containing: "cannot write to standard output: \(String(cString: strerror(ENOSPC)))")
+        let shown = try Self.run(tool, ["--help"])
+        #expect(shown.status == 0 && shown.stdout.hasPrefix("OVERVIEW: ") && shown.stderr.isEmpty)
+    }
+
     /// Standard output closed (`>&-`): an error naming the bad descriptor.
     @Test(.enabled(if: enabled))
     func resultsToAClosedDescriptorAreAnError() throws {

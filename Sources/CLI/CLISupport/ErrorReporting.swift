@@ -76,7 +76,7 @@ public enum OutputError: Error, Equatable, CustomStringConvertible {
 /// Ends the program as SIGPIPE ends the usual Unix tools: quietly, killed by
 /// that signal (exit status 141 in a shell), whatever this process had set
 /// for it.
-private func endAsForClosedPipe() -> Never {
+func endAsForClosedPipe() -> Never {
     signal(SIGPIPE, SIG_DFL)
     var signals = sigset_t()
     sigemptyset(&signals)

@@ -68,4 +68,4 @@ struct CRNNConvert: ParsableCommand {
     }
 }
 
-CRNNConvert.main()
+CRNNConvert.mainCheckingOutput()

@@ -38,4 +38,4 @@ struct CRNNInspect: ParsableCommand {
     }
 }
 
-CRNNInspect.main()
+CRNNInspect.mainCheckingOutput()

@@ -139,4 +139,4 @@ enum JSONLine {
     }
 }
 
-CRNNPredict.main()
+CRNNPredict.mainCheckingOutput()
