@@ -318,5 +318,12 @@ import TestSupport
         try CommandLineTests.convert("checkpoints/crnn/narrow_zip.pt") { run, _, _ in
             #expect(run.status == 0 && run.stderr.isEmpty, "\(run.stderr)")
         }
+        // crnn-predict converts a .pt in memory: the same warning, and the results still.
+        let images = try Self.samples(2)
+        let predicted = try Self.run("crnn-predict", [Fixtures.url("checkpoints/messages/nonfinite.pt").path] + images)
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        #expect(predicted.stderr.hasPrefix("crnn-predict: warning: ") && predicted.stderr.split(separator: "\n").count == 1)
+        #expect(predicted.stderr.contains("NaN or infinite weights in " + names.joined(separator: ", ") + ";"), "\(predicted.stderr)")
+        #expect(predicted.stdout.split(separator: "\n").count == images.count)
     }
 }

@@ -32,6 +32,13 @@ public func reportingErrors(_ command: String, _ body: () throws -> Void) throws
     if StandardError.hasFailed { throw ExitCode(1) }
 }
 
+/// The warning line for a model whose `tensors` hold NaN or infinite
+/// weights: it still converts and runs, but its outputs are not numbers.
+public func nonFiniteWarning(command: String, file: String, tensors: [String]) -> String {
+    ("\(command): warning: \(file): NaN or infinite weights in \(tensors.joined(separator: ", ")); "
+        + "used as they are, but the model's outputs will not be numbers").escapingControlCharacters
+}
+
 extension String {
     /// The text with every control character escaped (`\n`, `\t`, `\r`,
     /// `\u{1B}`, ...; a backslash stays as it is): for a path shown inside a

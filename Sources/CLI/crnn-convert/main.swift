@@ -60,9 +60,7 @@ struct CRNNConvert: ParsableCommand {
             summary += "  verified every tensor against the source in \(String(cFormat: "%.3f", report.seconds)) s"
             try StandardOutput.write(summary)
             if !report.nonFiniteTensors.isEmpty {
-                StandardError.write(
-                    "crnn-convert: warning: \(input): NaN or infinite weights in \(report.nonFiniteTensors.joined(separator: ", ")); "
-                        + "converted as they are, but the model's outputs will not be numbers".escapingControlCharacters)
+                StandardError.write(nonFiniteWarning(command: "crnn-convert", file: input, tensors: report.nonFiniteTensors))
             }
         }
     }

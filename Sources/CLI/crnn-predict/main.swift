@@ -81,6 +81,9 @@ struct CRNNPredict: ParsableCommand {
     func run() throws {
         try reportingErrors("crnn-predict") {
             let loaded = try ModelLoader.load(path: model, alphabet: alphabet)
+            if !loaded.nonFiniteTensors.isEmpty {
+                StandardError.write(nonFiniteWarning(command: "crnn-predict", file: model, tensors: loaded.nonFiniteTensors))
+            }
             let predictor = Predictor(model: loaded, threads: threads)
             if let verify {
                 try runVerification(referencePath: verify, predictor: predictor)

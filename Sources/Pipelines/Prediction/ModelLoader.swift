@@ -15,6 +15,9 @@ public struct LoadedModel: Sendable {
     public let metadata: CRNNModelMetadata
     /// True when read from a PyTorch checkpoint rather than a `.bin`.
     public let convertedInMemory: Bool
+    /// For a checkpoint converted in memory, its floating-point tensors
+    /// holding a NaN or an infinity (a `.bin` was checked when converted).
+    public var nonFiniteTensors: [String] = []
 }
 
 /// Opens a model from a `.bin` (memory-mapped) or converts a `.pt` in memory.
@@ -53,6 +56,6 @@ public enum ModelLoader {
             throw error.namingTheBinAlternative
         }
         return LoadedModel(model: try CRNNModel(stateDict: prepared.stateDict), decoder: try CTCDecoder(alphabet: prepared.metadata.alphabet),
-                           metadata: prepared.metadata, convertedInMemory: true)
+                           metadata: prepared.metadata, convertedInMemory: true, nonFiniteTensors: prepared.nonFiniteTensors)
     }
 }
