@@ -155,7 +155,15 @@ struct CorruptionTests {
         #expect(reason("{\"architecture\": ") == "not valid JSON")
         #expect(reason("{}")?.contains("missing") == true)
         #expect(reason(valid.replacingOccurrences(of: "\"blank_index\":0", with: "\"blank_index\":37")) != nil)
-        #expect(reason(valid.replacingOccurrences(of: "\"hidden_size\":256", with: "\"hidden_size\":\"256\"")) != nil)
+        // JSON that parses but holds a wrong type names the key, never the decoder's text.
+        #expect(reason(valid.replacingOccurrences(of: "\"hidden_size\":256", with: "\"hidden_size\":\"256\""))
+                == "key 'hidden_size' has the wrong type (expected an integer)")
+        #expect(reason(valid.replacingOccurrences(of: "\"trunk_widths\":[64,", with: "\"trunk_widths\":[\"64\","))
+                == "key 'trunk_widths[0]' has the wrong type (expected an integer)")
+        #expect(reason(valid.replacingOccurrences(of: "\"alphabet\":\"", with: "\"alphabet\":7,\"x\":\""))
+                == "key 'alphabet' has the wrong type (expected a string)")
+        // A control character would break FILE<TAB>TEXT output: refused by the reader too.
+        #expect(reason(valid.replacingOccurrences(of: "xyz", with: "xy\\t"))?.contains("control character U+9") == true)
         #expect(reason(valid.replacingOccurrences(of: "xyz", with: "xyy")) == "alphabet repeats a character")
         #expect(reason(valid.replacingOccurrences(of: "\"float32\"", with: "\"float64\"")) != nil)
         #expect(reason(valid.replacingOccurrences(of: "0f0f", with: "0F0F")) != nil)

@@ -35,3 +35,17 @@ import Testing
         #expect(decoder.decode(try logits([0, 3, 0, 1, 2], classes: 4)) == "aabc")
     }
 }
+
+/// The decoder counts an alphabet in Unicode scalars, as the converter and the
+/// `.bin` reader do: a combining mark is a class of its own.
+@Suite struct CTCDecoderCharacterTests {
+    @Test func aCombiningMarkIsItsOwnClass() throws {
+        // "e" + U+0301 is one grapheme cluster but two scalars: with "x", three classes besides the blank.
+        let decoder = try CTCDecoder(alphabet: "e\u{301}x", vocabularySize: 4)
+        #expect(decoder.alphabet == ["e", "\u{301}", "x"])
+        var values = [Float](repeating: 0, count: 3 * 4)
+        for (step, best) in [1, 2, 3].enumerated() { values[step * 4 + best] = 1 }
+        let text = decoder.decode(try Logits(timeSteps: 3, classes: 4, values: values))
+        #expect(Array(text.unicodeScalars) == ["e", "\u{301}", "x"])
+    }
+}

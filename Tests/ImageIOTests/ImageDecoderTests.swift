@@ -115,3 +115,27 @@ import TestSupport
         #expect(throws: ImageIOError.unknownFormat(file: manifest, found: found)) { try ImageDecoder.decode(path: manifest) }
     }
 }
+
+/// Both decoders refuse an image over the size limit with the same line,
+/// before allocating its pixels.
+@Suite struct ImageSizeLimitTests {
+    @Test func aPNGAndAJPEGOverTheLimitGiveTheSameLine() throws {
+        let sizes = try #require(try Fixtures.json("images/messages/too_wide.json") as? [String: [Int]])
+        var lines: [String] = []
+        for format in ["png", "jpg"] {
+            let size = try #require(sizes[format])
+            #expect(size[0] > Int(ImageDecoder.maximumSide), "the fixture must be over the limit")
+            let path = Fixtures.url("images/messages/too_wide." + format).path
+            do {
+                _ = try ImageDecoder.decode(path: path)
+                Issue.record("\(format): an image over the limit was decoded")
+            } catch let ImageIOError.tooLarge(file, reason) {
+                #expect(file == path)
+                #expect(reason == "\(size[0])x\(size[1]) pixels, over the limit of \(ImageDecoder.maximumSide) per side", "\(reason)")
+                lines.append(ImageIOError.tooLarge(file: "IMAGE", reason: reason).description)
+            }
+        }
+        #expect(lines.count == 2 && lines[0] == lines[1])
+        #expect(lines.first?.hasPrefix("IMAGE: image too large: ") == true)
+    }
+}

@@ -19,17 +19,28 @@ import TestSupport
         let stderr: String
     }
 
-    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Run {
+    /// Runs `tool` (a built executable, or with `viaShell` a `/bin/sh -c`
+    /// script that gets the tool's path as `$0`) to its end; standard output
+    /// goes to `standardOutput` when given (then `stdout` is empty), else it is
+    /// captured.
+    static func run(_ tool: String, _ arguments: [String], environment: [String: String] = [:],
+                    standardOutput: FileHandle? = nil, viaShell script: String? = nil) throws -> Run {
         let folder = try #require(binFolder)
         let process = Process()
-        process.executableURL = folder.appendingPathComponent(tool)
-        process.arguments = arguments
+        let executable = folder.appendingPathComponent(tool)
+        if let script {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", script, executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
-        process.standardOutput = out
+        process.standardOutput = standardOutput ?? out
         process.standardError = err
         try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stdout = standardOutput == nil ? out.fileHandleForReading.readDataToEndOfFile() : Data()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Run(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
@@ -60,13 +71,15 @@ import TestSupport
         #expect(run.stderr.hasPrefix("crnn-inspect: \(path): "))
     }
 
-    /// Runs crnn-convert on `fixture` into `out.bin` in a fresh folder, then
-    /// `check`s the run, the folder and the output path (the folder is removed after).
-    static func convert(_ fixture: String, check: (Run, _ folder: URL, _ output: String) throws -> Void) throws {
+    /// Runs crnn-convert on `fixture` into `out.bin` in a fresh folder (with
+    /// `extra` arguments after the two paths), then `check`s the run, the
+    /// folder and the output path (the folder is removed after).
+    static func convert(_ fixture: String, extra: [String] = [],
+                        check: (Run, _ folder: URL, _ output: String) throws -> Void) throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let output = folder.appendingPathComponent("out.bin").path
-        try check(try run("crnn-convert", [Fixtures.url(fixture).path, output]), folder, output)
+        try check(try run("crnn-convert", [Fixtures.url(fixture).path, output] + extra), folder, output)
     }
 
     @Test(.enabled(if: binFolder != nil))

@@ -18,7 +18,8 @@ struct CRNNConvert: ParsableCommand {
             The output is written to a temporary file, read back and compared with the source tensor by \
             tensor, synced to disk and only then renamed into place: a failed or interrupted run leaves \
             OUTPUT as it was. \
-            The format is specified in formats/CRNN-BIN.md.
+            The format is specified in formats/CRNN-BIN.md. A state_dict with NaN or infinite weights is \
+            converted as it is, with a warning naming those tensors.
             """)
 
     @Argument(help: "The PyTorch checkpoint to read (.pt, .pth).")
@@ -27,7 +28,7 @@ struct CRNNConvert: ParsableCommand {
     @Argument(help: "The .bin file to write.")
     var output: String
 
-    @Option(help: "The characters of classes 1, 2, ... (class 0 is the CTC blank). Default: an 'alphabet' stored in the checkpoint dict, else lowercase letters then digits for a 37-class model.")
+    @Option(help: "The characters of classes 1, 2, ... (class 0 is the CTC blank), one Unicode scalar each (a combining accent is a character of its own), no control characters. Default: an 'alphabet' stored in the checkpoint dict, else lowercase letters then digits for a 37-class model.")
     var alphabet: String?
 
     @Option(help: "How float tensors are stored: f32 (exact) or f16 (half the size; prints the largest rounding error).")
@@ -43,7 +44,7 @@ struct CRNNConvert: ParsableCommand {
             let report = try Converter.convert(
                 input: input, output: output, options: options, sourceDigest: SourceHashing.sha256(path:))
             let meta = report.metadata
-            print("""
+            var summary = """
                 converted \(input) -> \(output)
                   source: \(report.checkpointInfo.layout.rawValue) layout, state_dict at \(report.checkpointInfo.source)\
                 \(report.checkpointInfo.strippedPrefix.map { ", prefix '\($0)' removed" } ?? "")
@@ -51,13 +52,18 @@ struct CRNNConvert: ParsableCommand {
                 \(meta.vocabularySize) classes, alphabet '\(meta.alphabet)'
                   \(report.layerCount) layers, \(report.tensorCount) tensors, \(report.parameterCount) parameters, \
                 \(report.outputBytes) bytes as \(meta.storedFloatType.rawValue)
-                """)
+
+                """
             if meta.storedFloatType == .float16 {
-                print("  float16 rounding: largest absolute weight change \(String(cFormat: "%.3g", report.largestRoundingError))")
+                summary += "  float16 rounding: largest absolute weight change \(String(cFormat: "%.3g", report.largestRoundingError))\n"
             }
-            print("  verified every tensor against the source in \(String(cFormat: "%.3f", report.seconds)) s")
+            summary += "  verified every tensor against the source in \(String(cFormat: "%.3f", report.seconds)) s"
+            try StandardOutput.write(summary)
+            if !report.nonFiniteTensors.isEmpty {
+                StandardError.write(nonFiniteWarning(command: "crnn-convert", file: input, tensors: report.nonFiniteTensors))
+            }
         }
     }
 }
 
-CRNNConvert.main()
+CRNNConvert.mainCheckingOutput()

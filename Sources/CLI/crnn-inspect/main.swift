@@ -33,9 +33,9 @@ struct CRNNInspect: ParsableCommand {
     func run() throws {
         try reportingErrors("crnn-inspect") {
             let report = try Inspector.inspect(path: file, statistics: stats, allowPickledModules: allowPickledModules)
-            print(json ? try report.json() : report.table())
+            try StandardOutput.write(json ? try report.json() : report.table())
         }
     }
 }
 
-CRNNInspect.main()
+CRNNInspect.mainCheckingOutput()

@@ -17,7 +17,8 @@ struct CRNNPredict: ParsableCommand {
             MODEL is a .bin written by crnn-convert (memory-mapped) or a PyTorch checkpoint, converted in \
             memory on the way. IMAGE arguments are PNG or JPEG files or folders of them (sorted by name). \
             Images are converted exactly as PIL's Image.open(p).convert('RGB') and scaled to [0, 1]; heights \
-            49 to 64 are accepted (4 feature rows), any width.
+            49 to 64 are accepted (4 feature rows), any width up to 16384 pixels (the limit per side of both \
+            decoders); CMYK JPEGs are refused.
 
             Output: one line per image, FILE<TAB>TEXT; with --json one JSON object per line, \
             {"file": ..., "text": ...}, plus "logits" (T arrays of class scores, the raw linear2 output) \
@@ -32,7 +33,10 @@ struct CRNNPredict: ParsableCommand {
             it exits 1 on any text mismatch or a logit difference above 1e-3.
 
             On CPUs with AVX-512 the layers run on AVX-512 kernels; CRNN_VECTOR_UNIT=portable in the \
-            environment runs the portable ones (Swift loops and OpenBLAS) instead.
+            environment runs the portable ones (Swift loops and OpenBLAS) instead (CRNN_VECTOR_UNIT takes \
+            avx512 or portable; any other value is an error).
+
+            A failed write to standard output is an error (exit 1); a closed pipe (| head) ends quietly.
             """)
 
     @Argument(help: "The model: a .bin from crnn-convert, or a PyTorch checkpoint.")
@@ -50,10 +54,12 @@ struct CRNNPredict: ParsableCommand {
     @Option(help: "Reproduce PyTorch's forward over consecutive batches of N images (GRU over the batch axis).")
     var torchBatch: Int?
 
-    @Option(help: "Threads (default: all cores): one image per thread, or one image's layers split between them.")
+    @Option(
+        parsing: .unconditional,
+        help: "Threads (default: all cores; 1 to \(Predictor.maximumThreads), the larger of the core count and 64): one image per thread, or one image's layers split between them.")
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
-    @Option(help: "The alphabet of a .pt model (see crnn-convert --alphabet).")
+    @Option(help: "The alphabet of a .pt model (see crnn-convert --alphabet); refused with a .bin, which stores its own.")
     var alphabet: String?
 
     @Option(help: "Compare with PyTorch's outputs recorded in this reference file; exits 1 on any mismatch.")
@@ -61,7 +67,10 @@ struct CRNNPredict: ParsableCommand {
 
     func validate() throws {
         if let torchBatch, torchBatch < 1 { throw ValidationError("--torch-batch must be at least 1") }
-        if threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if threads < 1 { throw ValidationError("--threads must be at least 1, not \(threads)") }
+        if threads > Predictor.maximumThreads {
+            throw ValidationError("--threads must be at most \(Predictor.maximumThreads) (the larger of this machine's core count and 64), not \(threads)")
+        }
         if verify == nil && images.isEmpty { throw ValidationError("give at least one image or folder, or --verify REFERENCE") }
         if verify != nil && (!images.isEmpty || torchBatch != nil) {
             throw ValidationError("--verify takes its images and batch size from the reference file")
@@ -72,6 +81,9 @@ struct CRNNPredict: ParsableCommand {
     func run() throws {
         try reportingErrors("crnn-predict") {
             let loaded = try ModelLoader.load(path: model, alphabet: alphabet)
+            if !loaded.nonFiniteTensors.isEmpty {
+                StandardError.write(nonFiniteWarning(command: "crnn-predict", file: model, tensors: loaded.nonFiniteTensors))
+            }
             let predictor = Predictor(model: loaded, threads: threads)
             if let verify {
                 try runVerification(referencePath: verify, predictor: predictor)
@@ -82,10 +94,10 @@ struct CRNNPredict: ParsableCommand {
             let results = try predictor.predict(files: files, torchBatch: torchBatch, progress: bar?.callback)
             var output = ""
             for result in results {
-                output += json ? JSONLine.prediction(result, includeLogits: logits) : "\(result.file)\t\(result.text)"
+                output += json ? JSONLine.prediction(result, includeLogits: logits) : "\(result.file.escapingControlCharacters)\t\(result.text)"
                 output += "\n"
             }
-            StandardOutput.write(output, terminator: "")
+            try StandardOutput.write(output, terminator: "")
         }
     }
 
@@ -93,12 +105,13 @@ struct CRNNPredict: ParsableCommand {
         let reference = try ReferenceFile.load(path: referencePath)
         let bar = ProgressBar(total: reference.images.count, label: "verifying")
         let report = try Verifier.verify(referencePath: referencePath, predictor: predictor, progress: bar?.callback)
+        var output = ""
         for row in report.rows {
             let status = row.textMatches && row.maxLogitDifference <= VerificationReport.tolerance ? "ok" : "MISMATCH"
-            print("\(row.file)\tpytorch=\(row.expectedText)\tswift=\(row.text)\tmax|dlogit|=\(String(cFormat: "%.2e", row.maxLogitDifference))\t\(status)")
+            output += "\(row.file.escapingControlCharacters)\tpytorch=\(row.expectedText)\tswift=\(row.text)\tmax|dlogit|=\(String(cFormat: "%.2e", row.maxLogitDifference))\t\(status)\n"
         }
         let mode = report.batchSize == 1 ? "batch of one" : "PyTorch batches of \(report.batchSize)"
-        print("verified \(report.rows.count) images (\(mode)): \(report.matchingTexts)/\(report.rows.count) texts match PyTorch, "
+        try StandardOutput.write(output + "verified \(report.rows.count) images (\(mode)): \(report.matchingTexts)/\(report.rows.count) texts match PyTorch, "
               + "largest logit difference \(String(cFormat: "%.2e", report.maxLogitDifference)) (tolerance \(VerificationReport.tolerance)): "
               + (report.passed ? "PASS" : "FAIL"))
         if !report.passed { throw ExitCode(1) }
@@ -129,4 +142,4 @@ enum JSONLine {
     }
 }
 
-CRNNPredict.main()
+CRNNPredict.mainCheckingOutput()

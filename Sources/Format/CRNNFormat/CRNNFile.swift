@@ -152,7 +152,7 @@ public struct CRNNFile: Sendable {
         } catch let error as DecodingError {
             throw .badMetadata(file: name, reason: MetadataCoding.explain(error))
         } catch {
-            throw .badMetadata(file: name, reason: "not valid JSON (\(error))")
+            throw .badMetadata(file: name, reason: "cannot be decoded as JSON")
         }
         if let violation = metadata.violation { throw .badMetadata(file: name, reason: violation) }
         return (metadata, json)

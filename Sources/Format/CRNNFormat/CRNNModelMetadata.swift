@@ -18,7 +18,9 @@ public struct CRNNModelMetadata: Equatable, Sendable, Codable {
     public var rnnInputSize: Int
     /// Rows of the feature map left by the trunk.
     public var featureRows: Int
-    /// The non-blank classes' characters in class order (`vocabularySize - 1` code points).
+    /// The non-blank classes' characters in class order: `vocabularySize - 1`
+    /// Unicode scalars (a character is a scalar, not a grapheme cluster), no
+    /// control characters.
     public var alphabet: String
     /// The CTC blank class (0 for the reference model).
     public var blankIndex: Int
@@ -96,9 +98,12 @@ public struct CRNNModelMetadata: Equatable, Sendable, Codable {
         if featureRows <= 0 { return "feature_rows \(featureRows) is not positive" }
         let characters = Array(alphabet.unicodeScalars)
         if characters.count != vocabularySize - 1 {
-            return "alphabet has \(characters.count) characters but vocabulary_size \(vocabularySize) needs \(vocabularySize - 1)"
+            return "alphabet has \(characters.count) characters (Unicode scalars) but vocabulary_size \(vocabularySize) needs \(vocabularySize - 1)"
         }
         if Set(characters).count != characters.count { return "alphabet repeats a character" }
+        if let control = characters.first(where: { $0.properties.generalCategory == .control }) {
+            return "alphabet holds the control character U+\(String(control.value, radix: 16, uppercase: true)), which would break FILE<TAB>TEXT output"
+        }
         if blankIndex < 0 || blankIndex >= vocabularySize {
             return "blank_index \(blankIndex) is outside 0..<\(vocabularySize)"
         }

@@ -4,8 +4,9 @@ import Glibc
 #endif
 
 extension CRNNFile {
-    /// True when the file at `path` starts with the `CRNN-BIN` magic; false for
-    /// any other content, including a file shorter than the magic.
+    /// True when the file at `path` starts with the `CRNN-BIN` magic, or is
+    /// 1 to 7 bytes of it (a cut-off file, which `open` reports as
+    /// truncated); false for an empty file and any other content.
     /// - Throws: `CRNNFormatError.fileAccess` when the file cannot be read.
     public static func looksLikeCRNNFile(path: String) throws(CRNNFormatError) -> Bool {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
@@ -15,7 +16,8 @@ extension CRNNFile {
         defer { close(fd) }
         var start = [UInt8](repeating: 0, count: FileHeader.magic.count)
         let got = start.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return got == FileHeader.magic.count && start == FileHeader.magic
+        // 1 to 7 bytes of the magic are a cut-off CRNN-BIN file (spec step 1): opening it says truncated.
+        return got >= 1 && start.prefix(got) == FileHeader.magic.prefix(got)
     }
 }
 

@@ -56,7 +56,10 @@ crnn_image_status crnn_decode_png(const uint8_t *data, size_t size, uint32_t max
         return status;
     }
     png_set_read_fn(png, &source, read_bytes);
-    png_set_user_limits(png, max_side, max_side);
+    // libpng's own limit would refuse a wide IHDR as "Invalid IHDR data": let it read any size
+    // PNG allows (2^31 - 1) and refuse one over max_side below, before any pixel is allocated,
+    // with the same "too large" line as a JPEG gets. png_read_info allocates nothing per pixel.
+    png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     png_read_info(png, info);
     png_uint_32 width = png_get_image_width(png, info);
     png_uint_32 height = png_get_image_height(png, info);

@@ -20,6 +20,9 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
     case blasUnavailable(reason: String)
     /// A kernel was asked for a vector unit this CPU does not have.
     case vectorUnitUnavailable(unit: String)
+    /// The environment variable `CRNN_VECTOR_UNIT` holds `value`, which
+    /// names no vector unit.
+    case unknownVectorUnit(value: String)
 
     public var description: String {
         switch self {
@@ -41,6 +44,9 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
             "cannot open OpenBLAS (\(reason)); install it with scripts/install-deps.sh (Debian: libopenblas0)"
         case let .vectorUnitUnavailable(unit):
             "this CPU cannot run the \(unit) kernels; use VectorUnit.portable (or CRNN_VECTOR_UNIT=portable)"
+        case let .unknownVectorUnit(value):
+            "CRNN_VECTOR_UNIT is '\(value)', which names no vector unit; allowed values: "
+                + VectorUnit.allCases.map(\.rawValue).joined(separator: ", ") + " (or leave it unset for the fastest this CPU has)"
         }
     }
 }

@@ -42,10 +42,25 @@ public enum VectorUnit: String, Sendable, CaseIterable {
     /// The unit kernels use unless told otherwise: `.avx512` where available,
     /// or what the environment variable `CRNN_VECTOR_UNIT` names
     /// (`portable` or `avx512`; a unit this CPU lacks falls back to portable).
+    /// A value naming no unit is taken as unset here; programs call
+    /// `checkEnvironment()` first to refuse it.
     public static let preferred: VectorUnit = {
-        if let name = getenv("CRNN_VECTOR_UNIT").map({ String(cString: $0) }), let unit = VectorUnit(rawValue: name) {
+        if let name = environmentValue, let unit = VectorUnit(rawValue: name) {
             return unit.isAvailable ? unit : .portable
         }
         return VectorUnit.avx512.isAvailable ? .avx512 : .portable
     }()
+
+    /// `CRNN_VECTOR_UNIT`, or `nil` when it is unset or empty.
+    private static var environmentValue: String? {
+        guard let value = getenv("CRNN_VECTOR_UNIT").map({ String(cString: $0) }), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// Refuses a `CRNN_VECTOR_UNIT` that names no unit, so that a misspelt
+    /// setting is not silently replaced by the default.
+    /// - Throws: `KernelError.unknownVectorUnit` naming the value.
+    public static func checkEnvironment() throws(KernelError) {
+        if let value = environmentValue, VectorUnit(rawValue: value) == nil { throw .unknownVectorUnit(value: value) }
+    }
 }

@@ -1,9 +1,10 @@
 /// Greedy CTC decoding: per step the best class, runs of the same class
 /// merged, blanks dropped. Classes other than the blank map to the alphabet in
-/// order (with blank 0, class i >= 1 is `alphabet[i - 1]`).
+/// order (with blank 0, class i >= 1 is `alphabet[i - 1]`). A character is a
+/// Unicode scalar, as the CRNN-BIN format and the converter count them.
 public struct CTCDecoder: Sendable {
-    /// One character per non-blank class.
-    public let alphabet: [Character]
+    /// One character (Unicode scalar) per non-blank class.
+    public let alphabet: [Unicode.Scalar]
     /// The blank class.
     public let blank: Int
 
@@ -13,7 +14,7 @@ public struct CTCDecoder: Sendable {
     /// - Throws: `CRNNError.blankOutOfRange` when `blank` is not a class,
     ///   `CRNNError.alphabetSize` when the alphabet does not fit `vocabularySize`.
     public init(alphabet: String, blank: Int = 0, vocabularySize: Int? = nil) throws {
-        let characters = Array(alphabet)
+        let characters = Array(alphabet.unicodeScalars)
         if let vocabularySize, characters.count + 1 != vocabularySize {
             throw CRNNError.alphabetSize(expected: vocabularySize - 1, found: characters.count)
         }
@@ -32,7 +33,7 @@ public struct CTCDecoder: Sendable {
         for best in logits.bestClasses {
             if best != previous && best != blank {
                 let index = best < blank ? best : best - 1
-                if index < alphabet.count { text.append(alphabet[index]) }
+                if index < alphabet.count { text.unicodeScalars.append(alphabet[index]) }
             }
             previous = best
         }

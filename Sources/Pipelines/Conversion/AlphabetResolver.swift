@@ -21,7 +21,7 @@ public enum AlphabetResolver {
             return nil
         }).first {
             chosen = stored
-        } else if vocabularySize == referenceAlphabet.count + 1 {
+        } else if vocabularySize == referenceAlphabet.unicodeScalars.count + 1 {
             chosen = referenceAlphabet
         } else {
             throw ConversionError.alphabetRequired(file: file, vocabularySize: vocabularySize)
@@ -30,15 +30,30 @@ public enum AlphabetResolver {
         return chosen
     }
 
-    /// Checks length and uniqueness.
+    /// Checks length, uniqueness and that no character is a control
+    /// character. A character is a Unicode scalar, as everywhere an alphabet
+    /// is read (`formats/CRNN-BIN.md`, "Metadata"): a letter with a
+    /// combining accent written as two scalars is two classes.
     static func validate(_ alphabet: String, vocabularySize: Int, file: String) throws {
-        guard alphabet.count == vocabularySize - 1 else {
+        let characters = Array(alphabet.unicodeScalars)
+        if let control = characters.first(where: { $0.properties.generalCategory == .control }) {
             throw ConversionError.alphabetMismatch(
                 file: file, alphabet: alphabet,
-                reason: "it has \(alphabet.count) characters but the model has \(vocabularySize) classes, so it needs \(vocabularySize - 1)")
+                reason: "it holds the control character U+\(hex4(control.value)), which would break the FILE<TAB>TEXT output lines")
         }
-        guard Set(alphabet).count == alphabet.count else {
+        guard characters.count == vocabularySize - 1 else {
+            throw ConversionError.alphabetMismatch(
+                file: file, alphabet: alphabet,
+                reason: "it has \(characters.count) characters (Unicode scalars) but the model has \(vocabularySize) classes, so it needs \(vocabularySize - 1)")
+        }
+        guard Set(characters).count == characters.count else {
             throw ConversionError.alphabetMismatch(file: file, alphabet: alphabet, reason: "a character appears twice")
         }
+    }
+
+    /// `value` in uppercase hex, at least four digits (as U+0009 is written).
+    private static func hex4(_ value: UInt32) -> String {
+        let digits = String(value, radix: 16, uppercase: true)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

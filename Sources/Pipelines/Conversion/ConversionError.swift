@@ -13,6 +13,12 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
     case alphabetMismatch(file: String, alphabet: String, reason: String)
     /// Reading the written file back gave other values than the source.
     case verificationFailed(file: String, tensor: String, reason: String)
+    /// The input is a CRNN-BIN file already, not a PyTorch checkpoint.
+    case alreadyConverted(file: String)
+    /// The output path is the empty string.
+    case emptyOutputPath
+    /// A `.bin`'s metadata says something about the model that its tensors contradict.
+    case metadataContradictsTensors(file: String, contradiction: MetadataContradiction)
 
     public var description: String {
         switch self {
@@ -28,6 +34,12 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
             "\(file): alphabet '\(alphabet)' does not fit the model: \(reason)"
         case let .verificationFailed(file, tensor, reason):
             "\(file): written file differs from the source at tensor '\(tensor)': \(reason); nothing was kept"
+        case let .alreadyConverted(file):
+            "\(file): already a CRNN-BIN file (what crnn-convert writes), not a PyTorch checkpoint; crnn-predict and crnn-inspect take it as it is"
+        case .emptyOutputPath:
+            "the output path is empty; give the path of the .bin file to write"
+        case let .metadataContradictsTensors(file, contradiction):
+            "\(file): \(contradiction); the file is inconsistent (edited by hand?): convert the checkpoint again"
         }
     }
 }

@@ -50,6 +50,9 @@ public struct ConversionReport: Sendable {
     public let outputBytes: Int
     /// With float16 storage: the largest absolute rounding error of any weight.
     public let largestRoundingError: Double
+    /// The floating-point tensors holding a NaN or an infinity, in file order
+    /// (converted as they are; a model with them predicts nonsense).
+    public let nonFiniteTensors: [String]
     /// Wall-clock seconds from opening the input to verifying the output.
     public let seconds: Double
 }
@@ -72,10 +75,12 @@ public enum Converter {
         input: String, output: String, options: ConversionOptions = ConversionOptions(), sourceDigest: @escaping SourceDigest
     ) throws -> ConversionReport {
         let started = Date()
+        guard !output.isEmpty else { throw ConversionError.emptyOutputPath }
         guard options.storedFloatType == .float32 || options.storedFloatType == .float16 else {
             throw ConversionError.unsupportedStoredType(options.storedFloatType.rawValue)
         }
         if outputReplacesInput(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
+        if try CRNNFile.looksLikeCRNNFile(path: input) { throw ConversionError.alreadyConverted(file: input) }
         let prepared = try prepare(path: input, options: options, sourceDigest: sourceDigest)
         var roundingError = 0.0
         // Verified in its temporary place (while it is synced to disk): a file
@@ -92,7 +97,8 @@ public enum Converter {
             metadata: prepared.metadata, checkpointInfo: prepared.info, tensorCount: names.count,
             layerCount: Set(names.map(layerName)).count,
             parameterCount: prepared.stateDict.entries.reduce(0) { $0 + $1.tensor.elementCount },
-            outputBytes: summary.bytesWritten, largestRoundingError: roundingError, seconds: Date().timeIntervalSince(started))
+            outputBytes: summary.bytesWritten, largestRoundingError: roundingError,
+            nonFiniteTensors: prepared.nonFiniteTensors, seconds: Date().timeIntervalSince(started))
     }
 
     /// A checkpoint read, checked against the CRNN layers and described.
@@ -108,6 +114,8 @@ public enum Converter {
         public let metadata: CRNNModelMetadata
         /// How the checkpoint was laid out.
         public let info: CheckpointInfo
+        /// The floating-point tensors holding a NaN or an infinity, in state_dict order.
+        public let nonFiniteTensors: [String]
     }
 
     /// Reads the checkpoint at `path` and builds the model, without writing:
@@ -140,7 +148,18 @@ public enum Converter {
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
         return PreparedModel(stateDict: stateDict, configuration: configuration, metadata: metadata,
-                             info: checkpoint.info)
+                             info: checkpoint.info, nonFiniteTensors: nonFiniteTensors(of: stateDict))
+    }
+
+    /// The names of the floating-point tensors of `stateDict` with a NaN or
+    /// an infinity among their values.
+    static func nonFiniteTensors(of stateDict: StateDict) -> [String] {
+        stateDict.entries.filter { entry in
+            guard entry.tensor.dtype.isFloatingPoint else { return false }
+            var finite = true
+            entry.tensor.forEachElement { if !$0.isFinite { finite = false } }
+            return !finite
+        }.map(\.name)
     }
 
     /// The model's error in one readable line: every problem when there are

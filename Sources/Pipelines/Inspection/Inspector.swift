@@ -9,12 +9,18 @@ public enum Inspector {
     /// - Parameters:
     ///   - statistics: also read every tensor and compute `TensorStatistics`.
     ///   - allowPickledModules: admit whole pickled modules (`torch.save(model)`).
-    /// - Throws: the reader's error, which names the file and the problem.
+    /// - Throws: the reader's error, which names the file and the problem;
+    ///   `CheckpointOrBinError` for a file that is neither format.
     public static func inspect(path: String, statistics: Bool, allowPickledModules: Bool = false) throws -> InspectionReport {
         if try CRNNFile.looksLikeCRNNFile(path: path) {
             return report(for: try CRNNFile.open(path: path), statistics: statistics)
         }
-        let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: allowPickledModules))
+        let checkpoint: TorchCheckpoint
+        do {
+            checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: allowPickledModules))
+        } catch let error as CheckpointError {
+            throw error.namingTheBinAlternative
+        }
         return try report(for: checkpoint, statistics: statistics)
     }
 

@@ -8,33 +8,42 @@ extension InspectionReport {
         return String(decoding: try encoder.encode(self), as: UTF8.self)
     }
 
-    /// The report as a human-readable table grouped by layer.
+    /// The report as a human-readable table grouped by layer: each layer's
+    /// line, then its tensors in file order, layers in the order their first
+    /// tensor appears (a layer whose tensors are scattered in the file still
+    /// gets them all under one line). Columns are as wide as their longest
+    /// entry, so long names keep the columns aligned.
     public func table() -> String {
         var lines = ["file: \(file)", "format: \(format)"]
         for detail in details { lines.append("\(detail.key): \(detail.value)") }
         lines.append("")
         let showStats = tensors.contains { $0.stats != nil }
-        let nameWidth = max(24, tensors.map { $0.name.count }.max() ?? 0)
-        var header = pad("tensor", nameWidth) + "  " + pad("dtype", 8) + "  " + pad("shape", 18) + "  " + leftPad("elements", 10)
+        let shapes = tensors.map { "[" + $0.shape.map(String.init).joined(separator: ", ") + "]" }
+        // Rows indent the name by two spaces under the layer line.
+        let nameWidth = max(24, (tensors.map { $0.name.count }.max() ?? 0) + 2)
+        let dtypeWidth = max(8, tensors.map { $0.dtype.count }.max() ?? 0)
+        let shapeWidth = max(18, shapes.map(\.count).max() ?? 0)
+        let elementsWidth = max(10, tensors.map { grouped($0.elements).count }.max() ?? 0)
+        var header = pad("tensor", nameWidth) + "  " + pad("dtype", dtypeWidth) + "  " + pad("shape", shapeWidth)
+            + "  " + leftPad("elements", elementsWidth)
         if showStats { header += "  " + ["min", "max", "mean", "std"].map { leftPad($0, 11) }.joined(separator: " ") + "  nan/inf" }
         lines.append(header)
-        var layerIndex = 0
-        var previousLayer: String?
-        for tensor in tensors {
-            let layer = InspectionReport.layerName(of: tensor.name)
-            if layer != previousLayer, layerIndex < layers.count {
-                let summary = layers[layerIndex]
-                lines.append("\(summary.name)  (\(summary.tensors) tensors, \(grouped(summary.elements)) elements, \(bytesText(summary.bytes)))")
-                layerIndex += 1
-                previousLayer = layer
+        var rowsByLayer = [String: [Int]]()
+        for (index, tensor) in tensors.enumerated() {
+            rowsByLayer[InspectionReport.layerName(of: tensor.name), default: []].append(index)
+        }
+        for summary in layers {
+            lines.append("\(summary.name)  (\(summary.tensors) tensors, \(grouped(summary.elements)) elements, \(bytesText(summary.bytes)))")
+            for index in rowsByLayer[summary.name] ?? [] {
+                let tensor = tensors[index]
+                var row = "  " + pad(tensor.name, nameWidth - 2) + "  " + pad(tensor.dtype, dtypeWidth) + "  "
+                    + pad(shapes[index], shapeWidth) + "  " + leftPad(grouped(tensor.elements), elementsWidth)
+                if let stats = tensor.stats {
+                    row += "  " + [stats.min, stats.max, stats.mean, stats.std].map { leftPad(number($0), 11) }.joined(separator: " ")
+                    row += "  \(stats.nanCount)/\(stats.infCount)"
+                }
+                lines.append(row)
             }
-            var row = "  " + pad(tensor.name, nameWidth - 2) + "  " + pad(tensor.dtype, 8) + "  "
-                + pad("[" + tensor.shape.map(String.init).joined(separator: ", ") + "]", 18) + "  " + leftPad(grouped(tensor.elements), 10)
-            if let stats = tensor.stats {
-                row += "  " + [stats.min, stats.max, stats.mean, stats.std].map { leftPad(number($0), 11) }.joined(separator: " ")
-                row += "  \(stats.nanCount)/\(stats.infCount)"
-            }
-            lines.append(row)
         }
         lines.append("")
         lines.append("total: \(total.tensors) tensors in \(layers.count) layers, \(grouped(total.elements)) elements, \(bytesText(total.bytes))")

@@ -3,6 +3,7 @@ import CRNNFormat
 import Conversion
 import Kernels
 import TensorCore
+import TorchCheckpoint
 
 /// A model ready to predict: the network, its decoder and its description.
 public struct LoadedModel: Sendable {
@@ -14,24 +15,47 @@ public struct LoadedModel: Sendable {
     public let metadata: CRNNModelMetadata
     /// True when read from a PyTorch checkpoint rather than a `.bin`.
     public let convertedInMemory: Bool
+    /// For a checkpoint converted in memory, its floating-point tensors
+    /// holding a NaN or an infinity (a `.bin` was checked when converted).
+    public var nonFiniteTensors: [String] = []
 }
 
 /// Opens a model from a `.bin` (memory-mapped) or converts a `.pt` in memory.
 public enum ModelLoader {
     /// Loads the model at `path`. A `.bin` is recognised by its magic bytes;
     /// anything else is read as a PyTorch checkpoint.
-    /// - Parameter alphabet: overrides the alphabet of a `.pt` (ignored for a `.bin`, which stores its own).
-    /// - Throws: the format's, reader's or model's error naming the file.
+    /// - Parameter alphabet: the alphabet of a `.pt` (overriding any it
+    ///   stores); refused for a `.bin`, which stores its own.
+    /// - Throws: `KernelError.unknownVectorUnit` for a `CRNN_VECTOR_UNIT`
+    ///   naming no unit; `PredictionError.alphabetGivenForBin` for an alphabet
+    ///   with a `.bin`; `PredictionError.badModel` when a `.bin`'s tensors are
+    ///   not a CRNN; `ConversionError.metadataContradictsTensors` when its
+    ///   metadata disagrees with its tensors; `CheckpointOrBinError` for a
+    ///   file that is neither format; else the format's, reader's or model's
+    ///   error naming the file.
     public static func load(path: String, alphabet: String? = nil) throws -> LoadedModel {
+        try VectorUnit.checkEnvironment()
         BLASThreads.preload()  // meanwhile, on another core
         if try CRNNFile.looksLikeCRNNFile(path: path) {
+            if alphabet != nil { throw PredictionError.alphabetGivenForBin(file: path) }
             let file = try CRNNFile.open(path: path)
+            let configuration: CRNNConfiguration
+            do { configuration = try CRNNLayers.check(file.tensors) } catch let error as CRNNError {
+                throw PredictionError.badModel(file: path, reason: error.summary)
+            }
+            if let contradiction = file.metadata.contradiction(with: configuration) {
+                throw ConversionError.metadataContradictsTensors(file: path, contradiction: contradiction)
+            }
             let model = try CRNNModel(stateDict: file.tensors)
-            return LoadedModel(model: model, decoder: try CTCDecoder(alphabet: file.metadata.alphabet, blank: file.metadata.blankIndex),
-                               metadata: file.metadata, convertedInMemory: false)
+            let decoder = try CTCDecoder(
+                alphabet: file.metadata.alphabet, blank: file.metadata.blankIndex, vocabularySize: configuration.vocabularySize)
+            return LoadedModel(model: model, decoder: decoder, metadata: file.metadata, convertedInMemory: false)
         }
-        let prepared = try Converter.prepare(path: path, options: ConversionOptions(alphabet: alphabet))
+        let prepared: Converter.PreparedModel
+        do { prepared = try Converter.prepare(path: path, options: ConversionOptions(alphabet: alphabet)) } catch let error as CheckpointError {
+            throw error.namingTheBinAlternative
+        }
         return LoadedModel(model: try CRNNModel(stateDict: prepared.stateDict), decoder: try CTCDecoder(alphabet: prepared.metadata.alphabet),
-                           metadata: prepared.metadata, convertedInMemory: true)
+                           metadata: prepared.metadata, convertedInMemory: true, nonFiniteTensors: prepared.nonFiniteTensors)
     }
 }

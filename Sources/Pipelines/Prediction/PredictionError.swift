@@ -12,6 +12,8 @@ public enum PredictionError: Error, Equatable, CustomStringConvertible {
     case unsupportedImage(file: String, reason: String)
     /// The model file cannot be used.
     case badModel(file: String, reason: String)
+    /// An alphabet was given for a `.bin` model, which stores its own.
+    case alphabetGivenForBin(file: String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum PredictionError: Error, Equatable, CustomStringConvertible {
         case let .badReference(file, reason): "\(file): \(reason)"
         case let .unsupportedImage(file, reason): "\(file): \(reason)"
         case let .badModel(file, reason): "\(file): \(reason)"
+        case let .alphabetGivenForBin(file):
+            "\(file): a .bin model stores its alphabet, so --alphabet is not taken (it is for a PyTorch checkpoint); leave it out, or convert the checkpoint again with crnn-convert --alphabet"
         }
     }
 }

@@ -26,9 +26,16 @@ public struct Predictor: Sendable {
     /// Worker threads (images run in parallel, one per thread).
     public let threads: Int
 
+    /// The most threads a predictor runs: the larger of the core count and
+    /// 64. More would only add threads waiting for a core, and each costs a
+    /// stack and scratch space.
+    public static let maximumThreads = max(ProcessInfo.processInfo.activeProcessorCount, 64)
+
+    /// A predictor for `model` on `threads` threads, taken into
+    /// `1...maximumThreads` (the command line refuses values outside it).
     public init(model: LoadedModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         loaded = model
-        self.threads = max(1, threads)
+        self.threads = min(max(1, threads), Predictor.maximumThreads)
     }
 
     /// The model's input for the image at `path`, converted as the reference does.
@@ -43,9 +50,17 @@ public struct Predictor: Sendable {
     }
 
     /// Runs `body`, turning the model's complaints about an input into an
-    /// error that names the image file.
+    /// error that names the image file. A machine that cannot run the
+    /// kernels (OpenBLAS missing or broken, a vector unit this CPU lacks) is
+    /// not the image's fault: that `KernelError` passes through unchanged.
     static func naming<T>(_ file: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as CRNNError {
+            if case let .kernel(kernelError) = error {
+                switch kernelError {
+                case .blasUnavailable, .vectorUnitUnavailable: throw kernelError
+                default: break
+                }
+            }
             throw PredictionError.unsupportedImage(file: file, reason: error.description)
         }
     }

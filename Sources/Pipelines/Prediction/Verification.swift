@@ -1,4 +1,5 @@
 import CRNN
+import CRNNFormat
 import TensorCore
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -42,8 +43,10 @@ public struct ReferenceFile: Decodable, Sendable {
             throw PredictionError.badReference(file: path, reason: "cannot read: \(reason)")
         }
         let reference: ReferenceFile
-        do { reference = try JSONDecoder().decode(ReferenceFile.self, from: data) } catch {
-            throw PredictionError.badReference(file: path, reason: "not a crnn-reference JSON file (\(error))")
+        do { reference = try JSONDecoder().decode(ReferenceFile.self, from: data) } catch let error as DecodingError {
+            throw PredictionError.badReference(file: path, reason: "not a crnn-reference file: \(error.reasonNamingTheKey)")
+        } catch {
+            throw PredictionError.badReference(file: path, reason: "not a crnn-reference file: cannot be decoded as JSON")
         }
         guard reference.format == "crnn-reference/1" else {
             throw PredictionError.badReference(file: path, reason: "format '\(reference.format)'; expected crnn-reference/1")

@@ -64,15 +64,15 @@ public enum PickleError: Error, Equatable, Sendable, CustomStringConvertible {
         case .invalidValue(let op, let o, let reason):
             return "\(op) at byte \(o): \(reason)"
         case .tooDeep(let limit, let o):
-            return "pickle nests containers deeper than \(limit) (container made at byte \(o)); raise PickleLimits.maxDepth if it is genuine"
+            return "pickle nests containers deeper than \(limit) (container made at byte \(o)); refused: the limit keeps a hostile file from exhausting the reader's stack"
         case .tooManyValues(let limit, let o):
-            return "pickle expands to more than \(limit) values (at the container made at byte \(o)): a memo bomb? raise PickleLimits.maxValues if it is genuine"
+            return "pickle expands to more than \(limit) values (at the container made at byte \(o)): a memo bomb? refused: the limit keeps a hostile file from exhausting memory"
         case .cycle(let o):
             return "the container made at byte \(o) contains itself; recursive structures are not supported"
         case .tooLarge(let op, let o, let declared, let available):
             return "\(op) at byte \(o) declares \(declared) bytes but only \(available) remain: corrupt or truncated pickle"
         case .limitExceeded(let what, let limit, let o):
-            return "pickle \(what) exceeds \(limit) at byte \(o); raise the matching PickleLimits field if it is genuine"
+            return "pickle \(what) exceeds \(limit) at byte \(o); refused: the limit keeps a hostile file from exhausting memory"
         case .unsupported(let op, let o, let reason):
             return "\(op) at byte \(o) is not supported: \(reason)"
         }

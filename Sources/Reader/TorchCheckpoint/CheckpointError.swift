@@ -66,7 +66,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .unsupportedDType(file, tensor, dtype):
             "\(file): tensor '\(tensor)' has dtype \(dtype); supported: \(DType.allCases.map(\.rawValue).joined(separator: ", "))"
         case let .tensorNameTooLong(file, start, bytes, limit):
-            "\(file): a tensor name of \(bytes) bytes (starting '\(start)...') is over the limit of \(limit) bytes; raise CheckpointOptions.maxTensorNameBytes if it is genuine"
+            "\(file): a tensor name of \(bytes) bytes (starting '\(start)...') is over the limit of \(limit) bytes, which keeps a hostile file from exhausting memory; refused"
         case let .storageOutOfBounds(file, storage, needed, available):
             "\(file): storage '\(storage)' needs \(needed) bytes but the file holds \(available) for it (truncated or corrupt)"
         case let .tensorOutOfBounds(file, tensor, reason): "\(file): tensor '\(tensor)': \(reason)"

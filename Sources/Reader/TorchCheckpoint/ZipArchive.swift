@@ -31,6 +31,11 @@ final class ZipArchive: @unchecked Sendable {
     let entries: [ZipEntry]
     private let entriesByName: [String: ZipEntry]
 
+    /// True when `buffer` begins with a zip local file header (`PK\u{3}\u{4}`).
+    private static func startsLikeAZipArchive(_ buffer: ByteBuffer) -> Bool {
+        buffer.withUnsafeBytes { $0.starts(with: [0x50, 0x4B, 0x03, 0x04]) }
+    }
+
     /// Opens `buffer` as a zip archive.
     /// - Throws: `CheckpointError.corruptZip` when libzip rejects the archive or
     ///   an entry's declared sizes are impossible for the file.
@@ -49,6 +54,13 @@ final class ZipArchive: @unchecked Sendable {
             // libzip refuses a repeated name without saying which: the walk does.
             if zip_error_code_zip(&error) == ZIP_ER_EXISTS, let walked, let name = ZipDirectory.firstDuplicate(in: walked) {
                 throw CheckpointError.duplicateRecord(file: fileName, record: name)
+            }
+            // libzip says "Not a zip archive" when it finds no end of central directory: for a
+            // file that starts as a zip archive, that end was cut off.
+            if zip_error_code_zip(&error) == ZIP_ER_NOZIP, ZipArchive.startsLikeAZipArchive(buffer) {
+                throw CheckpointError.corruptZip(
+                    file: fileName,
+                    reason: "truncated: the file starts as a zip archive but its end (the central directory) is missing; copy or save the checkpoint again")
             }
             throw CheckpointError.corruptZip(file: fileName, reason: String(cString: zip_error_strerror(&error)))
         }
