@@ -182,6 +182,12 @@ import SourceHashing
                 expected *= 1 / row.map { Foundation.exp($0 - best) }.reduce(0, +)
             }
             #expect(abs(result.confidence - expected) <= 1e-12 && result.confidence > 0 && result.confidence <= 1)
+            // The alignment: one step per time step, emitting exactly the text, each winner the argmax.
+            #expect(result.alignment.count == logits.timeSteps)
+            #expect(String(result.alignment.compactMap(\.emitted)) == result.text)
+            for (step, aligned) in result.alignment.enumerated() {
+                #expect(logits[step].max() == logits[step][logits[step].startIndex + aligned.winningClass])
+            }
         }
     }
 

@@ -5,9 +5,13 @@ public struct Recognition: Sendable, Equatable {
     public let text: String
     /// How sure the model is of `text`, in 0...1: the probability the model
     /// gives the winning path, the product over time steps of the winning
-    /// class's softmax probability. 1 means every step was certain; a
-    /// single doubtful step lowers it. Not calibrated against accuracy.
+    /// class's softmax probability (of `alignment`'s probabilities). 1 means
+    /// every step was certain; a single doubtful step lowers it; 0 when a
+    /// score is not a finite number. Not calibrated against accuracy.
     public let confidence: Double
+    /// What the decoder did at each time step (one per 16 image columns):
+    /// the winning class, its probability, and the character emitted there.
+    public let alignment: [AlignmentStep]
     /// The model's raw output, when asked for (`RecognitionOptions.includesLogits`).
     public let logits: RecognitionLogits?
 }

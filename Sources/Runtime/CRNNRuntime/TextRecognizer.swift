@@ -194,10 +194,12 @@ public final class TextRecognizer: Sendable {
 
     /// Text, confidence and (when asked) the scores of one image's logits.
     func recognition(_ logits: Logits, options: RecognitionOptions) -> Recognition {
-        Recognition(text: decoder.decode(logits), confidence: Confidence.ofGreedyPath(logits),
-                    logits: options.includesLogits
-                        ? RecognitionLogits(timeSteps: logits.timeSteps, classes: logits.classes, values: logits.values)
-                        : nil)
+        let alignment = CTCAlignment.steps(logits, decoder: decoder)
+        return Recognition(text: decoder.decode(logits), confidence: alignment.reduce(1.0) { $0 * $1.probability },
+                           alignment: alignment,
+                           logits: options.includesLogits
+                               ? RecognitionLogits(timeSteps: logits.timeSteps, classes: logits.classes, values: logits.values)
+                               : nil)
     }
 
     // MARK: - Batches

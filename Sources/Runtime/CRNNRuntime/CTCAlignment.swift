@@ -1,0 +1,47 @@
+import CRNN
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What greedy CTC decoding did at one time step: the winning class, its
+/// softmax probability, and the character it emitted there, if any (a
+/// non-blank class that differs from the step before's).
+public struct AlignmentStep: Sendable, Equatable {
+    /// The class with the highest score (the first one on ties).
+    public let winningClass: Int
+    /// That class's softmax probability, in 0...1 (0 when a score is not finite).
+    public let probability: Double
+    /// The character emitted at this step, or `nil` (blank, or a repeat merged).
+    public let emitted: Character?
+}
+
+/// The per-step view of greedy CTC decoding (for reports, and the
+/// confidence `Recognition` gives).
+package enum CTCAlignment {
+    /// One step per time step of `logits`, as `decoder` decodes them: the
+    /// emitted characters, in order, are exactly `decoder.decode(logits)`.
+    package static func steps(_ logits: Logits, decoder: CTCDecoder) -> [AlignmentStep] {
+        var previous = decoder.blank
+        return logits.bestClasses.enumerated().map { step, best in
+            let row = logits.values[(step * logits.classes)..<((step + 1) * logits.classes)]
+            var emitted: Character?
+            if best != previous && best != decoder.blank {
+                let index = best < decoder.blank ? best : best - 1
+                if index < decoder.alphabet.count { emitted = Character(decoder.alphabet[index]) }
+            }
+            previous = best
+            return AlignmentStep(winningClass: best, probability: softmax(row, at: row.startIndex + best), emitted: emitted)
+        }
+    }
+
+    /// `e^row[index] / Σ e^row[i]`, in double precision, with the row's
+    /// maximum subtracted first; 0 when a score is not finite.
+    static func softmax(_ row: ArraySlice<Float>, at index: Int) -> Double {
+        guard let best = row.max(), row.allSatisfy(\.isFinite) else { return 0 }
+        var total = 0.0
+        for value in row { total += exp(Double(value) - Double(best)) }
+        return exp(Double(row[index]) - Double(best)) / total
+    }
+}
