@@ -101,7 +101,7 @@ let package = Package(
             name: "SourceHashing", dependencies: ["TensorCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Pipelines/SourceHashing"),
         .target(
-            name: "Prediction", dependencies: ["CRNN", "CRNNFormat", "ImageIO", "Conversion", "TensorCore"],
+            name: "Prediction", dependencies: ["CRNN", "CRNNFormat", "CRNNRuntime", "ImageIO", "Conversion", "TensorCore"],
             path: "Sources/Pipelines/Prediction"),
 
         .target(name: "CLISupport", dependencies: [argumentParser], path: "Sources/CLI/CLISupport"),
@@ -127,7 +127,8 @@ let package = Package(
             name: "ImageIOTests",
             dependencies: ["ImageIO", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
-            name: "PipelineTests", dependencies: ["Inspection", "Conversion", "SourceHashing", "Prediction", "TestSupport"]),
+            name: "PipelineTests",
+            dependencies: ["Inspection", "Conversion", "SourceHashing", "Prediction", "CRNNRuntime", "TestSupport"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(
             name: "CRNNRuntimeTests", dependencies: ["CRNNRuntime", "ImageIO", "Conversion", "SourceHashing", "TestSupport"]),

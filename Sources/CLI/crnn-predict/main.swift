@@ -5,6 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import CRNNFormat
 import Prediction
 
 /// `crnn-predict MODEL IMAGE...`: text from captcha images, and verification
@@ -65,6 +66,11 @@ struct CRNNPredict: ParsableCommand {
     @Option(help: "Compare with PyTorch's outputs recorded in this reference file; exits 1 on any mismatch.")
     var verify: String?
 
+    @Option(help: ArgumentHelp(
+        "Also write a self-contained HTML page: each image with its text, confidence and CTC alignment (and PyTorch's result with --verify).",
+        valueName: "report.html"))
+    var report: String?
+
     func validate() throws {
         if let torchBatch, torchBatch < 1 { throw ValidationError("--torch-batch must be at least 1") }
         if threads < 1 { throw ValidationError("--threads must be at least 1, not \(threads)") }
@@ -91,20 +97,60 @@ struct CRNNPredict: ParsableCommand {
             }
             let files = try ImageCollection.expand(images)
             let bar = ProgressBar(total: files.count, label: "predicting")
-            let results = try predictor.predict(files: files, torchBatch: torchBatch, progress: bar?.callback)
-            var output = ""
-            for result in results {
-                output += json ? JSONLine.prediction(result, includeLogits: logits) : "\(result.file.escapingControlCharacters)\t\(result.text)"
-                output += "\n"
+            var failures = 0
+            try withReport(title: "crnn-predict: \(files.count) images", verifying: false) { report in
+                // Results stream in input order, a chunk at a time: memory stays flat for any number of images.
+                var output = ""
+                try predictor.predictInOrder(files: files, torchBatch: torchBatch, progress: bar?.callback) { index, result in
+                    switch result {
+                    case let .success(prediction):
+                        output += json ? JSONLine.prediction(prediction, includeLogits: logits)
+                            : "\(prediction.file.escapingControlCharacters)\t\(prediction.text)"
+                        output += "\n"
+                        try report?.add(ReportEntry(prediction, model: loaded))
+                    case let .failure(error):
+                        failures += 1
+                        try report?.add(ReportEntry(file: files[index], failure: error))
+                        try StandardOutput.write(output, terminator: "")
+                        output = ""
+                        // On a terminal, over the progress bar's line (it redraws itself below).
+                        let start = bar != nil && StandardError.isTerminal ? "\r\u{1B}[K" : ""
+                        StandardError.write(start + "crnn-predict: " + "\(error)".escapingControlCharacters)
+                    }
+                    if output.utf8.count >= 1 << 16 || index == files.count - 1 {
+                        try StandardOutput.write(output, terminator: "")
+                        output = ""
+                    }
+                }
             }
-            try StandardOutput.write(output, terminator: "")
+            if failures > 0 {
+                StandardError.write("crnn-predict: \(failures) of \(files.count) images failed")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    /// Runs `body` with a report writer when `--report` was given (the page
+    /// appears complete or not at all), or with `nil`.
+    private func withReport(title: String, verifying: Bool, _ body: (HTMLReportWriter?) throws -> Void) throws {
+        guard let report else { return try body(nil) }
+        try TextFileWriter.write(to: report) { append in
+            let writer = try HTMLReportWriter(title: title, verifying: verifying, write: append)
+            try body(writer)
+            try writer.finish()
         }
     }
 
     private func runVerification(referencePath: String, predictor: Predictor) throws {
         let reference = try ReferenceFile.load(path: referencePath)
         let bar = ProgressBar(total: reference.images.count, label: "verifying")
-        let report = try Verifier.verify(referencePath: referencePath, predictor: predictor, progress: bar?.callback)
+        var verification: VerificationReport?
+        try withReport(title: "crnn-predict --verify \(referencePath)", verifying: true) { report in
+            verification = try Verifier.verify(referencePath: referencePath, predictor: predictor, progress: bar?.callback) {
+                row, prediction in try report?.add(ReportEntry(prediction, model: predictor.loaded, reference: row))
+            }
+        }
+        guard let report = verification else { return }
         var output = ""
         for row in report.rows {
             let status = row.textMatches && row.maxLogitDifference <= VerificationReport.tolerance ? "ok" : "MISMATCH"

@@ -74,6 +74,37 @@ public struct Predictor: Sendable {
     /// - Returns: results in the order of `files`, or the first error by file order.
     public func predict(files: [String], torchBatch: Int? = nil,
                         progress: (@Sendable (Int) -> Void)? = nil) throws -> [ImagePrediction] {
+        try results(files: files, torchBatch: torchBatch, progress: progress).map { try $0.get() }
+    }
+
+    /// Predicts every file and hands each result, success or error, to
+    /// `deliver` in the order of `files`, a chunk at a time: only one chunk's
+    /// results are ever held, so memory stays flat however many files there
+    /// are, and the first results arrive after the first chunk.
+    /// - Parameters:
+    ///   - chunkSize: images per chunk (default 64 per thread), rounded to
+    ///     whole `torchBatch` batches.
+    ///   - deliver: called on the calling thread with each file's index and result.
+    /// - Throws: only what `deliver` throws (an image's error is its result).
+    public func predictInOrder(files: [String], torchBatch: Int? = nil, chunkSize: Int? = nil,
+                               progress: (@Sendable (Int) -> Void)? = nil,
+                               deliver: (Int, Result<ImagePrediction, Error>) throws -> Void) rethrows {
+        let batch = max(1, torchBatch ?? 1)
+        let chunk = max(batch, (chunkSize ?? 64 * threads) / batch * batch)
+        var start = 0
+        while start < files.count {
+            let end = min(files.count, start + chunk)
+            let offset = start
+            let chunkResults = results(files: Array(files[start..<end]), torchBatch: torchBatch,
+                                       progress: progress.map { report in { @Sendable done in report(offset + done) } })
+            for (index, result) in chunkResults.enumerated() { try deliver(start + index, result) }
+            start = end
+        }
+    }
+
+    /// Every file's result, in order (the work of both `predict` forms).
+    private func results(files: [String], torchBatch: Int?,
+                         progress: (@Sendable (Int) -> Void)?) -> [Result<ImagePrediction, Error>] {
         let groups: [[Int]]
         if let size = torchBatch, size > 0 {
             groups = stride(from: 0, to: files.count, by: size).map { Array($0..<min($0 + size, files.count)) }
@@ -116,7 +147,7 @@ public struct Predictor: Sendable {
                 progress?(done.add(group.count))
             }
         }
-        return try results.values().map { try $0.get() }
+        return results.values()
     }
 }
 

@@ -88,18 +88,23 @@ public struct VerificationReport: Sendable {
 /// Runs the Swift model on a reference's images and compares.
 public enum Verifier {
     /// Verifies `predictor` against the reference at `path`, in the
-    /// reference's batch mode.
-    /// - Throws: a reference, image or model error.
+    /// reference's batch mode; `eachImage`, when given, sees every image's
+    /// comparison and prediction in order (for a report).
+    /// - Throws: a reference, image or model error, or what `eachImage` throws.
     public static func verify(referencePath: String, predictor: Predictor,
-                              progress: (@Sendable (Int) -> Void)? = nil) throws -> VerificationReport {
+                              progress: (@Sendable (Int) -> Void)? = nil,
+                              eachImage: ((VerificationReport.Row, ImagePrediction) throws -> Void)? = nil) throws -> VerificationReport {
         let reference = try ReferenceFile.load(path: referencePath)
         let folder = URL(fileURLWithPath: referencePath).deletingLastPathComponent()
         let files = reference.images.map { folder.appendingPathComponent($0.file).standardized.path }
         let predictions = try predictor.predict(
             files: files, torchBatch: reference.batchSize == 1 ? nil : reference.batchSize, progress: progress)
-        let rows = zip(reference.images, predictions).map { expected, got in
-            VerificationReport.Row(file: expected.file, expectedText: expected.text, text: got.text,
-                                   maxLogitDifference: difference(expected.logits, got.logits))
+        var rows = [VerificationReport.Row]()
+        for (expected, got) in zip(reference.images, predictions) {
+            let row = VerificationReport.Row(file: expected.file, expectedText: expected.text, text: got.text,
+                                             maxLogitDifference: difference(expected.logits, got.logits))
+            try eachImage?(row, got)
+            rows.append(row)
         }
         return VerificationReport(rows: rows, batchSize: reference.batchSize)
     }
