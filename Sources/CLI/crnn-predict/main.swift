@@ -37,6 +37,15 @@ struct CRNNPredict: ParsableCommand {
             environment runs the portable ones (Swift loops and OpenBLAS) instead (CRNN_VECTOR_UNIT takes \
             avx512 or portable; any other value is an error).
 
+            Results are printed in input order as they are done, a chunk of images at a time, so memory \
+            stays flat for any number of images. An image that cannot be read is one line on standard \
+            error; every other image's result is still printed, and the exit status is then 1.
+
+            --report FILE.html also writes a self-contained page (images inlined, no scripts): each \
+            image with its text, confidence and CTC alignment (one cell per time step, shaded by the \
+            winning class's probability, labelled where it emits a character), misreads against the \
+            file name and, with --verify, PyTorch's text and the logit difference.
+
             A failed write to standard output is an error (exit 1); a closed pipe (| head) ends quietly.
             """)
 
