@@ -20,9 +20,15 @@
 //                     Kernels on CPUs that have AVX-512F
 //   Model/CRNN        typed layers, strict building from a state_dict, the
 //                     forward pass, CTC decoding
-//   Images/ImageIO    PNG and JPEG -> RGB exactly as PIL's convert('RGB');
+//   Images/ImageDecoding
+//                     PNG and JPEG -> RGB exactly as PIL's convert('RGB');
 //                     the libpng/libjpeg calls (which longjmp on errors) sit
-//                     in the small C target Images/CImageDecoders
+//                     in the small C target Images/CImageDecoders (not named
+//                     ImageIO: that is Apple's framework)
+//   Runtime/CRNNRuntime
+//                     the face a deployed app imports alone: TextRecognizer
+//                     (a .bin -> texts from pixels, encoded images, files);
+//                     links no pickle reader, libzip, crypto or Foundation
 //   Pipelines/*       what the commands do, as libraries a program can call;
 //                     Pipelines/SourceHashing is the SHA-256 (swift-crypto) a
 //                     converted file records, passed in by crnn-convert so
@@ -30,8 +36,12 @@
 //                     cryptography and no full Foundation
 //   CLI/*             thin argument-parser commands
 //
-// Never: CRNNFormat or Kernels importing Pickle/TorchCheckpoint; Kernels
-// importing CRNN.
+// Products (the public faces): CRNNRuntime; Conversion (with Inspection and
+// the .bin format's reader and metadata); TorchCheckpoint (with TensorCore's
+// tensors and dtypes). Everything else is internal.
+//
+// Never: CRNNRuntime, CRNNFormat or Kernels importing Pickle/TorchCheckpoint;
+// Kernels importing CRNN.
 import PackageDescription
 
 /// A C library wrapped as a SwiftPM system-library target.
@@ -46,15 +56,10 @@ let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: 
 let package = Package(
     name: "crnn-swift",
     products: [
+        // The public faces; every other target is internal (README, "Architecture").
         .library(name: "CRNNRuntime", targets: ["CRNNRuntime"]),
-        .library(name: "TorchCheckpoint", targets: ["TorchCheckpoint"]),
-        .library(name: "Pickle", targets: ["Pickle"]),
-        .library(name: "CRNNFormat", targets: ["CRNNFormat"]),
-        .library(name: "CRNN", targets: ["CRNN"]),
-        .library(name: "ImageIO", targets: ["ImageIO"]),
-        .library(name: "Conversion", targets: ["Conversion"]),
-        .library(name: "SourceHashing", targets: ["SourceHashing"]),
-        .library(name: "Prediction", targets: ["Prediction"]),
+        .library(name: "Conversion", targets: ["Conversion", "Inspection", "CRNNFormat"]),
+        .library(name: "TorchCheckpoint", targets: ["TorchCheckpoint", "TensorCore"]),
         .executable(name: "crnn-convert", targets: ["crnn-convert"]),
         .executable(name: "crnn-inspect", targets: ["crnn-inspect"]),
         .executable(name: "crnn-predict", targets: ["crnn-predict"]),
@@ -86,10 +91,10 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CVectorKernels"], path: "Sources/Kernels/Kernels"),
         .target(name: "CRNN", dependencies: ["TensorCore", "Kernels"], path: "Sources/Model/CRNN"),
         .target(name: "CImageDecoders", dependencies: ["CPNG", "CJPEG"], path: "Sources/Images/CImageDecoders"),
-        .target(name: "ImageIO", dependencies: ["CImageDecoders", "TensorCore"], path: "Sources/Images/ImageIO"),
+        .target(name: "ImageDecoding", dependencies: ["CImageDecoders", "TensorCore"], path: "Sources/Images/ImageDecoding"),
 
         .target(
-            name: "CRNNRuntime", dependencies: ["CRNN", "CRNNFormat", "ImageIO", "Kernels", "TensorCore"],
+            name: "CRNNRuntime", dependencies: ["CRNN", "CRNNFormat", "ImageDecoding", "Kernels", "TensorCore"],
             path: "Sources/Runtime/CRNNRuntime"),
         .target(
             name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "TensorCore"],
@@ -101,7 +106,7 @@ let package = Package(
             name: "SourceHashing", dependencies: ["TensorCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Pipelines/SourceHashing"),
         .target(
-            name: "Prediction", dependencies: ["CRNN", "CRNNFormat", "CRNNRuntime", "ImageIO", "Conversion", "TensorCore"],
+            name: "Prediction", dependencies: ["CRNN", "CRNNFormat", "CRNNRuntime", "ImageDecoding", "Conversion", "TensorCore"],
             path: "Sources/Pipelines/Prediction"),
 
         .target(name: "CLISupport", dependencies: [argumentParser], path: "Sources/CLI/CLISupport"),
@@ -124,13 +129,13 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "CRNNTests", dependencies: ["CRNN", "Kernels", "TestSupport"]),
         .testTarget(
-            name: "ImageIOTests",
-            dependencies: ["ImageIO", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+            name: "ImageDecodingTests",
+            dependencies: ["ImageDecoding", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(
             name: "PipelineTests",
             dependencies: ["Inspection", "Conversion", "SourceHashing", "Prediction", "CRNNRuntime", "TestSupport"]),
         .testTarget(name: "CLISupportTests", dependencies: ["CLISupport"]),
         .testTarget(
-            name: "CRNNRuntimeTests", dependencies: ["CRNNRuntime", "ImageIO", "Conversion", "SourceHashing", "TestSupport"]),
+            name: "CRNNRuntimeTests", dependencies: ["CRNNRuntime", "ImageDecoding", "Conversion", "SourceHashing", "TestSupport"]),
     ]
 )

@@ -1,5 +1,5 @@
 // libFuzzer harness: the PNG/JPEG decoders on arbitrary bytes.
-import ImageIO
+import ImageDecoding
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {

@@ -17,7 +17,7 @@ runs=${3:--1}
 scripts/install-deps.sh
 build=.build-fuzz
 mkdir -p "$build"
-flags=(-parse-as-library -sanitize=fuzzer,address -O -g -I "$build")
+flags=(-parse-as-library -sanitize=fuzzer,address -O -g -I "$build" -package-name crnn_swift)
 
 buildlog=$build/build-$target.log
 : >"$buildlog"
@@ -67,8 +67,8 @@ case "$target" in
     done
     quiet ar rcs "$build/libCImageDecoders.a" "$build"/png_decoder.o "$build"/jpeg_decoder.o
     module TensorCore Sources/Core/TensorCore/*.swift
-    module ImageIO Sources/Images/ImageIO/*.swift
-    links=(-lImageIO -lTensorCore -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
+    module ImageDecoding Sources/Images/ImageDecoding/*.swift
+    links=(-lImageDecoding -lTensorCore -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
   *) echo "unknown target '$target'; expected pickle, checkpoint, bin or image" >&2; exit 2 ;;
 esac
 quiet swiftc "${flags[@]}" "${extra[@]}" -L "$build" "fuzz/$target.swift" "${links[@]}" -o "$build/fuzz-$target"

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import CRNNRuntime
-@testable import ImageIO
+@testable import ImageDecoding
 
 /// The runtime's resize is PIL's bilinear resize, byte for byte
 /// (fixtures/make_resize_fixtures.py records PIL's output).

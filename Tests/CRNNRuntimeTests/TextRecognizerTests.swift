@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import CRNNRuntime
-@testable import ImageIO
+@testable import ImageDecoding
 import Conversion
 import SourceHashing
 

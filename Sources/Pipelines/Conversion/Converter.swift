@@ -102,20 +102,20 @@ public enum Converter {
     }
 
     /// A checkpoint read, checked against the CRNN layers and described.
-    public struct PreparedModel: Sendable {
+    package struct PreparedModel: Sendable {
         /// The state_dict, names as the CRNN expects them.
-        public let stateDict: StateDict
+        package let stateDict: StateDict
         /// The model's hyperparameters; the state_dict was strictly checked
         /// against the layers they give (`CRNNModel(stateDict:)` makes a
         /// runnable model of it).
-        public let configuration: CRNNConfiguration
+        package let configuration: CRNNConfiguration
         /// What the `.bin` would say about it; `sourceSHA256` is empty when
         /// it was prepared without a `sourceDigest`.
-        public let metadata: CRNNModelMetadata
+        package let metadata: CRNNModelMetadata
         /// How the checkpoint was laid out.
-        public let info: CheckpointInfo
+        package let info: CheckpointInfo
         /// The floating-point tensors holding a NaN or an infinity, in state_dict order.
-        public let nonFiniteTensors: [String]
+        package let nonFiniteTensors: [String]
     }
 
     /// Reads the checkpoint at `path` and builds the model, without writing:
@@ -124,7 +124,7 @@ public enum Converter {
     /// meanwhile and the metadata carries its SHA-256.
     /// - Throws: the reader's or the model's error, a `ConversionError`, or
     ///   what `sourceDigest` throws.
-    public static func prepare(
+    package static func prepare(
         path: String, options: ConversionOptions = ConversionOptions(), sourceDigest: SourceDigest? = nil
     ) throws -> PreparedModel {
         // The digest only goes into the metadata: compute it on the other core meanwhile.

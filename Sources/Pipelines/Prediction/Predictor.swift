@@ -5,7 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import ImageIO
+import ImageDecoding
 import Kernels
 import Synchronization
 

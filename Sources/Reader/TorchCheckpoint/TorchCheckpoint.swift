@@ -15,14 +15,22 @@ public struct CheckpointOptions: Sendable {
     /// inert named objects whose parameters are read; nothing is ever called.
     public var allowPickledModules: Bool
     /// Bounds on the pickle machine (nesting, memo, values).
-    public var pickleLimits: PickleLimits
+    package var pickleLimits: PickleLimits
     /// The longest tensor name (state_dict key, in UTF-8 bytes) accepted. Names
     /// go into messages, reports and `.bin` files, whose own limit is 1024;
     /// real ones are under 200.
     public var maxTensorNameBytes: Int
 
     /// Strict defaults: state_dicts and checkpoint dicts only.
-    public init(allowPickledModules: Bool = false, pickleLimits: PickleLimits = PickleLimits(), maxTensorNameBytes: Int = 1024) {
+    /// Strict defaults: state_dicts and checkpoint dicts only; the pickle
+    /// machine's bounds (nesting 200, a million memo entries, ten million
+    /// values) protect memory and time from hostile files.
+    public init(allowPickledModules: Bool = false, maxTensorNameBytes: Int = 1024) {
+        self.init(allowPickledModules: allowPickledModules, pickleLimits: PickleLimits(), maxTensorNameBytes: maxTensorNameBytes)
+    }
+
+    /// Options with the pickle machine's bounds set (tests and the fuzz harness).
+    package init(allowPickledModules: Bool = false, pickleLimits: PickleLimits, maxTensorNameBytes: Int = 1024) {
         self.allowPickledModules = allowPickledModules
         self.pickleLimits = pickleLimits
         self.maxTensorNameBytes = maxTensorNameBytes
@@ -63,7 +71,7 @@ public struct TorchCheckpoint: Sendable {
     public let tensors: [(name: String, record: TensorRecord)]
     /// The whole unpickled object (for metadata beside the weights, such as an
     /// `alphabet` key of a checkpoint dict).
-    public let root: PickleValue
+    package let root: PickleValue
 
     private let buffer: ByteBuffer
     private let storages: StorageTable
@@ -139,7 +147,7 @@ public struct TorchCheckpoint: Sendable {
     }
 
     /// The value stored under `key` when the file's object is a dict.
-    public func topLevelValue(forKey key: String) -> PickleValue? {
+    package func topLevelValue(forKey key: String) -> PickleValue? {
         guard case let .dict(dict) = root else { return nil }
         return dict[key]
     }

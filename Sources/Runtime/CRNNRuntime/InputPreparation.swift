@@ -1,5 +1,5 @@
 import CRNN
-import ImageIO
+import ImageDecoding
 
 /// Pixels in memory -> the model's input: three planes of byte / 255
 /// floats, as the reference notebook builds them from PIL's RGB image,

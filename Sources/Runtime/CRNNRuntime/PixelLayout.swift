@@ -1,4 +1,4 @@
-import ImageIO
+import ImageDecoding
 
 /// How 8-bit pixels are laid out in memory.
 public enum PixelFormat: String, Sendable, CaseIterable {

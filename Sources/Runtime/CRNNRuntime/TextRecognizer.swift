@@ -1,7 +1,7 @@
 import CRNN
 import CRNNFormat
 import Dispatch
-import ImageIO
+import ImageDecoding
 import Kernels
 import Synchronization
 import TensorCore

@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import Testing
 import TestSupport
-@testable import ImageIO
+@testable import ImageDecoding
 
 /// Every image fixture decodes to exactly PIL's `convert('RGB')` bytes.
 @Suite struct ImageDecoderTests {
@@ -32,7 +32,7 @@ import TestSupport
     func matchesPIL(_ image: Case) throws {
         let path = Fixtures.url(image.file).path
         if image.expect == "refused" {
-            #expect(throws: ImageIOError.self) { try ImageDecoder.decode(path: path) }
+            #expect(throws: ImageDecodingError.self) { try ImageDecoder.decode(path: path) }
             return
         }
         let decoded = try ImageDecoder.decode(path: path)
@@ -65,7 +65,7 @@ import TestSupport
                 _ = try ImageDecoder.decode(bytes: Array(bytes[0..<length]), name: "cut")
                 Issue.record("\(file) cut at \(length) of \(bytes.count) bytes decoded")
             } catch {
-                #expect(error is ImageIOError)
+                #expect(error is ImageDecodingError)
             }
         }
     }
@@ -74,8 +74,8 @@ import TestSupport
         // A PNG declaring 100000 x 100000 pixels.
         var bytes = try [UInt8](Data(contentsOf: Fixtures.url("images/rgb8.png")))
         bytes.replaceSubrange(16..<24, with: [0, 1, 0x86, 0xA0, 0, 1, 0x86, 0xA0])
-        #expect(throws: ImageIOError.self) { try ImageDecoder.decode(bytes: bytes, name: "huge.png") }
-        #expect(throws: ImageIOError.unknownFormat(file: "empty.png", found: "nothing: the file is empty")) {
+        #expect(throws: ImageDecodingError.self) { try ImageDecoder.decode(bytes: bytes, name: "huge.png") }
+        #expect(throws: ImageDecodingError.unknownFormat(file: "empty.png", found: "nothing: the file is empty")) {
             try ImageDecoder.decode(bytes: [], name: "empty.png")
         }
         var generator = SystemRandomNumberGenerator()
@@ -84,7 +84,7 @@ import TestSupport
             noise.replaceSubrange(0..<3, with: [0xFF, 0xD8, 0xFF])
             _ = try? ImageDecoder.decode(bytes: noise, name: "noise.jpg")
         }
-        #expect(throws: ImageIOError.self) { try ImageDecoder.decode(path: "/no/such/file.png") }
+        #expect(throws: ImageDecodingError.self) { try ImageDecoder.decode(path: "/no/such/file.png") }
     }
 }
 
@@ -92,11 +92,11 @@ import TestSupport
 @Suite struct ImagePathTests {
     @Test func unreadablePathsGiveTheSystemsReason() throws {
         let missing = "/no/such/file.png"
-        #expect(throws: ImageIOError.unreadable(file: missing, reason: String(cString: strerror(ENOENT)))) {
+        #expect(throws: ImageDecodingError.unreadable(file: missing, reason: String(cString: strerror(ENOENT)))) {
             try ImageDecoder.decode(path: missing)
         }
         let folder = Fixtures.url("images").path
-        #expect(throws: ImageIOError.unreadable(file: folder, reason: "not a regular file")) {
+        #expect(throws: ImageDecodingError.unreadable(file: folder, reason: "not a regular file")) {
             try ImageDecoder.decode(path: folder)
         }
     }
@@ -106,13 +106,13 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: folder) }
         let empty = folder.appendingPathComponent("empty.png").path
         #expect(FileManager.default.createFile(atPath: empty, contents: Data()))
-        #expect(throws: ImageIOError.unknownFormat(file: empty, found: "nothing: the file is empty")) {
+        #expect(throws: ImageDecodingError.unknownFormat(file: empty, found: "nothing: the file is empty")) {
             try ImageDecoder.decode(path: empty)
         }
         let manifest = Fixtures.url("images/manifest.json").path
         let start = try [UInt8](Data(contentsOf: URL(fileURLWithPath: manifest)).prefix(8))
         let found = start.map { String(format: "%02x", $0) }.joined(separator: " ")
-        #expect(throws: ImageIOError.unknownFormat(file: manifest, found: found)) { try ImageDecoder.decode(path: manifest) }
+        #expect(throws: ImageDecodingError.unknownFormat(file: manifest, found: found)) { try ImageDecoder.decode(path: manifest) }
     }
 }
 
@@ -129,10 +129,10 @@ import TestSupport
             do {
                 _ = try ImageDecoder.decode(path: path)
                 Issue.record("\(format): an image over the limit was decoded")
-            } catch let ImageIOError.tooLarge(file, reason) {
+            } catch let ImageDecodingError.tooLarge(file, reason) {
                 #expect(file == path)
                 #expect(reason == "\(size[0])x\(size[1]) pixels, over the limit of \(ImageDecoder.maximumSide) per side", "\(reason)")
-                lines.append(ImageIOError.tooLarge(file: "IMAGE", reason: reason).description)
+                lines.append(ImageDecodingError.tooLarge(file: "IMAGE", reason: reason).description)
             }
         }
         #expect(lines.count == 2 && lines[0] == lines[1])

@@ -1,5 +1,5 @@
 /// Why an image could not be read. Each case names the file.
-public enum ImageIOError: Error, Equatable, CustomStringConvertible {
+public enum ImageDecodingError: Error, Equatable, CustomStringConvertible {
     /// The file could not be read.
     case unreadable(file: String, reason: String)
     /// Neither a PNG nor a JPEG signature.

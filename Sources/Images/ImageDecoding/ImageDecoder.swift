@@ -12,18 +12,18 @@ public enum ImageDecoder {
 
     /// Decodes the image at `path` (memory-mapped while it is decoded); the
     /// format is taken from its signature.
-    /// - Throws: `ImageIOError` naming the file.
+    /// - Throws: `ImageDecodingError` naming the file.
     public static func decode(path: String) throws -> RGBImage {
         let buffer: ByteBuffer
         do { buffer = try ByteBuffer.mapping(path: path) } catch {
             let reason = if case let TensorCoreError.fileAccess(_, reason) = error { reason } else { "\(error)" }
-            throw ImageIOError.unreadable(file: path, reason: reason)
+            throw ImageDecodingError.unreadable(file: path, reason: reason)
         }
         return try buffer.withUnsafeBytes { try decode(raw: $0, name: path) }
     }
 
     /// Decodes image bytes; `name` is used in messages.
-    /// - Throws: `ImageIOError` naming `name`.
+    /// - Throws: `ImageDecodingError` naming `name`.
     public static func decode(bytes: [UInt8], name: String) throws -> RGBImage {
         try bytes.withUnsafeBytes { try decode(raw: $0, name: name) }
     }
@@ -37,7 +37,7 @@ public enum ImageDecoder {
             format = .jpeg
         } else {
             let start = Hex.string(bytes.prefix(8), separator: " ")
-            throw ImageIOError.unknownFormat(file: name, found: start.isEmpty ? "nothing: the file is empty" : start)
+            throw ImageDecodingError.unknownFormat(file: name, found: start.isEmpty ? "nothing: the file is empty" : start)
         }
         var image = crnn_image()
         let data = bytes.bindMemory(to: UInt8.self).baseAddress
@@ -50,14 +50,14 @@ public enum ImageDecoder {
         }
         switch status {
         case CRNN_IMAGE_OK: break
-        case CRNN_IMAGE_TOO_LARGE: throw ImageIOError.tooLarge(file: name, reason: message)
-        case CRNN_IMAGE_UNSUPPORTED: throw ImageIOError.unsupported(file: name, reason: message)
-        case CRNN_IMAGE_NO_MEMORY: throw ImageIOError.tooLarge(file: name, reason: message)
-        default: throw ImageIOError.corrupt(file: name, format: format, reason: message.isEmpty ? "unreadable data" : message)
+        case CRNN_IMAGE_TOO_LARGE: throw ImageDecodingError.tooLarge(file: name, reason: message)
+        case CRNN_IMAGE_UNSUPPORTED: throw ImageDecodingError.unsupported(file: name, reason: message)
+        case CRNN_IMAGE_NO_MEMORY: throw ImageDecodingError.tooLarge(file: name, reason: message)
+        default: throw ImageDecodingError.corrupt(file: name, format: format, reason: message.isEmpty ? "unreadable data" : message)
         }
         let width = Int(image.width)
         let height = Int(image.height)
-        guard let pixels = image.pixels else { throw ImageIOError.corrupt(file: name, format: format, reason: "no pixels") }
+        guard let pixels = image.pixels else { throw ImageDecodingError.corrupt(file: name, format: format, reason: "no pixels") }
         return try RGBImage(width: width, height: height,
                             pixels: Array(UnsafeBufferPointer(start: pixels, count: width * height * 3)))
     }

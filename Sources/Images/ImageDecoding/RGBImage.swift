@@ -7,12 +7,12 @@ public struct RGBImage: Equatable, Sendable {
     public let pixels: [UInt8]
 
     /// An image of `pixels`.
-    /// - Throws: `ImageIOError.badPixelCount` when the count is not `width * height * 3`.
+    /// - Throws: `ImageDecodingError.badPixelCount` when the count is not `width * height * 3`.
     public init(width: Int, height: Int, pixels: [UInt8]) throws {
         let (area, o1) = width.multipliedReportingOverflow(by: height)
         let (count, o2) = area.multipliedReportingOverflow(by: 3)
         guard width >= 0, height >= 0, !o1, !o2, count == pixels.count else {
-            throw ImageIOError.badPixelCount(width: width, height: height, count: pixels.count)
+            throw ImageDecodingError.badPixelCount(width: width, height: height, count: pixels.count)
         }
         self.width = width
         self.height = height
