@@ -39,4 +39,19 @@ public struct TensorStatistics: Codable, Equatable, Sendable {
         nanCount = nans
         infCount = infinities
     }
+
+    enum CodingKeys: String, CodingKey {
+        case min, max, mean, std, nanCount, infCount
+    }
+
+    /// Every field, undefined ones as JSON `null` (the README's schema), not
+    /// left out as the synthesized encoding would.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        for (key, value) in [(CodingKeys.min, min), (.max, max), (.mean, mean), (.std, std)] {
+            if let value { try container.encode(value, forKey: key) } else { try container.encodeNil(forKey: key) }
+        }
+        try container.encode(nanCount, forKey: .nanCount)
+        try container.encode(infCount, forKey: .infCount)
+    }
 }
