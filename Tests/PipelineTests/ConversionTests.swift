@@ -76,7 +76,7 @@ import Synchronization
     @Test func theSourceDigestIsOnlyWhatTheCallerPasses() throws {
         let input = Self.checkpoint("narrow_zip")
         let plain = try Converter.prepare(path: input)
-        #expect(plain.metadata.sourceSHA256.isEmpty)
+        #expect(plain.metadata.sourceSHA256 == nil)
 
         let asked = Mutex<[String]>([])
         let answer = String(repeating: "5a", count: 32)
@@ -190,5 +190,22 @@ import Synchronization
         #expect(fromPt.tensors.map(\.shape) == fromBin.tensors.map(\.shape))
         #expect(fromPt.tensors.map(\.stats) == fromBin.tensors.map(\.stats))
         #expect(fromBin.details.contains { $0.key == "alphabet" })
+    }
+}
+
+/// A conversion without a digest says so in the file (`"source_sha256":
+/// null`), and the file reads back with no digest.
+@Suite struct DigestlessConversionTests {
+    @Test func aFileConvertedWithoutADigestSaysSo() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        let output = folder.appendingPathComponent("plain.bin").path
+        try Converter.convert(input: Fixtures.url("checkpoints/crnn/narrow_zip.pt").path, output: output)
+        let file = try CRNNFile.open(path: output)
+        #expect(file.metadata.sourceSHA256 == nil)
+        #expect(file.metadataJSON.contains("\"source_sha256\":null"))
+        #expect(file.metadata.violation == nil)
+        var bad = file.metadata
+        bad.sourceSHA256 = ""
+        #expect(bad.violation == "source_sha256 must be 64 lowercase hex digits, or null")
     }
 }

@@ -32,8 +32,9 @@ public struct CRNNModelMetadata: Equatable, Sendable, Codable {
     public var maxInputHeight: Int
     /// File name (no folder) of the converted checkpoint.
     public var sourceFileName: String
-    /// SHA-256 of the converted checkpoint, 64 lowercase hex digits.
-    public var sourceSHA256: String
+    /// SHA-256 of the converted checkpoint, 64 lowercase hex digits, or
+    /// `nil` when the converter was given no digest (JSON `null`).
+    public var sourceSHA256: String?
     /// The program that wrote the file.
     public var converterName: String
     /// That program's version.
@@ -45,7 +46,7 @@ public struct CRNNModelMetadata: Equatable, Sendable, Codable {
     public init(
         architecture: String, hiddenSize: Int, vocabularySize: Int, trunkWidths: [Int], rnnInputSize: Int,
         featureRows: Int, alphabet: String, blankIndex: Int, nominalInputHeight: Int, minInputHeight: Int,
-        maxInputHeight: Int, sourceFileName: String, sourceSHA256: String, converterName: String,
+        maxInputHeight: Int, sourceFileName: String, sourceSHA256: String?, converterName: String,
         converterVersion: String, storedFloatType: DType
     ) {
         self.architecture = architecture
@@ -85,6 +86,30 @@ public struct CRNNModelMetadata: Equatable, Sendable, Codable {
         case storedFloatType = "stored_float_type"
     }
 
+    /// Every key, `source_sha256` as `null` when there is no digest (the
+    /// synthesized encoding would leave the key out).
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(architecture, forKey: .architecture)
+        try container.encode(hiddenSize, forKey: .hiddenSize)
+        try container.encode(vocabularySize, forKey: .vocabularySize)
+        try container.encode(trunkWidths, forKey: .trunkWidths)
+        try container.encode(rnnInputSize, forKey: .rnnInputSize)
+        try container.encode(featureRows, forKey: .featureRows)
+        try container.encode(alphabet, forKey: .alphabet)
+        try container.encode(blankIndex, forKey: .blankIndex)
+        try container.encode(nominalInputHeight, forKey: .nominalInputHeight)
+        try container.encode(minInputHeight, forKey: .minInputHeight)
+        try container.encode(maxInputHeight, forKey: .maxInputHeight)
+        try container.encode(sourceFileName, forKey: .sourceFileName)
+        if let sourceSHA256 { try container.encode(sourceSHA256, forKey: .sourceSHA256) } else {
+            try container.encodeNil(forKey: .sourceSHA256)
+        }
+        try container.encode(converterName, forKey: .converterName)
+        try container.encode(converterVersion, forKey: .converterVersion)
+        try container.encode(storedFloatType, forKey: .storedFloatType)
+    }
+
     /// The first documented constraint these values break, or `nil` when
     /// they satisfy all of them (table "Metadata" of the spec).
     public var violation: String? {
@@ -111,8 +136,9 @@ public struct CRNNModelMetadata: Equatable, Sendable, Codable {
             return "input heights must satisfy 0 < min <= nominal <= max, found min \(minInputHeight), nominal \(nominalInputHeight), max \(maxInputHeight)"
         }
         let hexDigits = Set("0123456789abcdef".unicodeScalars)
-        if sourceSHA256.unicodeScalars.count != 64 || !sourceSHA256.unicodeScalars.allSatisfy(hexDigits.contains) {
-            return "source_sha256 must be 64 lowercase hex digits"
+        if let digest = sourceSHA256,
+           digest.unicodeScalars.count != 64 || !digest.unicodeScalars.allSatisfy(hexDigits.contains) {
+            return "source_sha256 must be 64 lowercase hex digits, or null"
         }
         if converterName.isEmpty { return "converter_name is empty" }
         if storedFloatType != .float32 && storedFloatType != .float16 {

@@ -65,14 +65,14 @@ public enum Converter {
     /// The architecture name written into every file.
     public static let architecture = "crnn-resnet18-gru"
 
-    /// Converts `input` to `output`; `sourceDigest` gives the input's SHA-256
+    /// Converts `input` to `output`; `sourceDigest`, when given, gives the input's SHA-256
     /// for the metadata (computed on another core while the input is read).
     /// - Throws: the reader's, the model's or the format's error, a
     ///   `ConversionError`, or what `sourceDigest` throws; on any error
     ///   `output` is left as it was.
     @discardableResult
     public static func convert(
-        input: String, output: String, options: ConversionOptions = ConversionOptions(), sourceDigest: @escaping SourceDigest
+        input: String, output: String, options: ConversionOptions = ConversionOptions(), sourceDigest: SourceDigest? = nil
     ) throws -> ConversionReport {
         let started = Date()
         guard !output.isEmpty else { throw ConversionError.emptyOutputPath }
@@ -109,7 +109,7 @@ public enum Converter {
         /// against the layers they give (`CRNNModel(stateDict:)` makes a
         /// runnable model of it).
         package let configuration: CRNNConfiguration
-        /// What the `.bin` would say about it; `sourceSHA256` is empty when
+        /// What the `.bin` would say about it; `sourceSHA256` is `nil` when
         /// it was prepared without a `sourceDigest`.
         package let metadata: CRNNModelMetadata
         /// How the checkpoint was laid out.
@@ -144,7 +144,7 @@ public enum Converter {
             trunkWidths: configuration.trunkWidths, rnnInputSize: configuration.rnnInputSize,
             featureRows: configuration.featureRows, alphabet: alphabet, blankIndex: 0,
             nominalInputHeight: 50, minInputHeight: heights.lowerBound, maxInputHeight: heights.upperBound,
-            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try digest?.value() ?? "",
+            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try digest?.value(),
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
         return PreparedModel(stateDict: stateDict, configuration: configuration, metadata: metadata,

@@ -62,7 +62,7 @@ public enum Inspector {
             ("feature rows", String(meta.featureRows)),
             ("stored float type", meta.storedFloatType.rawValue),
             ("source file", meta.sourceFileName),
-            ("source sha256", meta.sourceSHA256),
+            ("source sha256", meta.sourceSHA256 ?? "none (converted without a digest)"),
             ("converter", "\(meta.converterName) \(meta.converterVersion)"),
             ("checksum", "verified"),
             ("file size", String(file.fileSize)),
