@@ -4,6 +4,9 @@
 #
 #   scripts/fuzz.sh TARGET SECONDS [RUNS]      TARGET: pickle | checkpoint | bin | image
 #
+# FUZZ_TIMEOUT (seconds, default 10) is how long one input may run before it
+# counts as a hang; raise it on a machine loaded by other work.
+#
 # Stops after SECONDS, or after RUNS executions when given, whichever comes
 # first. Each target has an input size cap (-max_len) and is seeded only from
 # fixture files below it, so executions stay fast. Exits 0 when nothing crashed, leaked or hung; prints the executions run and
@@ -83,7 +86,7 @@ done
 log=out/fuzz/$target/last-run.log
 set +e
 start=$SECONDS
-"$build/fuzz-$target" "${dict[@]}" -max_total_time="$seconds" -runs="$runs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+"$build/fuzz-$target" "${dict[@]}" -max_total_time="$seconds" -runs="$runs" -max_len="$max_len" -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="out/fuzz/$target/" "$corpus" >"$log" 2>&1
 status=$?
 set -e
