@@ -4,18 +4,18 @@ import Glibc
 import Darwin
 #endif
 
-/// An immutable run of bytes with a single owner: heap memory it allocated, or
-/// a read-only memory map that it unmaps when the last reference goes.
+/// An immutable run of bytes with a single owner: memory it allocated (for a
+/// file, the file's bytes read into it), freed when the last reference goes.
 ///
 /// Tensors, storages and model weights all point into a `ByteBuffer`, so a
-/// mapped file stays mapped exactly as long as something still reads it.
+/// file's bytes stay in memory exactly as long as something still reads them.
+/// Files are read, not memory-mapped: a mapped file that another process
+/// truncates raises SIGBUS in the reader (see `reading(path:)`).
 public final class ByteBuffer: @unchecked Sendable {
     /// The first byte, or `nil` for an empty buffer.
     public let baseAddress: UnsafeRawPointer?
     /// The number of bytes.
     public let count: Int
-    /// True for a memory-mapped file (its pages can be dropped and re-read).
-    public let isMapped: Bool
     private let release: (@Sendable () -> Void)?
 
     /// Copies `bytes` into freshly allocated memory.
@@ -23,11 +23,9 @@ public final class ByteBuffer: @unchecked Sendable {
         count = bytes.count
         if count == 0 {
             baseAddress = nil
-            isMapped = false
             release = nil
             return
         }
-        isMapped = false
         let memory = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
         let typed = memory.bindMemory(to: UInt8.self, capacity: count)
         _ = UnsafeMutableBufferPointer(start: typed, count: count).initialize(from: bytes)
@@ -38,14 +36,9 @@ public final class ByteBuffer: @unchecked Sendable {
 
     /// Takes ownership of `count` bytes at `pointer`; `release` runs once, when
     /// the buffer is freed.
-    public convenience init(adopting pointer: UnsafeRawPointer?, count: Int, release: (@Sendable () -> Void)?) {
-        self.init(adopting: pointer, count: count, isMapped: false, release: release)
-    }
-
-    private init(adopting pointer: UnsafeRawPointer?, count: Int, isMapped: Bool, release: (@Sendable () -> Void)?) {
+    public init(adopting pointer: UnsafeRawPointer?, count: Int, release: (@Sendable () -> Void)?) {
         self.baseAddress = count == 0 ? nil : pointer
         self.count = count
-        self.isMapped = isMapped
         self.release = release
     }
 
@@ -60,41 +53,80 @@ public final class ByteBuffer: @unchecked Sendable {
     /// The whole buffer as a slice.
     public var slice: ByteSlice { ByteSlice(unchecked: self, offset: 0, count: count) }
 
-    /// Maps the file at `path` read-only. An empty file gives an empty buffer.
-    /// - Throws: `TensorCoreError.fileAccess` when the file cannot be opened,
-    ///   is not a regular file, or cannot be mapped.
-    public static func mapping(path: String) throws -> ByteBuffer {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw TensorCoreError.fileAccess(path: path, reason: "not a regular file")
-        }
-        let size = Int(info.st_size)
-        if size == 0 { return ByteBuffer(adopting: nil, count: 0, release: nil) }
-        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
-            throw TensorCoreError.fileAccess(path: path, reason: "cannot map: \(errnoText())")
-        }
-        let address = Int(bitPattern: mapped)
-        return ByteBuffer(adopting: UnsafeRawPointer(mapped), count: size, isMapped: true) {
-            _ = munmap(UnsafeMutableRawPointer(bitPattern: address), size)
-        }
+    /// Reads the regular file at `path` into memory of its own, so that
+    /// nothing another process later does to the file (truncating or
+    /// rewriting it) can reach the bytes, or raise a signal as a memory map
+    /// would. The path is checked with `stat` before it is opened, and opened
+    /// with `O_NONBLOCK`: a FIFO, socket or device is refused at once, never
+    /// opened or waited on. The size and modification time are compared
+    /// before and after the read; an empty file gives an empty buffer.
+    /// - Parameter limit: reads at most this many bytes from the start (no
+    ///   change check then, since the rest is not read).
+    /// - Throws: `TensorCoreError.fileAccess` when the file cannot be opened
+    ///   or read or is not a regular file, `TensorCoreError.changedWhileRead`
+    ///   when its size or modification time moved during the read, or it
+    ///   ended early.
+    public static func reading(path: String, limit: Int = .max) throws -> ByteBuffer {
+        try reading(path: path, limit: limit, afterChunk: { _ in })
     }
 
-    /// For a mapped file: lets the system drop the whole pages inside
-    /// `offset ..< offset + count` from this process's memory. The bytes stay
-    /// readable (they are read from the file again if touched), so this only
-    /// lowers the resident size after a pass over data that is done with.
-    /// Does nothing for heap memory or an out-of-range request.
-    public func releaseResidentPages(offset: Int, count: Int) {
-        guard isMapped, let base = baseAddress, offset >= 0, count > 0, count <= self.count - offset else { return }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = Int(bitPattern: base) + offset, end = start + count
-        let first = (start + page - 1) / page * page, last = end / page * page
-        guard last > first else { return }
-        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, Int32(MADV_DONTNEED))
+    /// Bytes read by one `read` call of `reading(path:)`.
+    static let readChunk = 1 << 22
+
+    /// `reading(path:limit:)`, calling `afterChunk(bytesSoFar)` after each
+    /// chunk is read (for tests that change the file in the middle).
+    static func reading(path: String, limit: Int, afterChunk: (Int) -> Void) throws -> ByteBuffer {
+        var before = stat()
+        guard stat(path, &before) == 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
+        guard (before.st_mode & S_IFMT) == S_IFREG else {
+            throw TensorCoreError.fileAccess(path: path, reason: "not a regular file")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
+        defer { close(fd) }
+        // Between the stat and the open the name may have been pointed elsewhere.
+        guard fstat(fd, &before) == 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
+        guard (before.st_mode & S_IFMT) == S_IFREG else {
+            throw TensorCoreError.fileAccess(path: path, reason: "not a regular file")
+        }
+        let partial = limit < Int(before.st_size)
+        let size = min(Int(before.st_size), max(limit, 0))
+        let buffer = try size == 0 ? ByteBuffer(adopting: nil, count: 0, release: nil) : anonymous(size, for: path)
+        let memory = UnsafeMutableRawPointer(mutating: buffer.baseAddress)
+        var filled = 0
+        while filled < size, let memory {
+            let got = read(fd, memory + filled, min(size - filled, readChunk))
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw TensorCoreError.fileAccess(path: path, reason: "read failed: \(errnoText())")
+            }
+            guard got > 0 else { throw TensorCoreError.changedWhileRead(path: path) }
+            filled += got
+            afterChunk(filled)
+        }
+        if partial { return buffer }
+        // Nothing may follow the bytes the size promised, and the file must still be the one first seen.
+        var probe: UInt8 = 0
+        var after = stat()
+        guard read(fd, &probe, 1) == 0, fstat(fd, &after) == 0, after.st_size == before.st_size,
+              after.st_mtim.tv_sec == before.st_mtim.tv_sec, after.st_mtim.tv_nsec == before.st_mtim.tv_nsec else {
+            throw TensorCoreError.changedWhileRead(path: path)
+        }
+        return buffer
+    }
+
+    /// `size` (> 0) bytes of anonymous memory, its pages made present at
+    /// once: cheaper than faulting them in one by one while a file is read
+    /// into them.
+    private static func anonymous(_ size: Int, for path: String) throws -> ByteBuffer {
+        guard let memory = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0),
+              memory != MAP_FAILED else {
+            throw TensorCoreError.fileAccess(path: path, reason: "cannot allocate \(size) bytes: \(errnoText())")
+        }
+        let address = Int(bitPattern: memory)
+        return ByteBuffer(adopting: UnsafeRawPointer(memory), count: size, release: {
+            _ = munmap(UnsafeMutableRawPointer(bitPattern: address), size)
+        })
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }
@@ -146,10 +178,6 @@ public struct ByteSlice: Sendable {
             try body(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + count)]))
         }
     }
-
-    /// Drops the slice's whole pages from memory if the buffer is a mapped
-    /// file (see `ByteBuffer.releaseResidentPages`).
-    public func releaseResidentPages() { buffer.releaseResidentPages(offset: offset, count: count) }
 
     /// The bytes as an array (a copy).
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }

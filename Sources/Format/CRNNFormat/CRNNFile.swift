@@ -6,7 +6,7 @@ import Foundation
 import TensorCore
 
 /// An opened CRNN-BIN file: metadata and tensors that are views into the
-/// file's bytes (memory-mapped by `open(path:)`, no copy).
+/// file's bytes (read into memory once by `open(path:)`, not copied again).
 ///
 /// Opening checks magic, version, size, checksum and every offset, length and
 /// shape bound before anything is exposed (spec section "What a reader
@@ -27,23 +27,28 @@ public struct CRNNFile: Sendable {
     /// Where each tensor's data starts in the file, in file order.
     public let dataOffsets: [String: Int]
 
-    /// Maps the file at `path` read-only and checks it.
-    /// - Throws: `CRNNFormatError.fileAccess` when it cannot be mapped, any
-    ///   other `CRNNFormatError` when its content breaks the format.
+    /// Reads the file at `path` (see `ByteBuffer.reading(path:)`) and checks it.
+    /// - Throws: `CRNNFormatError.fileAccess` when it cannot be read or is not
+    ///   a regular file, `.changedWhileRead` when another process changed it
+    ///   during the read, any other `CRNNFormatError` when its content breaks
+    ///   the format.
     public static func open(path: String) throws(CRNNFormatError) -> CRNNFile {
         try open(path: path, name: path)
     }
 
-    /// Maps the file at `path` read-only and checks it, naming it `name` in
+    /// Reads the file at `path` and checks it, naming it `name` in
     /// errors (a temporary file is named after the file it will become).
     /// - Throws: as `open(path:)`.
     public static func open(path: String, name: String) throws(CRNNFormatError) -> CRNNFile {
         let buffer: ByteBuffer
         do {
-            buffer = try ByteBuffer.mapping(path: path)
+            buffer = try ByteBuffer.reading(path: path)
         } catch let error as TensorCoreError {
-            if case let .fileAccess(_, reason) = error { throw .fileAccess(file: name, reason: reason) }
-            throw .fileAccess(file: name, reason: error.description)
+            switch error {
+            case let .fileAccess(_, reason): throw .fileAccess(file: name, reason: reason)
+            case .changedWhileRead: throw .changedWhileRead(file: name)
+            default: throw .fileAccess(file: name, reason: error.description)
+            }
         } catch {
             throw .fileAccess(file: name, reason: "\(error)")
         }
@@ -135,8 +140,6 @@ public struct CRNNFile: Sendable {
         guard computed == header.checksum else {
             throw .checksumMismatch(file: name, stored: header.checksum, computed: computed)
         }
-        // The checksum pass read every page; readers take what they need again.
-        whole.releaseResidentPages()
         return header
     }
 

@@ -1,21 +1,18 @@
 import TensorCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension CRNNFile {
     /// True when the file at `path` starts with the `CRNN-BIN` magic; false for
-    /// any other content, including a file shorter than the magic.
-    /// - Throws: `CRNNFormatError.fileAccess` when the file cannot be read.
+    /// any other content, including a file shorter than the magic. Only the
+    /// magic is read, as `ByteBuffer.reading(path:limit:)` reads (a FIFO,
+    /// socket or device is refused, never waited on).
+    /// - Throws: `CRNNFormatError.fileAccess` when the file cannot be read or
+    ///   is not a regular file.
     public static func looksLikeCRNNFile(path: String) throws(CRNNFormatError) -> Bool {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw CRNNFormatError.fileAccess(file: path, reason: String(cString: strerror(errno)))
+        let start: [UInt8]
+        do { start = try ByteBuffer.reading(path: path, limit: FileHeader.magic.count).slice.bytes } catch {
+            throw .fileAccess(file: path, reason: (error as? TensorCoreError)?.fileReason ?? "\(error)")
         }
-        defer { close(fd) }
-        var start = [UInt8](repeating: 0, count: FileHeader.magic.count)
-        let got = start.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        return got == FileHeader.magic.count && start == FileHeader.magic
+        return start == FileHeader.magic
     }
 }
 

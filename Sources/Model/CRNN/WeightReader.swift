@@ -40,10 +40,7 @@ struct WeightReader {
             ok = false
         }
         guard ok, !checkingOnly else { return placeholder }
-        let values = tensor.floatValues()
-        // Copied out: a memory-mapped file's pages for it are no longer needed.
-        tensor.storage.releaseResidentPages()
-        return values
+        return tensor.floatValues()
     }
 
     /// Checks that the counter `key` (a batch-norm `num_batches_tracked`) is a scalar.

@@ -82,7 +82,8 @@ public enum Converter {
         // that does not read back as the source never replaces `output`.
         let summary = try CRNNFileWriter.write(
             metadata: prepared.metadata, tensors: prepared.stateDict.entries, floatType: options.storedFloatType,
-            to: URL(fileURLWithPath: output)
+            // A trailing '/' must reach the writer (which refuses it), not be dropped.
+            to: URL(fileURLWithPath: output, isDirectory: output.hasSuffix("/"))
         ) { temporary in
             let written = try CRNNFile.open(path: temporary, name: output)
             roundingError = try verify(written, against: prepared.stateDict, floatType: options.storedFloatType)

@@ -70,13 +70,18 @@ public struct TorchCheckpoint: Sendable {
     private let zip: ZipContainer?
     private let recordLimit: Int
 
-    /// Opens the checkpoint at `path` (memory-mapped).
-    /// - Throws: `CheckpointError` naming the file and what is wrong.
+    /// Opens the checkpoint at `path` (read into memory once, see
+    /// `ByteBuffer.reading(path:)`).
+    /// - Throws: `CheckpointError` naming the file and what is wrong;
+    ///   `.changedWhileRead` when another process changed it during the read.
     public static func open(path: String, options: CheckpointOptions = CheckpointOptions()) throws -> TorchCheckpoint {
         let buffer: ByteBuffer
-        do { buffer = try ByteBuffer.mapping(path: path) } catch let error as TensorCoreError {
-            if case let .fileAccess(_, reason) = error { throw CheckpointError.unreadable(file: path, reason: reason) }
-            throw CheckpointError.unreadable(file: path, reason: error.description)
+        do { buffer = try ByteBuffer.reading(path: path) } catch let error as TensorCoreError {
+            switch error {
+            case let .fileAccess(_, reason): throw CheckpointError.unreadable(file: path, reason: reason)
+            case .changedWhileRead: throw CheckpointError.changedWhileRead(file: path)
+            default: throw CheckpointError.unreadable(file: path, reason: error.description)
+            }
         }
         return try TorchCheckpoint(buffer: buffer, fileName: path, options: options)
     }
@@ -145,8 +150,11 @@ public struct TorchCheckpoint: Sendable {
     }
 
     /// Reads every tensor's bytes and returns the state_dict. Legacy storages
-    /// are views into the memory-mapped file; zip records are read once each.
-    /// - Throws: `CheckpointError` when a record cannot be read.
+    /// are views into the file's bytes; zip records are read once each, and
+    /// each record's CRC-32 is checked before any tensor uses its bytes.
+    /// - Throws: `CheckpointError` when a record cannot be read;
+    ///   `.checksumMismatch` naming the record and its tensors when its
+    ///   CRC-32 differs from the archive's.
     public func loadStateDict() throws -> StateDict {
         var loaded = [String: ByteSlice]()
         var result = StateDict()
@@ -178,7 +186,8 @@ public struct TorchCheckpoint: Sendable {
                 return try ByteSlice(buffer: buffer, offset: offset, count: location.byteCount)
             case let .zipRecord(entry):
                 guard let zip else { throw CheckpointError.malformed(file: fileName, reason: "no archive for storage '\(key)'") }
-                let record = try zip.archive.read(entry, limit: recordLimit)
+                let stored = tensors.filter { $0.record.storageKey == key }.map(\.name)
+                let record = try zip.archive.read(entry, limit: recordLimit, tensors: stored)
                 let bytes = zip.bigEndian ? ByteOrder.swapped(record, width: location.elementWidth) : record
                 return try bytes.slice(offset: 0, count: location.byteCount)
             }
