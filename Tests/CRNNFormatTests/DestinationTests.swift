@@ -14,67 +14,22 @@ struct DestinationTests {
         try CRNNFileWriter.write(metadata: Samples.metadata(), tensors: try Samples.mixedTensors(), floatType: .float32, to: url)
     }
 
-    /// `lstat` of `path`: its type bits, inode and device (what must not change).
-    private func identity(_ path: String) throws -> [UInt64] {
-        var info = stat()
-        try #require(lstat(path, &info) == 0, "lstat \(path)")
-        return [UInt64(info.st_mode), UInt64(info.st_ino), UInt64(info.st_dev), UInt64(info.st_rdev)]
-    }
-
     private func contents(of folder: URL) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
     }
 
-    /// Makes a unix socket file at `path` (closed again; the file stays).
-    private func makeSocket(_ path: String) throws {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(fd >= 0)
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        try #require(bytes.count < MemoryLayout.size(ofValue: address.sun_path))
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in raw.copyBytes(from: bytes) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        try #require(bound == 0, "bind: \(String(cString: strerror(errno)))")
-    }
-
-    enum Kind: String, CaseIterable { case fifo, socket, directory, device }
-
     /// A FIFO, a socket, a folder or a device node (our own /dev/null, made
     /// with mknod in the test's folder, so a wrong writer cannot harm the
     /// real one) is refused with its kind and left exactly as it was.
-    @Test(arguments: Kind.allCases)
-    func nonRegularDestinationIsRefusedAndKept(_ kind: Kind) throws {
+    @Test(arguments: SpecialFile.allCases)
+    func nonRegularDestinationIsRefusedAndKept(_ kind: SpecialFile) throws {
         let folder = try Fixtures.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: folder) }
         let url = folder.appendingPathComponent("out.bin")
-        let expectedKind: String
-        switch kind {
-        case .fifo:
-            try #require(mkfifo(url.path, 0o644) == 0)
-            expectedKind = "a FIFO"
-        case .socket:
-            try makeSocket(url.path)
-            expectedKind = "a socket"
-        case .directory:
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: false)
-            expectedKind = "a directory"
-        case .device:
-            // The device /dev/null is (read from it, never written); only root may make one.
-            var null = stat()
-            try #require(stat("/dev/null", &null) == 0 && null.st_mode & S_IFMT == S_IFCHR)
-            guard mknod(url.path, S_IFCHR | 0o666, null.st_rdev) == 0 else {
-                #expect(geteuid() != 0, "mknod failed as root: \(String(cString: strerror(errno)))")
-                return
-            }
-            expectedKind = "a character device"
-        }
-        let before = try identity(url.path)
+        guard let expectedKind = try SpecialFile.make(kind, at: url.path) else { return }
+        let before = try SpecialFile.identity(url.path)
         #expect(throws: CRNNFormatError.destinationNotRegularFile(file: url.path, kind: expectedKind)) { try write(to: url) }
-        #expect(try identity(url.path) == before)
+        #expect(try SpecialFile.identity(url.path) == before)
         #expect(try contents(of: folder) == ["out.bin"], "no temporary file is left")
         let message = CRNNFormatError.destinationNotRegularFile(file: url.path, kind: expectedKind).description
         #expect(!message.contains("\n") && message.hasPrefix(url.path + ": is " + expectedKind))
