@@ -4,8 +4,10 @@ import TestSupport
 @testable import TensorCore
 
 /// Files are read into memory with their size and modification time
-/// compared before and after; anything but a regular file is refused
-/// without being opened (a FIFO would block an open for reading).
+/// compared before and after, or mapped with a guard that turns a truncation
+/// into zeros and a reported change instead of SIGBUS; anything but a
+/// regular file is refused without being opened (a FIFO would block an open
+/// for reading).
 @Suite struct FileReadingTests {
     /// A file of `count` bytes (more than one read chunk) in a fresh folder,
     /// its modification time set a minute back, so that a change made during
@@ -57,6 +59,36 @@ import TestSupport
         #expect(changed)
     }
 
+    /// Truncating a mapped file under the reader: the bytes still in the
+    /// file read as they were, those past the new end read as zeros (before
+    /// the guard: SIGBUS, ending the process), and the change is reported.
+    @Test func aTruncatedMappingReadsZerosAndReportsTheChange() throws {
+        let (path, bytes) = try Self.sampleFile()
+        defer { Self.remove(path) }
+        let buffer = try ByteBuffer.mapping(path: path)
+        #expect(buffer.isMapped)
+        try buffer.checkUnchanged()
+        let kept = ByteBuffer.readChunk
+        try #require(truncate(path, off_t(kept)) == 0)
+        let seen = buffer.slice.bytes
+        #expect(seen.count == bytes.count)
+        #expect(Array(seen[..<kept]) == Array(bytes[..<kept]))
+        #expect(seen[kept...].allSatisfy { $0 == 0 })
+        #expect(throws: TensorCoreError.changedWhileRead(path: path)) { try buffer.checkUnchanged() }
+    }
+
+    /// A mapped file rewritten in place (same size) is reported too.
+    @Test func aMappingRewrittenInPlaceIsReported() throws {
+        let (path, bytes) = try Self.sampleFile(count: 4096 * 3)
+        defer { Self.remove(path) }
+        let buffer = try ByteBuffer.mapping(path: path)
+        try buffer.checkUnchanged()
+        let fd = open(path, O_WRONLY)
+        _ = Array(bytes.reversed()).withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
+        close(fd)
+        #expect(throws: TensorCoreError.changedWhileRead(path: path)) { try buffer.checkUnchanged() }
+    }
+
     /// A FIFO (nobody writing: opening it for reading would block), a socket
     /// and a device are refused at once as not regular files.
     @Test func nonRegularFilesAreRefusedWithoutBlocking() throws {
@@ -67,6 +99,9 @@ import TestSupport
         for path in [fifo, "/dev/null", folder.path] {
             #expect(throws: TensorCoreError.fileAccess(path: path, reason: "not a regular file")) {
                 _ = try ByteBuffer.reading(path: path)
+            }
+            #expect(throws: TensorCoreError.fileAccess(path: path, reason: "not a regular file")) {
+                _ = try ByteBuffer.mapping(path: path)
             }
         }
     }

@@ -4,28 +4,37 @@ import Glibc
 import Darwin
 #endif
 
-/// An immutable run of bytes with a single owner: memory it allocated (for a
-/// file, the file's bytes read into it), freed when the last reference goes.
+/// An immutable run of bytes with a single owner: heap memory it allocated
+/// (for a small file, the file's bytes read into it), or a read-only memory
+/// map that it unmaps when the last reference goes.
 ///
 /// Tensors, storages and model weights all point into a `ByteBuffer`, so a
-/// file's bytes stay in memory exactly as long as something still reads them.
-/// Files are read, not memory-mapped: a mapped file that another process
-/// truncates raises SIGBUS in the reader (see `reading(path:)`).
+/// mapped file stays mapped exactly as long as something still reads it. A
+/// mapped file that another process changes is noticed, never a signal: see
+/// `mapping(path:)` and `checkUnchanged()`.
 public final class ByteBuffer: @unchecked Sendable {
     /// The first byte, or `nil` for an empty buffer.
     public let baseAddress: UnsafeRawPointer?
     /// The number of bytes.
     public let count: Int
+    /// True for a memory-mapped file (its pages can be dropped and re-read).
+    public let isMapped: Bool
     private let release: (@Sendable () -> Void)?
+    /// The file a mapping shows, for `checkUnchanged()`; `nil` for memory.
+    private let identity: FileIdentity?
 
     /// Copies `bytes` into freshly allocated memory.
     public init(copying bytes: some Collection<UInt8>) {
         count = bytes.count
         if count == 0 {
             baseAddress = nil
+            isMapped = false
+            identity = nil
             release = nil
             return
         }
+        isMapped = false
+        identity = nil
         let memory = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
         let typed = memory.bindMemory(to: UInt8.self, capacity: count)
         _ = UnsafeMutableBufferPointer(start: typed, count: count).initialize(from: bytes)
@@ -36,9 +45,18 @@ public final class ByteBuffer: @unchecked Sendable {
 
     /// Takes ownership of `count` bytes at `pointer`; `release` runs once, when
     /// the buffer is freed.
-    public init(adopting pointer: UnsafeRawPointer?, count: Int, release: (@Sendable () -> Void)?) {
+    public convenience init(adopting pointer: UnsafeRawPointer?, count: Int, release: (@Sendable () -> Void)?) {
+        self.init(adopting: pointer, count: count, isMapped: false, release: release)
+    }
+
+    private init(
+        adopting pointer: UnsafeRawPointer?, count: Int, isMapped: Bool, identity: FileIdentity? = nil,
+        release: (@Sendable () -> Void)?
+    ) {
         self.baseAddress = count == 0 ? nil : pointer
         self.count = count
+        self.isMapped = isMapped
+        self.identity = identity
         self.release = release
     }
 
@@ -76,19 +94,8 @@ public final class ByteBuffer: @unchecked Sendable {
     /// `reading(path:limit:)`, calling `afterChunk(bytesSoFar)` after each
     /// chunk is read (for tests that change the file in the middle).
     static func reading(path: String, limit: Int, afterChunk: (Int) -> Void) throws -> ByteBuffer {
-        var before = stat()
-        guard stat(path, &before) == 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
-        guard (before.st_mode & S_IFMT) == S_IFREG else {
-            throw TensorCoreError.fileAccess(path: path, reason: "not a regular file")
-        }
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
-        guard fd >= 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
+        let (fd, before) = try openRegular(path)
         defer { close(fd) }
-        // Between the stat and the open the name may have been pointed elsewhere.
-        guard fstat(fd, &before) == 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
-        guard (before.st_mode & S_IFMT) == S_IFREG else {
-            throw TensorCoreError.fileAccess(path: path, reason: "not a regular file")
-        }
         let partial = limit < Int(before.st_size)
         let size = min(Int(before.st_size), max(limit, 0))
         let buffer = try size == 0 ? ByteBuffer(adopting: nil, count: 0, release: nil) : anonymous(size, for: path)
@@ -124,9 +131,106 @@ public final class ByteBuffer: @unchecked Sendable {
             throw TensorCoreError.fileAccess(path: path, reason: "cannot allocate \(size) bytes: \(errnoText())")
         }
         let address = Int(bitPattern: memory)
-        return ByteBuffer(adopting: UnsafeRawPointer(memory), count: size, release: {
+        return ByteBuffer(adopting: UnsafeRawPointer(memory), count: size, isMapped: false) {
             _ = munmap(UnsafeMutableRawPointer(bitPattern: address), size)
-        })
+        }
+    }
+
+    /// Maps the regular file at `path` read-only, guarded: the path is
+    /// checked with `stat` before it is opened, and opened with `O_NONBLOCK`,
+    /// so a FIFO, socket or device is refused at once, never opened or
+    /// waited on. Should another process truncate the file while it is
+    /// mapped, reads past the new end see zeros instead of raising SIGBUS
+    /// (see `MappingGuard`), and `checkUnchanged()` reports it, as it reports
+    /// any change of the file's size or modification time; callers check once
+    /// they are done reading. An empty file gives an empty buffer. When every
+    /// guard slot is taken, the file is read (`reading(path:)`) instead.
+    /// - Throws: `TensorCoreError.fileAccess` when the file cannot be opened,
+    ///   is not a regular file, or cannot be mapped.
+    public static func mapping(path: String) throws -> ByteBuffer {
+        let (fd, info) = try openRegular(path)
+        let size = Int(info.st_size)
+        if size == 0 {
+            close(fd)
+            return ByteBuffer(adopting: nil, count: 0, release: nil)
+        }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), mapped != MAP_FAILED else {
+            let reason = "cannot map: \(errnoText())"
+            close(fd)
+            throw TensorCoreError.fileAccess(path: path, reason: reason)
+        }
+        let address = Int(bitPattern: mapped)
+        guard let slot = MappingGuard.register(start: address, count: size) else {
+            _ = munmap(mapped, size)
+            close(fd)
+            return try reading(path: path)
+        }
+        let identity = FileIdentity(path: path, fd: fd, size: info.st_size, modified: info.st_mtim, guardSlot: slot)
+        return ByteBuffer(adopting: UnsafeRawPointer(mapped), count: size, isMapped: true, identity: identity) {
+            MappingGuard.unregister(slot)
+            _ = munmap(UnsafeMutableRawPointer(bitPattern: address), size)
+            close(fd)
+        }
+    }
+
+    /// For a buffer `mapping(path:)` made: throws when the file changed since
+    /// it was mapped (truncated, so that reads past its new end saw zeros, or
+    /// its size or modification time moved). Read buffers and memory never
+    /// throw (a read file was checked when it was read).
+    /// - Throws: `TensorCoreError.changedWhileRead` naming the file.
+    public func checkUnchanged() throws {
+        guard let identity else { return }
+        var now = stat()
+        guard !MappingGuard.isDamaged(identity.guardSlot), fstat(identity.fd, &now) == 0, now.st_size == identity.size,
+              now.st_mtim.tv_sec == identity.modified.tv_sec, now.st_mtim.tv_nsec == identity.modified.tv_nsec else {
+            throw TensorCoreError.changedWhileRead(path: identity.path)
+        }
+    }
+
+    /// The file a mapping shows, as it was when mapped.
+    private struct FileIdentity {
+        let path: String
+        /// Kept open while mapped, to compare its `fstat` later (the name may be given to another file meanwhile).
+        let fd: Int32
+        let size: off_t
+        let modified: timespec
+        let guardSlot: Int
+    }
+
+    /// Opens `path` for reading, refusing anything but a regular file before
+    /// opening it and again after (the name may point elsewhere by then).
+    private static func openRegular(_ path: String) throws -> (Int32, stat) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw TensorCoreError.fileAccess(path: path, reason: "not a regular file")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
+        guard fd >= 0 else { throw TensorCoreError.fileAccess(path: path, reason: errnoText()) }
+        guard fstat(fd, &info) == 0 else {
+            let reason = errnoText()
+            close(fd)
+            throw TensorCoreError.fileAccess(path: path, reason: reason)
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw TensorCoreError.fileAccess(path: path, reason: "not a regular file")
+        }
+        return (fd, info)
+    }
+
+    /// For a mapped file: lets the system drop the whole pages inside
+    /// `offset ..< offset + count` from this process's memory. The bytes stay
+    /// readable (they are read from the file again if touched), so this only
+    /// lowers the resident size after a pass over data that is done with.
+    /// Does nothing for heap memory or an out-of-range request.
+    public func releaseResidentPages(offset: Int, count: Int) {
+        guard isMapped, let base = baseAddress, offset >= 0, count > 0, count <= self.count - offset else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = Int(bitPattern: base) + offset, end = start + count
+        let first = (start + page - 1) / page * page, last = end / page * page
+        guard last > first else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: first), last - first, Int32(MADV_DONTNEED))
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }
@@ -178,6 +282,10 @@ public struct ByteSlice: Sendable {
             try body(UnsafeRawBufferPointer(rebasing: all[offset..<(offset + count)]))
         }
     }
+
+    /// Drops the slice's whole pages from memory if the buffer is a mapped
+    /// file (see `ByteBuffer.releaseResidentPages`).
+    public func releaseResidentPages() { buffer.releaseResidentPages(offset: offset, count: count) }
 
     /// The bytes as an array (a copy).
     public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }

@@ -6,7 +6,8 @@ import Foundation
 import TensorCore
 
 /// An opened CRNN-BIN file: metadata and tensors that are views into the
-/// file's bytes (read into memory once by `open(path:)`, not copied again).
+/// file's bytes (memory-mapped by `open(path:)`, no copy; see
+/// `checkUnchanged()` for a file another process changes meanwhile).
 ///
 /// Opening checks magic, version, size, checksum and every offset, length and
 /// shape bound before anything is exposed (spec section "What a reader
@@ -26,23 +27,26 @@ public struct CRNNFile: Sendable {
     public let fileSize: Int
     /// Where each tensor's data starts in the file, in file order.
     public let dataOffsets: [String: Int]
+    /// The bytes the tensors view.
+    private let buffer: ByteBuffer
 
-    /// Reads the file at `path` (see `ByteBuffer.reading(path:)`) and checks it.
-    /// - Throws: `CRNNFormatError.fileAccess` when it cannot be read or is not
-    ///   a regular file, `.changedWhileRead` when another process changed it
-    ///   during the read, any other `CRNNFormatError` when its content breaks
-    ///   the format.
+    /// Maps the file at `path` read-only (see `ByteBuffer.mapping(path:)`)
+    /// and checks it.
+    /// - Throws: `CRNNFormatError.fileAccess` when it cannot be mapped or is
+    ///   not a regular file, `.changedWhileRead` when another process changed
+    ///   it while it was checked, any other `CRNNFormatError` when its
+    ///   content breaks the format.
     public static func open(path: String) throws(CRNNFormatError) -> CRNNFile {
         try open(path: path, name: path)
     }
 
-    /// Reads the file at `path` and checks it, naming it `name` in
+    /// Maps the file at `path` read-only and checks it, naming it `name` in
     /// errors (a temporary file is named after the file it will become).
     /// - Throws: as `open(path:)`.
     public static func open(path: String, name: String) throws(CRNNFormatError) -> CRNNFile {
         let buffer: ByteBuffer
         do {
-            buffer = try ByteBuffer.reading(path: path)
+            buffer = try ByteBuffer.mapping(path: path)
         } catch let error as TensorCoreError {
             switch error {
             case let .fileAccess(_, reason): throw .fileAccess(file: name, reason: reason)
@@ -52,7 +56,25 @@ public struct CRNNFile: Sendable {
         } catch {
             throw .fileAccess(file: name, reason: "\(error)")
         }
-        return try open(buffer: buffer, name: name)
+        // A file changed during the checks is reported as that, not as the damage it seemed to have.
+        let file: CRNNFile
+        do { file = try open(buffer: buffer, name: name) } catch {
+            try checkUnchanged(buffer, name: name)
+            throw error
+        }
+        try file.checkUnchanged()
+        return file
+    }
+
+    /// Throws when the mapped file changed since it was opened (truncated or
+    /// rewritten by another process), so that what was read from the tensors
+    /// may not be the file's; callers check once they are done reading. A
+    /// file opened from bytes in memory never throws.
+    /// - Throws: `CRNNFormatError.changedWhileRead`.
+    public func checkUnchanged() throws(CRNNFormatError) { try Self.checkUnchanged(buffer, name: name) }
+
+    private static func checkUnchanged(_ buffer: ByteBuffer, name: String) throws(CRNNFormatError) {
+        do { try buffer.checkUnchanged() } catch { throw .changedWhileRead(file: name) }
     }
 
     /// Checks `buffer` as a CRNN-BIN file called `name` (for errors).
@@ -108,7 +130,7 @@ public struct CRNNFile: Sendable {
         return CRNNFile(
             name: name, metadata: metadata, metadataJSON: json,
             formatVersion: CRNNFormatVersion(major: Int(header.major), minor: Int(header.minor)),
-            tensors: tensors, fileSize: fileSize, dataOffsets: offsets)
+            tensors: tensors, fileSize: fileSize, dataOffsets: offsets, buffer: buffer)
     }
 
     /// Steps 1-6: magic, version, size, checksum; returns the decoded header.
@@ -140,6 +162,8 @@ public struct CRNNFile: Sendable {
         guard computed == header.checksum else {
             throw .checksumMismatch(file: name, stored: header.checksum, computed: computed)
         }
+        // The checksum pass read every page; readers take what they need again.
+        whole.releaseResidentPages()
         return header
     }
 

@@ -24,15 +24,23 @@ enum InterruptCleanup {
     /// The temporary paths (C strings, as `Int` bit patterns; 0 for a free slot).
     fileprivate static let pending: InlineArray<8, Atomic<Int>> = InlineArray { _ in Atomic(0) }
     /// The dispositions replaced, by signal number, for the handler to put
-    /// back: written under `state`'s lock before the handler is installed,
+    /// back: written under `lock` before the handler is installed,
     /// only read while it is.
     nonisolated(unsafe) fileprivate static let previous: UnsafeMutablePointer<sigaction> = {
         let actions = UnsafeMutablePointer<sigaction>.allocate(capacity: 65)
         actions.initialize(repeating: sigaction(), count: 65)
         return actions
     }()
-    /// Writes in progress, and the signals whose handler is ours.
-    private static let state = Mutex<(writes: Int, installed: [Int32])>((0, []))
+    /// Writes in progress, and the signals whose handler is ours; guarded by `lock`.
+    nonisolated(unsafe) private static var writes = 0
+    nonisolated(unsafe) private static var installed: [Int32] = []
+    /// A plain pthread mutex (not a `Mutex`: its priority-inheriting futex
+    /// fails to unlock under some sandboxed kernels).
+    nonisolated(unsafe) private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
+        let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(lock, nil)
+        return lock
+    }()
 
     /// Runs `body` with `temporary` removed by the handler should one of
     /// `signals` arrive meanwhile. Call it before the file is created: the
@@ -52,29 +60,29 @@ enum InterruptCleanup {
     private static func begin() {
         // Before any handler can run: the lazy globals it reads exist.
         _ = previous
-        state.withLock { state in
-            state.writes += 1
-            guard state.writes == 1 else { return }
-            for signal in signals {
-                var old = sigaction()
-                guard sigaction(signal, nil, &old) == 0, !isIgnored(old) else { continue }
-                previous[Int(signal)] = old
-                var action = sigaction()
-                action.__sigaction_handler.sa_handler = removePendingAndResignal
-                sigemptyset(&action.sa_mask)
-                for other in signals { sigaddset(&action.sa_mask, other) }
-                if sigaction(signal, &action, nil) == 0 { state.installed.append(signal) }
-            }
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        writes += 1
+        guard writes == 1 else { return }
+        for signal in signals {
+            var old = sigaction()
+            guard sigaction(signal, nil, &old) == 0, !isIgnored(old) else { continue }
+            previous[Int(signal)] = old
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = removePendingAndResignal
+            sigemptyset(&action.sa_mask)
+            for other in signals { sigaddset(&action.sa_mask, other) }
+            if sigaction(signal, &action, nil) == 0 { installed.append(signal) }
         }
     }
 
     private static func end() {
-        state.withLock { state in
-            state.writes -= 1
-            guard state.writes == 0 else { return }
-            for signal in state.installed { _ = sigaction(signal, previous + Int(signal), nil) }
-            state.installed = []
-        }
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        writes -= 1
+        guard writes == 0 else { return }
+        for signal in installed { _ = sigaction(signal, previous + Int(signal), nil) }
+        installed = []
     }
 
     private static func isIgnored(_ action: sigaction) -> Bool {

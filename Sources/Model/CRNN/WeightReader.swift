@@ -40,7 +40,10 @@ struct WeightReader {
             ok = false
         }
         guard ok, !checkingOnly else { return placeholder }
-        return tensor.floatValues()
+        let values = tensor.floatValues()
+        // Copied out: a memory-mapped file's pages for it are no longer needed.
+        tensor.storage.releaseResidentPages()
+        return values
     }
 
     /// Checks that the counter `key` (a batch-norm `num_batches_tracked`) is a scalar.

@@ -87,6 +87,8 @@ public enum Converter {
         ) { temporary in
             let written = try CRNNFile.open(path: temporary, name: output)
             roundingError = try verify(written, against: prepared.stateDict, floatType: options.storedFloatType)
+            // What was written came from the source's bytes: they must still be the file's.
+            try prepared.checkSourceUnchanged()
         }
         let names = prepared.stateDict.names
         return ConversionReport(
@@ -109,6 +111,13 @@ public enum Converter {
         public let metadata: CRNNModelMetadata
         /// How the checkpoint was laid out.
         public let info: CheckpointInfo
+        /// The checkpoint the state_dict's tensors view.
+        let checkpoint: TorchCheckpoint
+
+        /// Throws when the checkpoint file changed since it was read (the
+        /// tensors view its bytes): call once done reading the tensors.
+        /// - Throws: `CheckpointError.changedWhileRead`.
+        public func checkSourceUnchanged() throws { try checkpoint.checkUnchanged() }
     }
 
     /// Reads the checkpoint at `path` and builds the model, without writing:
@@ -141,7 +150,7 @@ public enum Converter {
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
         return PreparedModel(stateDict: stateDict, configuration: configuration, metadata: metadata,
-                             info: checkpoint.info)
+                             info: checkpoint.info, checkpoint: checkpoint)
     }
 
     /// The model's error in one readable line: every problem when there are

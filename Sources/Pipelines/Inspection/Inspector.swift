@@ -12,7 +12,10 @@ public enum Inspector {
     /// - Throws: the reader's error, which names the file and the problem.
     public static func inspect(path: String, statistics: Bool, allowPickledModules: Bool = false) throws -> InspectionReport {
         if try CRNNFile.looksLikeCRNNFile(path: path) {
-            return report(for: try CRNNFile.open(path: path), statistics: statistics)
+            let file = try CRNNFile.open(path: path)
+            let report = report(for: file, statistics: statistics)
+            try file.checkUnchanged()
+            return report
         }
         let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: allowPickledModules))
         return try report(for: checkpoint, statistics: statistics)
@@ -34,6 +37,7 @@ public enum Inspector {
         if statistics {
             let stateDict = try checkpoint.loadStateDict()
             stats = stateDict.entries.map { TensorStatistics(of: $0.tensor) }
+            try checkpoint.checkUnchanged()
         }
         return InspectionReport(
             file: checkpoint.fileName, format: info.layout == .zip ? "pytorch-zip" : "pytorch-legacy", details: details,

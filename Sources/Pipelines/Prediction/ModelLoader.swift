@@ -27,11 +27,14 @@ public enum ModelLoader {
         if try CRNNFile.looksLikeCRNNFile(path: path) {
             let file = try CRNNFile.open(path: path)
             let model = try CRNNModel(stateDict: file.tensors)
+            try file.checkUnchanged()  // the weights were copied from the file: it must not have changed meanwhile
             return LoadedModel(model: model, decoder: try CTCDecoder(alphabet: file.metadata.alphabet, blank: file.metadata.blankIndex),
                                metadata: file.metadata, convertedInMemory: false)
         }
         let prepared = try Converter.prepare(path: path, options: ConversionOptions(alphabet: alphabet))
-        return LoadedModel(model: try CRNNModel(stateDict: prepared.stateDict), decoder: try CTCDecoder(alphabet: prepared.metadata.alphabet),
+        let model = try CRNNModel(stateDict: prepared.stateDict)
+        try prepared.checkSourceUnchanged()
+        return LoadedModel(model: model, decoder: try CTCDecoder(alphabet: prepared.metadata.alphabet),
                            metadata: prepared.metadata, convertedInMemory: true)
     }
 }
