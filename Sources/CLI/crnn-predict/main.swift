@@ -33,6 +33,10 @@ struct CRNNPredict: ParsableCommand {
 
             On CPUs with AVX-512 the layers run on AVX-512 kernels; CRNN_VECTOR_UNIT=portable in the \
             environment runs the portable ones (Swift loops and OpenBLAS) instead.
+
+            Every input (MODEL, images, files in image folders, REFERENCE) must be a regular file: a FIFO, \
+            socket or device is refused at once. A .pt MODEL's zip records are checked against their CRC-32 \
+            before use. A file truncated or rewritten while it is read gives "changed while it was read".
             """)
 
     @Argument(help: "The model: a .bin from crnn-convert, or a PyTorch checkpoint.")

@@ -55,8 +55,9 @@ enum MappingGuard {
     static func isDamaged(_ slot: Int) -> Bool { damaged[slot].load(ordering: .acquiring) }
 
     /// Installs the handler once; a thread that finds another installing it
-    /// waits until it is done. (Not a `Mutex`: its priority-inheriting futex
-    /// fails to unlock under some sandboxed kernels.)
+    /// waits until it is done. (Not a `Mutex`: one here stopped the tests
+    /// with "Call to unlock Mutex on a thread which hasn't acquired the lock";
+    /// the cause was not found.)
     private static func install() {
         guard installation.compareExchange(expected: 0, desired: 1, ordering: .acquiringAndReleasing).exchanged else {
             while installation.load(ordering: .acquiring) != 2 { sched_yield() }

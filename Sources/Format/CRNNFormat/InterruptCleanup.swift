@@ -34,8 +34,9 @@ enum InterruptCleanup {
     /// Writes in progress, and the signals whose handler is ours; guarded by `lock`.
     nonisolated(unsafe) private static var writes = 0
     nonisolated(unsafe) private static var installed: [Int32] = []
-    /// A plain pthread mutex (not a `Mutex`: its priority-inheriting futex
-    /// fails to unlock under some sandboxed kernels).
+    /// A plain pthread mutex (not a `Mutex`: one in `MappingGuard` stopped
+    /// the tests with "Call to unlock Mutex on a thread which hasn't acquired
+    /// the lock"; the cause was not found).
     nonisolated(unsafe) private static let lock: UnsafeMutablePointer<pthread_mutex_t> = {
         let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
         pthread_mutex_init(lock, nil)
