@@ -13,7 +13,9 @@ import TestSupport
     /// A copy of the fixture with one byte flipped in the middle of the data
     /// of the record `choose` picks, written to a fresh folder; returns its
     /// path and the record's name.
-    static func flippedCopy(choosing choose: ([ZipDirectory.Record]) -> ZipDirectory.Record?) throws -> (path: String, record: String) {
+    static func flippedCopy(
+        of fixture: String = fixture, choosing choose: ([ZipDirectory.Record]) -> ZipDirectory.Record?
+    ) throws -> (path: String, record: String) {
         var bytes = try [UInt8](Data(contentsOf: Fixtures.url(fixture)))
         let records = try #require(bytes.withUnsafeBytes { ZipDirectory.records(in: $0) })
         let record = try #require(choose(records))
@@ -43,7 +45,7 @@ import TestSupport
             #expect(name == record)
             #expect(tensors == expectedTensors)
             #expect(!tensors.isEmpty)
-            #expect(stored != computed)
+            #expect(computed != nil && stored != computed)
             let message = CheckpointError.checksumMismatch(file: file, record: name, tensors: tensors, stored: stored, computed: computed).description
             #expect(message.contains("'\(record)'") && message.contains("'\(expectedTensors[0])'") && !message.contains("\n"))
         }
@@ -57,6 +59,26 @@ import TestSupport
         } throws: { error in
             guard case let CheckpointError.checksumMismatch(file, name, tensors, _, _) = error else { return false }
             return file == path && name == record && tensors.isEmpty
+        }
+    }
+
+    /// A compressed record (deflated_records.pt, written by
+    /// fixtures/make_deflated_checkpoint.py): libzip finds the mismatch as it
+    /// inflates, and the error still names the record and its tensors.
+    @Test func aFlippedByteOfACompressedRecordNamesItsTensors() throws {
+        let fixture = "checkpoints/deflated_records.pt"
+        let original = try TorchCheckpoint.open(path: Fixtures.url(fixture).path)
+        let root = try #require(original.info.archiveRoot)
+        let key = try #require(original.tensors.first?.record.storageKey)
+        let expectedTensors = original.tensors.filter { $0.record.storageKey == key }.map(\.name)
+        let (path, record) = try Self.flippedCopy(of: fixture) { $0.first { $0.name == root + "/data/" + key } }
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
+        let flipped = try TorchCheckpoint.open(path: path)
+        #expect {
+            _ = try flipped.loadStateDict()
+        } throws: { error in
+            guard case let CheckpointError.checksumMismatch(file, name, tensors, _, computed) = error else { return false }
+            return file == path && name == record && tensors == expectedTensors && computed == nil
         }
     }
 }

@@ -24,8 +24,9 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case overlappingRecords(file: String, first: String, second: String)
     /// A zip record's bytes do not give the CRC-32 the central directory
     /// records for it; `tensors` are the tensors stored in it (none for the
-    /// pickle and the small records).
-    case checksumMismatch(file: String, record: String, tensors: [String], stored: UInt32, computed: UInt32)
+    /// pickle and the small records); `computed` is `nil` for a compressed
+    /// record, whose check libzip makes as it inflates.
+    case checksumMismatch(file: String, record: String, tensors: [String], stored: UInt32, computed: UInt32?)
     /// A record the layout requires is absent.
     case missingRecord(file: String, record: String)
     /// The legacy stream is damaged (bad magic, version, storage table...).
@@ -65,7 +66,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .overlappingRecords(file, first, second):
             "\(file): zip records '\(first)' and '\(second)' share bytes of the file (overlapping records, as in a zip bomb); refused: resave it with torch.save"
         case let .checksumMismatch(file, record, tensors, stored, computed):
-            "\(file): zip record '\(record)'\(Self.holding(tensors)) is damaged: its bytes give CRC-32 \(Hex.word(computed)) but the archive records \(Hex.word(stored)); copy or save the checkpoint again"
+            "\(file): zip record '\(record)'\(Self.holding(tensors)) is damaged: its bytes \(computed.map { "give CRC-32 \(Hex.word($0))" } ?? "do not give the CRC-32") but the archive records \(Hex.word(stored)); copy or save the checkpoint again"
         case let .missingRecord(file, record): "\(file): the archive has no '\(record)' record, which torch.save always writes"
         case let .corruptLegacy(file, reason): "\(file): damaged legacy checkpoint: \(reason)"
         case let .pickle(file, part, error): "\(file): \(part): \(error)"

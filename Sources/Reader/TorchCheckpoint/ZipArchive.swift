@@ -97,7 +97,7 @@ final class ZipArchive: @unchecked Sendable {
     ///   read; `CheckpointError.tooLarge` over the limit;
     ///   `CheckpointError.checksumMismatch` when the CRC-32 differs.
     func read(_ entry: ZipEntry, limit: Int, tensors: [String] = []) throws -> ByteSlice {
-        let bytes = try readUnchecked(entry, limit: limit)
+        let bytes = try readUnchecked(entry, limit: limit, tensors: tensors)
         let computed = bytes.withUnsafeBytes { raw in raw.baseAddress.map { libdeflate_crc32(0, $0, raw.count) } ?? 0 }
         guard computed == entry.crc else {
             throw CheckpointError.checksumMismatch(
@@ -106,7 +106,7 @@ final class ZipArchive: @unchecked Sendable {
         return bytes
     }
 
-    private func readUnchecked(_ entry: ZipEntry, limit: Int) throws -> ByteSlice {
+    private func readUnchecked(_ entry: ZipEntry, limit: Int, tensors: [String]) throws -> ByteSlice {
         guard entry.size <= limit else {
             throw CheckpointError.tooLarge(file: fileName, what: "record '\(entry.name)'", size: entry.size, limit: limit)
         }
@@ -127,6 +127,11 @@ final class ZipArchive: @unchecked Sendable {
             let got = zip_fread(file, memory + filled, UInt64(entry.size - filled))
             guard got > 0 else {
                 memory.deallocate()
+                // libzip checks a compressed record's CRC-32 itself as it inflates.
+                if got < 0, zip_error_code_zip(zip_file_get_error(file)) == ZIP_ER_CRC {
+                    throw CheckpointError.checksumMismatch(
+                        file: fileName, record: entry.name, tensors: tensors, stored: entry.crc, computed: nil)
+                }
                 let reason = got < 0 ? String(cString: zip_file_strerror(file)) : "record ends early"
                 throw CheckpointError.corruptZip(file: fileName, reason: "cannot read record '\(entry.name)': \(reason)")
             }
