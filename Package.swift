@@ -80,7 +80,7 @@ let package = Package(
         .target(name: "TensorCore", path: "Sources/Core/TensorCore"),
         .target(name: "Pickle", path: "Sources/Reader/Pickle"),
         .target(
-            name: "TorchCheckpoint", dependencies: ["Pickle", "TensorCore", "CZip"],
+            name: "TorchCheckpoint", dependencies: ["Pickle", "TensorCore", "CZip", "CDeflate"],
             path: "Sources/Reader/TorchCheckpoint"),
         .target(name: "CRNNFormat", dependencies: ["TensorCore", "CDeflate"], path: "Sources/Format/CRNNFormat"),
         // OpenBLAS (apt: libopenblas-dev, installed by scripts/install-deps.sh) is opened at

@@ -20,6 +20,17 @@ struct CRNNConvert: ParsableCommand {
             OUTPUT as it was. \
             The format is specified in formats/CRNN-BIN.md. A state_dict with NaN or infinite weights is \
             converted as it is, with a warning naming those tensors.
+
+            OUTPUT must be a new name, a regular file (the new file keeps its permission bits) or a symbolic \
+            link, which is itself replaced by the new file (the file it points to is left alone). A folder, \
+            FIFO, socket or device at OUTPUT is refused and left as it was, and so is a name ending in '/'. \
+            SIGINT, SIGTERM and SIGHUP during the write remove the temporary file (.OUTPUT.<random>.tmp \
+            beside it) before the process ends as the signal ends it (130, 143, 129 in a shell); only \
+            SIGKILL can leave it behind.
+
+            INPUT must be a regular file (a FIFO, socket or device is refused at once). Every zip record's \
+            CRC-32 is checked before its bytes are used; a mismatch names the record and its tensors. A \
+            file truncated or rewritten while it is read gives "changed while it was read".
             """)
 
     @Argument(help: "The PyTorch checkpoint to read (.pt, .pth).")

@@ -16,6 +16,11 @@ struct CRNNInspect: ParsableCommand {
             The table groups tensors by layer (the name up to its last dot) with element counts and bytes. \
             Without --stats no tensor data is read, so even a very large file is inspected at the cost of \
             its pickle. Exit status: 0 on success, 1 with one line on stderr for any unreadable input.
+
+            FILE must be a regular file (a FIFO, socket or device is refused at once). The CRC-32 of every \
+            zip record read is checked first (with --stats, every tensor's record); a mismatch names the \
+            record and its tensors. A file truncated or rewritten while it is read gives "changed while \
+            it was read".
             """)
 
     @Argument(help: "The checkpoint (.pt, .pth) or .bin file to inspect.")

@@ -46,6 +46,10 @@ struct CRNNPredict: ParsableCommand {
             winning class's probability, labelled where it emits a character), misreads against the \
             file name and, with --verify, PyTorch's text and the logit difference.
 
+            Every input (MODEL, images, files in image folders, REFERENCE) must be a regular file: a FIFO, \
+            socket or device is refused at once. A .pt MODEL's zip records are checked against their CRC-32 \
+            before use. A file truncated or rewritten while it is read gives "changed while it was read".
+
             A failed write to standard output is an error (exit 1); a closed pipe (| head) ends quietly.
             """)
 

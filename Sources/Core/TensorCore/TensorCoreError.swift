@@ -12,6 +12,10 @@ public enum TensorCoreError: Error, Equatable, CustomStringConvertible {
     case rangeOutOfBounds(offset: Int, count: Int, available: Int)
     /// A file could not be opened or mapped.
     case fileAccess(path: String, reason: String)
+    /// A file's size or modification time moved while it was read, or it
+    /// ended before the size it had when opened: another process truncated
+    /// or rewrote it meanwhile.
+    case changedWhileRead(path: String)
 
     public var description: String {
         switch self {
@@ -25,8 +29,19 @@ public enum TensorCoreError: Error, Equatable, CustomStringConvertible {
             "tensor needs \(needed) elements of storage but only \(available) exist"
         case let .rangeOutOfBounds(offset, count, available):
             "byte range \(offset)..<\(offset &+ count) lies outside a buffer of \(available) bytes"
-        case let .fileAccess(path, reason):
-            "\(path): \(reason)"
+        case let .fileAccess(path, _), let .changedWhileRead(path):
+            "\(path): \(fileReason ?? "")"
+        }
+    }
+
+    /// For `fileAccess` and `changedWhileRead`: what is wrong with the file,
+    /// without its path (for the callers' own errors, which name the file
+    /// their way); `nil` for the other cases.
+    public var fileReason: String? {
+        switch self {
+        case let .fileAccess(_, reason): reason
+        case .changedWhileRead: "changed while it was read (truncated or rewritten by another process); read it again once it is complete"
+        default: nil
         }
     }
 }

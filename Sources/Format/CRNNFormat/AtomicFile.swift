@@ -4,20 +4,33 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 
 /// Replaces a file atomically: write a temporary file in the destination's
 /// folder, `fsync` it, `rename` it over the destination, `fsync` the folder.
+///
+/// The destination must be a new name, a regular file (whose permission
+/// bits the new file keeps) or a symbolic link, which is itself replaced by
+/// the new file (what it points to is left alone). Anything else there (a
+/// folder, FIFO, socket or device) is refused before anything is created, as
+/// is a name ending in `/`. SIGINT, SIGTERM and SIGHUP during the write
+/// remove the temporary file (see `InterruptCleanup`).
 enum AtomicFile {
     /// Why one step failed, with `errno` text.
     struct Failure: Error {
         let reason: String
         /// The error the caller's `check` threw, when that is what failed.
         var checkError: (any Error)?
+        /// Set when the destination itself was refused, before anything was written.
+        var refusal: Refusal?
+    }
+
+    /// Why a destination is refused.
+    enum Refusal: Equatable {
+        /// Something other than a regular file or a symbolic link is there:
+        /// `kind` says what ("a directory", "a FIFO", ...).
+        case notARegularFile(kind: String)
+        /// The name ends with `/`, so it names a folder.
+        case folderName
     }
 
     /// Writes `bytes` to `path`, as `write(to:check:contents:)` does.
@@ -33,18 +46,31 @@ enum AtomicFile {
     /// another thread syncs it (reading it back costs no extra time then);
     /// the rename waits for both. On any error, a throwing `check` included,
     /// the temporary file is removed and `path` is untouched.
+    /// - Throws: `Failure`, with `refusal` set when `path` is not a
+    ///   destination this replaces (see the type's documentation).
     static func write(
         to path: String, check: (String) throws -> Void = { _ in }, contents: (Output) throws(Failure) -> Void
     ) throws(Failure) {
-        let url = URL(fileURLWithPath: path)
-        let folder = url.deletingLastPathComponent().path
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp").path
+        let destination = try Destination(path)
+        let temporary = destination.temporaryPath()
+        try InterruptCleanup.protecting(temporary) { () throws(Failure) in
+            try write(destination, through: temporary, check: check, contents: contents)
+        }
+        syncFolder(destination.folder)
+    }
+
+    private static func write(
+        _ destination: Destination, through temporary: String, check: (String) throws -> Void,
+        contents: (Output) throws(Failure) -> Void
+    ) throws(Failure) {
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw Failure(reason: "cannot create a temporary file in \(folder): \(errnoText())") }
+        guard fd >= 0 else { throw Failure(reason: "cannot create a temporary file in \(destination.folder): \(errnoText())") }
         var closed = false
         let output = Output(fd: fd)
         do throws(Failure) {
+            if let mode = destination.keptMode, fchmod(fd, mode) != 0 {
+                throw Failure(reason: "cannot give the new file the permissions of the old one: \(errnoText())")
+            }
             try contents(output)
             try output.flush()
             let sync = BackgroundSync(fd)
@@ -58,7 +84,9 @@ enum AtomicFile {
             }
             closed = true
             guard close(fd) == 0 else { throw Failure(reason: "close failed: \(errnoText())") }
-            guard rename(temporary, path) == 0 else {
+            // Whatever took the name meanwhile is held to the same rule.
+            _ = try Destination(destination.path)
+            guard rename(temporary, destination.path) == 0 else {
                 throw Failure(reason: "cannot rename the temporary file over the destination: \(errnoText())")
             }
         } catch {
@@ -69,7 +97,69 @@ enum AtomicFile {
             unlink(temporary)
             throw error
         }
-        syncFolder(folder)
+    }
+
+    /// A path to write, checked: its folder, its last component, and the
+    /// permission bits of the regular file it replaces.
+    struct Destination {
+        let path: String
+        /// The folder the temporary file goes in ("." for a bare name).
+        let folder: String
+        /// The last path component.
+        let name: String
+        /// The permission bits of the regular file at `path`; `nil` for a
+        /// new name or a symbolic link.
+        let keptMode: mode_t?
+
+        /// The longest file name the temporary file may have: Linux's
+        /// NAME_MAX (a component of 255 bytes or fewer always fits).
+        static let nameLimit = 255
+
+        /// Checks `path` as a destination.
+        /// - Throws: `Failure` with `refusal` set for a name ending in `/`
+        ///   or anything but a regular file or symbolic link at `path`.
+        init(_ path: String) throws(Failure) {
+            var info = stat()
+            let found = lstat(path, &info) == 0
+            guard !path.hasSuffix("/") || (found && info.st_mode & S_IFMT == S_IFDIR) else {
+                throw Failure(reason: "the name ends with '/', which names a folder", refusal: .folderName)
+            }
+            if found {
+                switch info.st_mode & S_IFMT {
+                case S_IFREG: keptMode = info.st_mode & 0o7777
+                case S_IFLNK: keptMode = nil
+                case let type:
+                    let kind = Self.kinds[type] ?? "not a regular file"
+                    throw Failure(reason: "\(kind), not a regular file", refusal: .notARegularFile(kind: kind))
+                }
+            } else {
+                keptMode = nil
+            }
+            self.path = path
+            if let slash = path.lastIndex(of: "/") {
+                folder = slash == path.startIndex ? "/" : String(path[..<slash])
+                name = String(path[path.index(after: slash)...])
+            } else {
+                folder = "."
+                name = path
+            }
+        }
+
+        private static let kinds: [mode_t: String] = [
+            S_IFDIR: "a directory", S_IFIFO: "a FIFO", S_IFSOCK: "a socket", S_IFCHR: "a character device",
+            S_IFBLK: "a block device",
+        ]
+
+        /// `.NAME.RANDOM.tmp` in the destination's folder, `NAME` cut (at a
+        /// character boundary) so that the whole stays within `nameLimit`.
+        func temporaryPath() -> String {
+            let random = String(UInt64.random(in: 0..<(1 << 48)), radix: 16)
+            let suffix = "." + String(repeating: "0", count: 12 - random.count) + random + ".tmp"
+            var kept = Substring(name)
+            while 1 + kept.utf8.count + suffix.utf8.count > Self.nameLimit { kept = kept.dropLast() }
+            let file = "." + kept + suffix
+            return folder == "." ? file : folder == "/" ? "/" + file : folder + "/" + file
+        }
     }
 
     /// `fsync(fd)` on a global queue, so the caller can work meanwhile.

@@ -6,7 +6,8 @@ import Foundation
 import TensorCore
 
 /// An opened CRNN-BIN file: metadata and tensors that are views into the
-/// file's bytes (memory-mapped by `open(path:)`, no copy).
+/// file's bytes (memory-mapped by `open(path:)`, no copy; see
+/// `checkUnchanged()` for a file another process changes meanwhile).
 ///
 /// Opening checks magic, version, size, checksum and every offset, length and
 /// shape bound before anything is exposed (spec section "What a reader
@@ -26,10 +27,15 @@ public struct CRNNFile: Sendable {
     public let fileSize: Int
     /// Where each tensor's data starts in the file, in file order.
     public let dataOffsets: [String: Int]
+    /// The bytes the tensors view.
+    private let buffer: ByteBuffer
 
-    /// Maps the file at `path` read-only and checks it.
-    /// - Throws: `CRNNFormatError.fileAccess` when it cannot be mapped, any
-    ///   other `CRNNFormatError` when its content breaks the format.
+    /// Maps the file at `path` read-only (see `ByteBuffer.mapping(path:)`)
+    /// and checks it.
+    /// - Throws: `CRNNFormatError.fileAccess` when it cannot be mapped or is
+    ///   not a regular file, `.changedWhileRead` when another process changed
+    ///   it while it was checked, any other `CRNNFormatError` when its
+    ///   content breaks the format.
     public static func open(path: String) throws(CRNNFormatError) -> CRNNFile {
         try open(path: path, name: path)
     }
@@ -42,12 +48,33 @@ public struct CRNNFile: Sendable {
         do {
             buffer = try ByteBuffer.mapping(path: path)
         } catch let error as TensorCoreError {
-            if case let .fileAccess(_, reason) = error { throw .fileAccess(file: name, reason: reason) }
-            throw .fileAccess(file: name, reason: error.description)
+            switch error {
+            case let .fileAccess(_, reason): throw .fileAccess(file: name, reason: reason)
+            case .changedWhileRead: throw .changedWhileRead(file: name)
+            default: throw .fileAccess(file: name, reason: error.description)
+            }
         } catch {
             throw .fileAccess(file: name, reason: "\(error)")
         }
-        return try open(buffer: buffer, name: name)
+        // A file changed during the checks is reported as that, not as the damage it seemed to have.
+        let file: CRNNFile
+        do { file = try open(buffer: buffer, name: name) } catch {
+            try checkUnchanged(buffer, name: name)
+            throw error
+        }
+        try file.checkUnchanged()
+        return file
+    }
+
+    /// Throws when the mapped file changed since it was opened (truncated or
+    /// rewritten by another process), so that what was read from the tensors
+    /// may not be the file's; callers check once they are done reading. A
+    /// file opened from bytes in memory never throws.
+    /// - Throws: `CRNNFormatError.changedWhileRead`.
+    public func checkUnchanged() throws(CRNNFormatError) { try Self.checkUnchanged(buffer, name: name) }
+
+    private static func checkUnchanged(_ buffer: ByteBuffer, name: String) throws(CRNNFormatError) {
+        do { try buffer.checkUnchanged() } catch { throw .changedWhileRead(file: name) }
     }
 
     /// Checks `buffer` as a CRNN-BIN file called `name` (for errors).
@@ -103,7 +130,7 @@ public struct CRNNFile: Sendable {
         return CRNNFile(
             name: name, metadata: metadata, metadataJSON: json,
             formatVersion: CRNNFormatVersion(major: Int(header.major), minor: Int(header.minor)),
-            tensors: tensors, fileSize: fileSize, dataOffsets: offsets)
+            tensors: tensors, fileSize: fileSize, dataOffsets: offsets, buffer: buffer)
     }
 
     /// Steps 1-6: magic, version, size, checksum; returns the decoded header.

@@ -52,8 +52,14 @@ public enum CRNNFileWriter {
     /// syncs the file to disk, so reading the file back there costs no
     /// extra wall time. Files `check` opens should be named after `url` in
     /// its errors (see `CRNNFile.open(path:name:)`).
+    /// The destination must be a new name, a regular file (the new file keeps
+    /// its permission bits) or a symbolic link (replaced itself; its target
+    /// is left alone).
     /// - Throws: the errors of `write`, or what `check` throws, unchanged;
-    ///   either way nothing at `url` changes.
+    ///   `.destinationNotRegularFile` for a folder, FIFO, socket or device at
+    ///   `url`, `.destinationNamesFolder` for a `url` whose path is a
+    ///   directory path (`hasDirectoryPath`, a trailing `/`); either way
+    ///   nothing at `url` changes.
     @discardableResult
     public static func write(
         metadata: CRNNModelMetadata, tensors: [(name: String, tensor: Tensor)], floatType: DType, to url: URL,
@@ -62,7 +68,8 @@ public enum CRNNFileWriter {
         let path = url.path
         let plan = try Plan(metadata: metadata, tensors: tensors, floatType: floatType, file: path)
         do {
-            try AtomicFile.write(to: path, check: check) { output throws(AtomicFile.Failure) in
+            // `url.path` drops a trailing slash; the destination check must see it.
+            try AtomicFile.write(to: url.hasDirectoryPath ? path + "/" : path, check: check) { output throws(AtomicFile.Failure) in
                 let crc: UInt32
                 do {
                     crc = try plan.layout.stream({ try output.append($0) }, tensorData: plan.emitData)
@@ -75,7 +82,11 @@ public enum CRNNFileWriter {
             }
         } catch {
             if let checkError = error.checkError { throw checkError }
-            throw CRNNFormatError.writeFailed(file: path, reason: error.reason)
+            switch error.refusal {
+            case let .notARegularFile(kind): throw CRNNFormatError.destinationNotRegularFile(file: path, kind: kind)
+            case .folderName: throw CRNNFormatError.destinationNamesFolder(file: path)
+            case nil: throw CRNNFormatError.writeFailed(file: path, reason: error.reason)
+            }
         }
         return CRNNFileSummary(
             bytesWritten: plan.layout.fileSize, tensorCount: tensors.count,

@@ -6,6 +6,8 @@ import TensorCore
 public enum CRNNFormatError: Error, Equatable, CustomStringConvertible {
     /// The file could not be opened, mapped or read.
     case fileAccess(file: String, reason: String)
+    /// Another process truncated or rewrote the file while it was read.
+    case changedWhileRead(file: String)
     /// The first eight bytes are not the CRNN-BIN magic.
     case notACRNNFile(file: String, foundMagic: [UInt8])
     /// The file's major version is not one this reader understands.
@@ -36,11 +38,20 @@ public enum CRNNFormatError: Error, Equatable, CustomStringConvertible {
     case unsupportedFloatType(file: String, requested: DType)
     /// Writing the destination failed; nothing at the destination changed.
     case writeFailed(file: String, reason: String)
+    /// The destination exists and is neither a regular file nor a symbolic
+    /// link (`kind`: "a directory", "a FIFO", "a socket", "a character
+    /// device", "a block device"); it was left as it was.
+    case destinationNotRegularFile(file: String, kind: String)
+    /// The destination was named with a trailing `/` (a folder's name) and
+    /// is no existing folder; nothing was written.
+    case destinationNamesFolder(file: String)
 
     public var description: String {
         switch self {
         case let .fileAccess(file, reason):
             "\(file): cannot read: \(reason)"
+        case let .changedWhileRead(file):
+            TensorCoreError.changedWhileRead(path: file).description
         case let .notACRNNFile(file, magic):
             "\(file): not a CRNN-BIN file (first bytes \(Self.hex(magic)), expected \(Self.hex(FileHeader.magic)) \"CRNN-BIN\")"
         case let .unsupportedVersion(file, major, minor, supported):
@@ -50,7 +61,7 @@ public enum CRNNFormatError: Error, Equatable, CustomStringConvertible {
         case let .sizeMismatch(file, declared, actual):
             "\(file): \(actual) bytes present but the header declares \(declared); the file has trailing data"
         case let .checksumMismatch(file, stored, computed):
-            "\(file): corrupted: stored CRC-32 \(Self.hex32(stored)) but the bytes give \(Self.hex32(computed)); copy or convert the file again"
+            "\(file): corrupted: stored CRC-32 \(Hex.word(stored)) but the bytes give \(Hex.word(computed)); copy or convert the file again"
         case let .badHeader(file, field, reason):
             "\(file): bad header field \(field): \(reason)"
         case let .badMetadata(file, reason):
@@ -71,15 +82,14 @@ public enum CRNNFormatError: Error, Equatable, CustomStringConvertible {
             "\(file): cannot store floats as \(requested.rawValue); choose float32 or float16"
         case let .writeFailed(file, reason):
             "\(file): write failed, nothing changed: \(reason)"
+        case let .destinationNotRegularFile(file, kind):
+            "\(file): is \(kind), not a regular file; refused and left as it was (the output must be a regular file, a symbolic link or a new name)"
+        case let .destinationNamesFolder(file):
+            "\(file)/: the name ends with '/', which names a folder; expected the path of a file to write (without the '/')"
         }
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {
         Hex.string(bytes, separator: " ", uppercase: true)
-    }
-
-    private static func hex32(_ value: UInt32) -> String {
-        let digits = String(value, radix: 16)
-        return "0x" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits
     }
 }

@@ -1,23 +1,20 @@
 import TensorCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 extension CRNNFile {
     /// True when the file at `path` starts with the `CRNN-BIN` magic, or is
     /// 1 to 7 bytes of it (a cut-off file, which `open` reports as
-    /// truncated); false for an empty file and any other content.
-    /// - Throws: `CRNNFormatError.fileAccess` when the file cannot be read.
+    /// truncated); false for an empty file and any other content. Only the
+    /// magic is read, as `ByteBuffer.reading(path:limit:)` reads (a FIFO,
+    /// socket or device is refused, never waited on).
+    /// - Throws: `CRNNFormatError.fileAccess` when the file cannot be read or
+    ///   is not a regular file.
     public static func looksLikeCRNNFile(path: String) throws(CRNNFormatError) -> Bool {
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw CRNNFormatError.fileAccess(file: path, reason: String(cString: strerror(errno)))
+        let start: [UInt8]
+        do { start = try ByteBuffer.reading(path: path, limit: FileHeader.magic.count).slice.bytes } catch {
+            throw .fileAccess(file: path, reason: (error as? TensorCoreError)?.fileReason ?? "\(error)")
         }
-        defer { close(fd) }
-        var start = [UInt8](repeating: 0, count: FileHeader.magic.count)
-        let got = start.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
         // 1 to 7 bytes of the magic are a cut-off CRNN-BIN file (spec step 1): opening it says truncated.
-        return got >= 1 && start.prefix(got) == FileHeader.magic.prefix(got)
+        return !start.isEmpty && start == Array(FileHeader.magic.prefix(start.count))
     }
 }
 

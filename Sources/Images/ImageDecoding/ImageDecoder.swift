@@ -10,14 +10,15 @@ public enum ImageDecoder {
     /// The largest width or height accepted (checked before allocating pixels).
     public static let maximumSide: UInt32 = 16384
 
-    /// Decodes the image at `path` (memory-mapped while it is decoded); the
+    /// Decodes the image at `path` (read into memory first, see
+    /// `ByteBuffer.reading(path:)`); the
     /// format is taken from its signature.
     /// - Throws: `ImageDecodingError` naming the file.
     public static func decode(path: String) throws -> RGBImage {
         let buffer: ByteBuffer
-        do { buffer = try ByteBuffer.mapping(path: path) } catch {
-            let reason = if case let TensorCoreError.fileAccess(_, reason) = error { reason } else { "\(error)" }
-            throw ImageDecodingError.unreadable(file: path, reason: reason)
+        do { buffer = try ByteBuffer.reading(path: path) } catch {
+            if case TensorCoreError.changedWhileRead = error { throw ImageDecodingError.changedWhileRead(file: path) }
+            throw ImageDecodingError.unreadable(file: path, reason: (error as? TensorCoreError)?.fileReason ?? "\(error)")
         }
         return try buffer.withUnsafeBytes { try decode(raw: $0, name: path) }
     }

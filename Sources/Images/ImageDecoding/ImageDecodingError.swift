@@ -1,7 +1,11 @@
+import TensorCore
+
 /// Why an image could not be read. Each case names the file.
 public enum ImageDecodingError: Error, Equatable, CustomStringConvertible {
     /// The file could not be read.
     case unreadable(file: String, reason: String)
+    /// Another process truncated or rewrote the file while it was read.
+    case changedWhileRead(file: String)
     /// Neither a PNG nor a JPEG signature.
     case unknownFormat(file: String, found: String)
     /// The decoder rejected the data.
@@ -16,6 +20,7 @@ public enum ImageDecodingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unreadable(file, reason): "\(file): cannot read: \(reason)"
+        case let .changedWhileRead(file): TensorCoreError.changedWhileRead(path: file).description
         case let .unknownFormat(file, found): "\(file): not a PNG or JPEG image (starts with \(found))"
         case let .corrupt(file, format, reason): "\(file): damaged \(format.rawValue.uppercased()) image: \(reason)"
         case let .tooLarge(file, reason): "\(file): image too large: \(reason)"

@@ -87,10 +87,13 @@ public enum Converter {
         // that does not read back as the source never replaces `output`.
         let summary = try CRNNFileWriter.write(
             metadata: prepared.metadata, tensors: prepared.stateDict.entries, floatType: options.storedFloatType,
-            to: URL(fileURLWithPath: output)
+            // A trailing '/' must reach the writer (which refuses it), not be dropped.
+            to: URL(fileURLWithPath: output, isDirectory: output.hasSuffix("/"))
         ) { temporary in
             let written = try CRNNFile.open(path: temporary, name: output)
             roundingError = try verify(written, against: prepared.stateDict, floatType: options.storedFloatType)
+            // What was written came from the source's bytes: they must still be the file's.
+            try prepared.checkSourceUnchanged()
         }
         let names = prepared.stateDict.names
         return ConversionReport(
@@ -116,6 +119,13 @@ public enum Converter {
         package let info: CheckpointInfo
         /// The floating-point tensors holding a NaN or an infinity, in state_dict order.
         package let nonFiniteTensors: [String]
+        /// The checkpoint the state_dict's tensors view.
+        let checkpoint: TorchCheckpoint
+
+        /// Throws when the checkpoint file changed since it was read (the
+        /// tensors view its bytes): call once done reading the tensors.
+        /// - Throws: `CheckpointError.changedWhileRead`.
+        package func checkSourceUnchanged() throws { try checkpoint.checkUnchanged() }
     }
 
     /// Reads the checkpoint at `path` and builds the model, without writing:
@@ -148,7 +158,7 @@ public enum Converter {
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
         return PreparedModel(stateDict: stateDict, configuration: configuration, metadata: metadata,
-                             info: checkpoint.info, nonFiniteTensors: nonFiniteTensors(of: stateDict))
+                             info: checkpoint.info, nonFiniteTensors: nonFiniteTensors(of: stateDict), checkpoint: checkpoint)
     }
 
     /// The names of the floating-point tensors of `stateDict` with a NaN or

@@ -13,7 +13,10 @@ public enum Inspector {
     ///   `CheckpointOrBinError` for a file that is neither format.
     public static func inspect(path: String, statistics: Bool, allowPickledModules: Bool = false) throws -> InspectionReport {
         if try CRNNFile.looksLikeCRNNFile(path: path) {
-            return report(for: try CRNNFile.open(path: path), statistics: statistics)
+            let file = try CRNNFile.open(path: path)
+            let report = report(for: file, statistics: statistics)
+            try file.checkUnchanged()
+            return report
         }
         let checkpoint: TorchCheckpoint
         do {
@@ -40,6 +43,7 @@ public enum Inspector {
         if statistics {
             let stateDict = try checkpoint.loadStateDict()
             stats = stateDict.entries.map { TensorStatistics(of: $0.tensor) }
+            try checkpoint.checkUnchanged()
         }
         return InspectionReport(
             file: checkpoint.fileName, format: info.layout == .zip ? "pytorch-zip" : "pytorch-legacy", details: details,

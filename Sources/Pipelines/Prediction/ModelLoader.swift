@@ -47,6 +47,7 @@ public enum ModelLoader {
                 throw ConversionError.metadataContradictsTensors(file: path, contradiction: contradiction)
             }
             let model = try CRNNModel(stateDict: file.tensors)
+            try file.checkUnchanged()  // the weights were copied from the file: it must not have changed meanwhile
             let decoder = try CTCDecoder(
                 alphabet: file.metadata.alphabet, blank: file.metadata.blankIndex, vocabularySize: configuration.vocabularySize)
             return LoadedModel(model: model, decoder: decoder, metadata: file.metadata, convertedInMemory: false)
@@ -55,7 +56,9 @@ public enum ModelLoader {
         do { prepared = try Converter.prepare(path: path, options: ConversionOptions(alphabet: alphabet)) } catch let error as CheckpointError {
             throw error.namingTheBinAlternative
         }
-        return LoadedModel(model: try CRNNModel(stateDict: prepared.stateDict), decoder: try CTCDecoder(alphabet: prepared.metadata.alphabet),
+        let model = try CRNNModel(stateDict: prepared.stateDict)
+        try prepared.checkSourceUnchanged()
+        return LoadedModel(model: model, decoder: try CTCDecoder(alphabet: prepared.metadata.alphabet),
                            metadata: prepared.metadata, convertedInMemory: true, nonFiniteTensors: prepared.nonFiniteTensors)
     }
 }

@@ -38,8 +38,8 @@ public struct ReferenceFile: Decodable, Sendable {
     /// - Throws: `PredictionError.badReference` naming the file.
     public static func load(path: String) throws -> ReferenceFile {
         let data: Data
-        do { data = try ByteBuffer.mapping(path: path).withUnsafeBytes { Data($0) } } catch {
-            let reason = if case let TensorCoreError.fileAccess(_, reason) = error { reason } else { "\(error)" }
+        do { data = try ByteBuffer.reading(path: path).withUnsafeBytes { Data($0) } } catch {
+            let reason = (error as? TensorCoreError)?.fileReason ?? "\(error)"
             throw PredictionError.badReference(file: path, reason: "cannot read: \(reason)")
         }
         let reference: ReferenceFile

@@ -6,6 +6,8 @@ import TensorCore
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     /// The file could not be opened or mapped.
     case unreadable(file: String, reason: String)
+    /// Another process truncated or rewrote the file while it was read.
+    case changedWhileRead(file: String)
     /// The file is empty.
     case empty(file: String)
     /// The bytes are neither a torch zip archive nor a legacy torch pickle.
@@ -20,6 +22,11 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     /// Two records claim the same bytes of the file (the shape of a zip bomb
     /// made of overlapping records).
     case overlappingRecords(file: String, first: String, second: String)
+    /// A zip record's bytes do not give the CRC-32 the central directory
+    /// records for it; `tensors` are the tensors stored in it (none for the
+    /// pickle and the small records); `computed` is `nil` for a compressed
+    /// record, whose check libzip makes as it inflates.
+    case checksumMismatch(file: String, record: String, tensors: [String], stored: UInt32, computed: UInt32?)
     /// A record the layout requires is absent.
     case missingRecord(file: String, record: String)
     /// The legacy stream is damaged (bad magic, version, storage table...).
@@ -48,6 +55,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .unreadable(file, reason): "\(file): cannot read: \(reason)"
+        case let .changedWhileRead(file): TensorCoreError.changedWhileRead(path: file).description
         case let .empty(file): "\(file): the file is empty; expected a PyTorch checkpoint"
         case let .unknownFormat(file, found):
             "\(file): unknown format, not a PyTorch checkpoint (starts with \(found)); expected a torch.save zip archive or legacy pickle"
@@ -57,6 +65,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             "\(file): the zip archive has two records named '\(record)', and readers may take either; refused as tampered or damaged: resave it with torch.save"
         case let .overlappingRecords(file, first, second):
             "\(file): zip records '\(first)' and '\(second)' share bytes of the file (overlapping records, as in a zip bomb); refused: resave it with torch.save"
+        case let .checksumMismatch(file, record, tensors, stored, computed):
+            "\(file): zip record '\(record)'\(Self.holding(tensors)) is damaged: its bytes \(computed.map { "give CRC-32 \(Hex.word($0))" } ?? "do not give the CRC-32") but the archive records \(Hex.word(stored)); copy or save the checkpoint again"
         case let .missingRecord(file, record): "\(file): the archive has no '\(record)' record, which torch.save always writes"
         case let .corruptLegacy(file, reason): "\(file): damaged legacy checkpoint: \(reason)"
         case let .pickle(file, part, error): "\(file): \(part): \(error)"
@@ -77,6 +87,14 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 }
 
 extension CheckpointError {
+    /// " (tensors 'a', 'b')" for a record's tensors, at most eight named; "" for none.
+    private static func holding(_ tensors: [String]) -> String {
+        guard !tensors.isEmpty else { return "" }
+        let named = tensors.prefix(8).map { "'\($0)'" }.joined(separator: ", ")
+        let more = tensors.count > 8 ? " and \(tensors.count - 8) more" : ""
+        return " (\(tensors.count == 1 ? "tensor" : "tensors") \(named)\(more))"
+    }
+
     /// The checkpoint error for a pickle error in `part` of `file`: a class
     /// outside the allowlist (not in a blocked module) gets a hint that it may
     /// be a pickled module.

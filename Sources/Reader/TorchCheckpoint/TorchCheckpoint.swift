@@ -78,15 +78,39 @@ public struct TorchCheckpoint: Sendable {
     private let zip: ZipContainer?
     private let recordLimit: Int
 
-    /// Opens the checkpoint at `path` (memory-mapped).
-    /// - Throws: `CheckpointError` naming the file and what is wrong.
+    /// Opens the checkpoint at `path` (memory-mapped, see
+    /// `ByteBuffer.mapping(path:)`).
+    /// - Throws: `CheckpointError` naming the file and what is wrong;
+    ///   `.changedWhileRead` when another process changed it while it was
+    ///   read (see `checkUnchanged()`).
     public static func open(path: String, options: CheckpointOptions = CheckpointOptions()) throws -> TorchCheckpoint {
         let buffer: ByteBuffer
         do { buffer = try ByteBuffer.mapping(path: path) } catch let error as TensorCoreError {
-            if case let .fileAccess(_, reason) = error { throw CheckpointError.unreadable(file: path, reason: reason) }
-            throw CheckpointError.unreadable(file: path, reason: error.description)
+            switch error {
+            case let .fileAccess(_, reason): throw CheckpointError.unreadable(file: path, reason: reason)
+            case .changedWhileRead: throw CheckpointError.changedWhileRead(file: path)
+            default: throw CheckpointError.unreadable(file: path, reason: error.description)
+            }
         }
-        return try TorchCheckpoint(buffer: buffer, fileName: path, options: options)
+        let checkpoint: TorchCheckpoint
+        do { checkpoint = try TorchCheckpoint(buffer: buffer, fileName: path, options: options) } catch {
+            try checkUnchanged(buffer, file: path)
+            throw error
+        }
+        try checkpoint.checkUnchanged()
+        return checkpoint
+    }
+
+    /// Throws when the mapped file changed since it was opened (truncated or
+    /// rewritten by another process): what was read from it, the tensors of
+    /// `loadStateDict()` included, may then not be the file's. Callers that
+    /// read tensors check once they are done. A checkpoint read from bytes in
+    /// memory never throws.
+    /// - Throws: `CheckpointError.changedWhileRead`.
+    public func checkUnchanged() throws { try Self.checkUnchanged(buffer, file: fileName) }
+
+    private static func checkUnchanged(_ buffer: ByteBuffer, file: String) throws {
+        do { try buffer.checkUnchanged() } catch { throw CheckpointError.changedWhileRead(file: file) }
     }
 
     /// Reads a checkpoint from bytes in memory; `fileName` is used in messages.
@@ -153,9 +177,27 @@ public struct TorchCheckpoint: Sendable {
     }
 
     /// Reads every tensor's bytes and returns the state_dict. Legacy storages
-    /// are views into the memory-mapped file; zip records are read once each.
-    /// - Throws: `CheckpointError` when a record cannot be read.
+    /// are views into the file's bytes; zip records are read once each, and
+    /// each record's CRC-32 is checked before any tensor uses its bytes.
+    /// The tensors view the file's bytes: call `checkUnchanged()` once done
+    /// reading them.
+    /// - Throws: `CheckpointError` when a record cannot be read;
+    ///   `.checksumMismatch` naming the record and its tensors when its
+    ///   CRC-32 differs from the archive's; `.changedWhileRead` when the file
+    ///   changed meanwhile.
     public func loadStateDict() throws -> StateDict {
+        // A file changed meanwhile is reported as that, not as the damage it seemed to have.
+        do {
+            let stateDict = try loadStorages()
+            try checkUnchanged()
+            return stateDict
+        } catch {
+            try checkUnchanged()
+            throw error
+        }
+    }
+
+    private func loadStorages() throws -> StateDict {
         var loaded = [String: ByteSlice]()
         var result = StateDict()
         for (name, record) in tensors {
@@ -186,7 +228,8 @@ public struct TorchCheckpoint: Sendable {
                 return try ByteSlice(buffer: buffer, offset: offset, count: location.byteCount)
             case let .zipRecord(entry):
                 guard let zip else { throw CheckpointError.malformed(file: fileName, reason: "no archive for storage '\(key)'") }
-                let record = try zip.archive.read(entry, limit: recordLimit)
+                let stored = tensors.filter { $0.record.storageKey == key }.map(\.name)
+                let record = try zip.archive.read(entry, limit: recordLimit, tensors: stored)
                 let bytes = zip.bigEndian ? ByteOrder.swapped(record, width: location.elementWidth) : record
                 return try bytes.slice(offset: 0, count: location.byteCount)
             }

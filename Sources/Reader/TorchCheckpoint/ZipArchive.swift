@@ -1,3 +1,4 @@
+import CDeflate
 import CZip
 import TensorCore
 
@@ -15,6 +16,8 @@ struct ZipEntry: Sendable {
     let isStored: Bool
     /// True when the entry is encrypted (libzip then refuses to read it).
     let isEncrypted: Bool
+    /// The CRC-32 of the uncompressed bytes, as the central directory records it.
+    let crc: UInt32
     /// Where the bytes of a stored, unencrypted entry lie in the archive's
     /// buffer (from the directory walk); `nil` for any other entry.
     var storedData: Range<Int>?
@@ -95,12 +98,27 @@ final class ZipArchive: @unchecked Sendable {
     /// The entry called `name`, if present.
     func entry(named name: String) -> ZipEntry? { entriesByName[name] }
 
-    /// Reads the whole of `entry`, refusing entries larger than `limit` bytes.
-    /// A stored entry (torch.save stores its records uncompressed) is a view
-    /// of the archive's own bytes, not a copy; others are inflated by libzip.
+    /// Reads the whole of `entry`, refusing entries larger than `limit` bytes,
+    /// and checks its bytes against the CRC-32 the central directory records
+    /// before returning them. A stored entry (torch.save stores its records
+    /// uncompressed) is a view of the archive's own bytes, not a copy; others
+    /// are inflated by libzip.
+    /// - Parameter tensors: the tensors stored in the entry, named by a
+    ///   checksum error.
     /// - Throws: `CheckpointError.corruptZip` on a read error or a short
-    ///   read; `CheckpointError.tooLarge` over the limit.
-    func read(_ entry: ZipEntry, limit: Int) throws -> ByteSlice {
+    ///   read; `CheckpointError.tooLarge` over the limit;
+    ///   `CheckpointError.checksumMismatch` when the CRC-32 differs.
+    func read(_ entry: ZipEntry, limit: Int, tensors: [String] = []) throws -> ByteSlice {
+        let bytes = try readUnchecked(entry, limit: limit, tensors: tensors)
+        let computed = bytes.withUnsafeBytes { raw in raw.baseAddress.map { libdeflate_crc32(0, $0, raw.count) } ?? 0 }
+        guard computed == entry.crc else {
+            throw CheckpointError.checksumMismatch(
+                file: fileName, record: entry.name, tensors: tensors, stored: entry.crc, computed: computed)
+        }
+        return bytes
+    }
+
+    private func readUnchecked(_ entry: ZipEntry, limit: Int, tensors: [String]) throws -> ByteSlice {
         guard entry.size <= limit else {
             throw CheckpointError.tooLarge(file: fileName, what: "record '\(entry.name)'", size: entry.size, limit: limit)
         }
@@ -121,6 +139,11 @@ final class ZipArchive: @unchecked Sendable {
             let got = zip_fread(file, memory + filled, UInt64(entry.size - filled))
             guard got > 0 else {
                 memory.deallocate()
+                // libzip checks a compressed record's CRC-32 itself as it inflates.
+                if got < 0, zip_error_code_zip(zip_file_get_error(file)) == ZIP_ER_CRC {
+                    throw CheckpointError.checksumMismatch(
+                        file: fileName, record: entry.name, tensors: tensors, stored: entry.crc, computed: nil)
+                }
                 let reason = got < 0 ? String(cString: zip_file_strerror(file)) : "record ends early"
                 throw CheckpointError.corruptZip(file: fileName, reason: "cannot read record '\(entry.name)': \(reason)")
             }
@@ -160,9 +183,9 @@ final class ZipArchive: @unchecked Sendable {
                 throw CheckpointError.corruptZip(file: fileName, reason: "unreadable directory entry \(index)")
             }
             let name = String(cString: rawName)
-            let needed = UInt64(ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD)
+            let needed = UInt64(ZIP_STAT_SIZE | ZIP_STAT_COMP_SIZE | ZIP_STAT_COMP_METHOD | ZIP_STAT_CRC)
             guard info.valid & needed == needed else {
-                throw CheckpointError.corruptZip(file: fileName, reason: "record '\(name)' has no sizes")
+                throw CheckpointError.corruptZip(file: fileName, reason: "record '\(name)' has no sizes or CRC-32")
             }
             guard info.comp_size <= UInt64(fileSize), info.size <= UInt64(Int.max) else {
                 throw CheckpointError.corruptZip(
@@ -175,7 +198,7 @@ final class ZipArchive: @unchecked Sendable {
             }
             entries.append(ZipEntry(
                 index: index, name: name, size: Int(info.size), compressedSize: Int(info.comp_size), isStored: stored,
-                isEncrypted: encrypted))
+                isEncrypted: encrypted, crc: info.crc))
         }
         return entries
     }
