@@ -47,12 +47,12 @@ case "$target" in
     module Pickle Sources/Reader/Pickle/*.swift
     extra+=(-enable-testing)
     module TorchCheckpoint Sources/Reader/TorchCheckpoint/*.swift
-    links=(-lTorchCheckpoint -lPickle -lTensorCore -lzip); seeds=(fixtures/pickle); dict=(-dict=fuzz/pickle.dict) ;;
+    links=(-lTorchCheckpoint -lPickle -lTensorCore -lzip -ldeflate); seeds=(fixtures/pickle); dict=(-dict=fuzz/pickle.dict) ;;
   checkpoint)
     module TensorCore Sources/Core/TensorCore/*.swift
     module Pickle Sources/Reader/Pickle/*.swift
     module TorchCheckpoint Sources/Reader/TorchCheckpoint/*.swift
-    links=(-lTorchCheckpoint -lPickle -lTensorCore -lzip)
+    links=(-lTorchCheckpoint -lPickle -lTensorCore -lzip -ldeflate)
     # Small checkpoints only: the CRNN ones (up to 650 KB each) made every execution slow.
     seeds=(fixtures/checkpoints fixtures/checkpoints/hostile fixtures/checkpoints/handmade); dict=(-dict=fuzz/zip.dict)
     max_len=16384 ;;
