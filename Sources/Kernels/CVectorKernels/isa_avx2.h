@@ -19,6 +19,10 @@
 /// The table of kernels this unit exports (vector_kernels.h).
 #define CRNN_KERNELS_GETTER crnn_vector_kernels_avx2
 
+/// Whether the kernels should prefer plain loads where every lane is wanted
+/// (VMASKMOVPS costs more than a plain load).
+#define CRNN_MASKED_LOADS_COST 1
+
 /// Float lanes per vector.
 #define LANES 8
 

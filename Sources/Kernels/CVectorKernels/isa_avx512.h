@@ -18,6 +18,10 @@
 /// The table of kernels this unit exports (vector_kernels.h).
 #define CRNN_KERNELS_GETTER crnn_vector_kernels_avx512
 
+/// Whether the kernels should prefer plain loads where every lane is wanted
+/// (a masked load costs what a plain one does).
+#define CRNN_MASKED_LOADS_COST 0
+
 /// Float lanes per vector.
 #define LANES 16
 

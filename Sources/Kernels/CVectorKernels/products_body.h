@@ -21,16 +21,17 @@ static inline void finish_output(vfloat value, vmask mask, const float *residual
 }
 
 /// One ROWS x (LANES * VECTORS) block of c (`rows` of its rows and the lanes
-/// of `last` in its last vector are stored), from the packed rows that start
-/// at `panel`: a whole panel's start, or a row within one when the block
-/// stays inside that panel (ROWS <= CRNN_PANEL_ROWS). `row` is the block's
-/// first row of c, for the bias. ROWS * VECTORS accumulators stay in
-/// registers (at most 24 of AVX-512's 32, 12 of AVX2's 16).
-#define PRODUCT_TILE(ROWS, VECTORS)                                                                           \
-    static void product_tile_##ROWS##_##VECTORS(int rows, int k, const float *panel, const float *b, int ldb,   \
-                                                vmask last, float *c, int ldc, int row, size_t offset,        \
-                                                epilogue post) {                                              \
-        const size_t panel_size = (size_t)k * CRNN_PANEL_ROWS;                                                 \
+/// of `last` in its last vector are stored) from the packed rows at
+/// `weights_at[r]` (one address per row of the block), `row` being the
+/// block's first row of c, for the bias. ROWS * VECTORS accumulators stay in
+/// registers (at most 24 of AVX-512's 32, 12 of AVX2's 16). `full` says
+/// that the last vector is whole (`last` has every lane): its loads are then
+/// plain ones where a masked load costs more (AVX2's VMASKMOVPS; the body is
+/// inlined twice, with `full` a constant).
+#define PRODUCT_TILE_BODY(ROWS, VECTORS)                                                                      \
+    static inline __attribute__((always_inline)) void product_tile_body_##ROWS##_##VECTORS(                   \
+        int full, int rows, int k, const float *const weights_at[ROWS], const float *b, int ldb, vmask last,   \
+        float *c, int ldc, int row, size_t offset, epilogue post) {                                           \
         vfloat acc[ROWS][VECTORS];                                                                             \
         for (int r = 0; r < ROWS; r++)                                                                         \
             for (int v = 0; v < VECTORS; v++) acc[r][v] = v_zero();                                            \
@@ -38,11 +39,11 @@ static inline void finish_output(vfloat value, vmask mask, const float *residual
             const float *values_row = b + (size_t)j * ldb;                                                     \
             vfloat values[VECTORS];                                                                            \
             for (int v = 0; v < VECTORS - 1; v++) values[v] = v_load(values_row + LANES * v);                 \
-            values[VECTORS - 1] = v_load_masked(last, values_row + LANES * (VECTORS - 1));                     \
-            const float *weights = panel + (size_t)j * CRNN_PANEL_ROWS;                                        \
+            values[VECTORS - 1] = full ? v_load(values_row + LANES * (VECTORS - 1))                           \
+                                       : v_load_masked(last, values_row + LANES * (VECTORS - 1));             \
             _Pragma("clang loop unroll(full)")                                                                 \
             for (int r = 0; r < ROWS; r++) {                                                                   \
-                vfloat weight = v_set1(weights[(r / CRNN_PANEL_ROWS) * panel_size + r % CRNN_PANEL_ROWS]);     \
+                vfloat weight = v_set1(weights_at[r][(size_t)j * CRNN_PANEL_ROWS]);                           \
                 _Pragma("clang loop unroll(full)")                                                             \
                 for (int v = 0; v < VECTORS; v++) acc[r][v] = v_fma(weight, values[v], acc[r][v]);             \
             }                                                                                                  \
@@ -59,31 +60,57 @@ static inline void finish_output(vfloat value, vmask mask, const float *residual
         }                                                                                                      \
     }
 
-// The tiles of each unit: up to three vectors of columns, as many rows as
-// the registers hold. A block of c starts on a row that is a multiple of its
-// tile's rows, so a tile of fewer rows than a panel never crosses one.
+/// The tile of ROWS rows of c from `row` on, of the matrix packed at
+/// `packed` (k columns, `padded_rows` rows in its panels). ALIGNED: `row` is
+/// a multiple of CRNN_PANEL_ROWS, so the rows' addresses are a panel's plus
+/// constants (AVX-512's tiles of whole panels); otherwise each row's address
+/// is computed, and rows past the panels read the first row (not stored).
+#define PRODUCT_TILE(ROWS, VECTORS, ALIGNED)                                                                  \
+    PRODUCT_TILE_BODY(ROWS, VECTORS)                                                                          \
+    static void product_tile_##ROWS##_##VECTORS(int full, int rows, int k, const float *packed, int row,       \
+                                                int padded_rows, const float *b, int ldb, vmask last,          \
+                                                float *c, int ldc, size_t offset, epilogue post) {            \
+        const size_t panel_size = (size_t)k * CRNN_PANEL_ROWS;                                                 \
+        const float *weights_at[ROWS];                                                                         \
+        for (int r = 0; r < ROWS; r++) {                                                                       \
+            int at = ALIGNED ? row + r : row + r < padded_rows ? row + r : row;                                \
+            weights_at[r] = packed + (size_t)(at / CRNN_PANEL_ROWS) * panel_size + at % CRNN_PANEL_ROWS;        \
+        }                                                                                                      \
+        if (CRNN_MASKED_LOADS_COST && full)                                                                    \
+            product_tile_body_##ROWS##_##VECTORS(1, rows, k, weights_at, b, ldb, last, c, ldc, row, offset, post); \
+        else                                                                                                   \
+            product_tile_body_##ROWS##_##VECTORS(0, rows, k, weights_at, b, ldb, last, c, ldc, row, offset, post); \
+    }
+
+// The tiles of each unit, as many rows as the registers hold: AVX-512 up to
+// three vectors of columns on whole panels; AVX2 6 rows (anywhere in the
+// panels) by two vectors, the Haswell sgemm kernels' shape (12 sums, the two
+// vectors of b and one broadcast: 15 of the 16 registers), or whole panels
+// of one vector.
 #if LANES == 16
-PRODUCT_TILE(8, 1)
-PRODUCT_TILE(8, 2)
-PRODUCT_TILE(8, 3)
-PRODUCT_TILE(24, 1)
+enum { BLOCK_VECTORS = 3 };
+PRODUCT_TILE(8, 1, 1)
+PRODUCT_TILE(8, 2, 1)
+PRODUCT_TILE(8, 3, 1)
+PRODUCT_TILE(24, 1, 1)
 #else
-PRODUCT_TILE(4, 2)
-PRODUCT_TILE(4, 3)
-PRODUCT_TILE(8, 1)
+enum { BLOCK_VECTORS = 2 };
+PRODUCT_TILE(6, 2, 0)
+PRODUCT_TILE(8, 1, 1)
 #endif
 
 /// Rows [row, row + tile rows) of the block of c whose columns start at
-/// `first` and fill `vectors` vectors: runs the tile for them and returns
-/// how many rows it covered.
-static int product_rows(int m, int row, int vectors, int k, const float *packed, const float *b, int ldb,
+/// `first` and fill `vectors` vectors (the last one whole when `full`):
+/// runs the tile for them and returns how many rows it covered.
+static int product_rows(int m, int row, int vectors, int full, int k, const float *packed, const float *b, int ldb,
                         vmask last, float *c, int ldc, int first, epilogue post) {
     const int left = m - row;
-    const float *panel = packed + (size_t)(row / CRNN_PANEL_ROWS) * k * CRNN_PANEL_ROWS + row % CRNN_PANEL_ROWS;
+    const int padded_rows = (m + CRNN_PANEL_ROWS - 1) / CRNN_PANEL_ROWS * CRNN_PANEL_ROWS;
     const size_t offset = (size_t)row * ldc + first;
     b += first;
 #define TILE(ROWS, VECTORS)                                                                                     \
-    product_tile_##ROWS##_##VECTORS(left < ROWS ? left : ROWS, k, panel, b, ldb, last, c, ldc, row, offset, post); \
+    product_tile_##ROWS##_##VECTORS(full, left < ROWS ? left : ROWS, k, packed, row, padded_rows, b, ldb, last, c, \
+                                    ldc, offset, post);                                                        \
     return ROWS
 #if LANES == 16
     // One vector of columns: three panels at once, so that 24 sums are in flight.
@@ -94,26 +121,25 @@ static int product_rows(int m, int row, int vectors, int k, const float *packed,
     default: TILE(8, 1);
     }
 #else
-    // Half panels for two or three vectors (8 or 12 sums), whole ones for one.
-    switch (vectors) {
-    case 3: TILE(4, 3);
-    case 2: TILE(4, 2);
-    default: TILE(8, 1);
-    }
+    (void)padded_rows;
+    if (vectors == 2) { TILE(6, 2); }
+    TILE(8, 1);
 #endif
 #undef TILE
 }
 
 static void packed_product(int m, int n, int k, const float *packed, const float *b, int ldb, float *c, int ldc,
                            epilogue post) {
-    // Column blocks of up to three vectors outer, so one block of b (k x 3
-    // vectors) stays in cache while every panel of A passes over it.
-    enum { BLOCK = 3 * LANES };
+    // Column blocks of up to BLOCK_VECTORS vectors outer, so one block of b
+    // stays in cache while every panel of A passes over it.
+    enum { BLOCK = BLOCK_VECTORS * LANES };
     for (int first = 0; first < n; first += BLOCK) {
         int width = n - first < BLOCK ? n - first : BLOCK;
         int vectors = (width + LANES - 1) / LANES;
         vmask last = v_first(width - LANES * (vectors - 1));
-        for (int row = 0; row < m;) row += product_rows(m, row, vectors, k, packed, b, ldb, last, c, ldc, first, post);
+        int full = width == LANES * vectors;
+        for (int row = 0; row < m;)
+            row += product_rows(m, row, vectors, full, k, packed, b, ldb, last, c, ldc, first, post);
     }
 }
 
