@@ -39,10 +39,11 @@ size_t crnn_max_pool_scratch_count(int width, int kernel, int stride, int paddin
 /// enough for either unit).
 size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int padding_x, int out_width);
 
-/// One vector unit's kernels. Every function keeps its contract on both
-/// units; results may differ between units by float rounding only where
-/// the comments say so (the products sum each output in the same order on
-/// both, one FMA per term).
+/// One vector unit's kernels, each with the same contract on both units.
+/// The packed products (one FMA per term, in order, per output), the
+/// transforms, im2col, pooling and the gates do the same float operations
+/// in the same order on both; the row products sum in partial sums one
+/// vector wide (16 or 8 lanes), so they round differently between units.
 typedef struct {
     /// c = A * b, where A is the m x k matrix packed by crnn_pack_rows, b is
     /// row-major k x n (row stride ldb) and c row-major m x n (row stride ldc).
