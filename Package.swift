@@ -13,11 +13,13 @@
 //   Reader/TorchCheckpoint
 //                     zip and legacy torch.save files -> tensors -> state_dict
 //   Format/CRNNFormat our flat `.bin` weight file (formats/CRNN-BIN.md)
-//   Kernels/Kernels   convolution, pooling, linear, GRU (AVX-512 C loops
-//                     or portable Swift + OpenBLAS); knows no model and no file
+//   Kernels/Kernels   convolution, pooling, linear, GRU (AVX-512 or AVX2 C
+//                     loops, or portable Swift + OpenBLAS); knows no model
+//                     and no file
 //   Kernels/CVectorKernels
-//                     the kernels' AVX-512 inner loops (C), used by
-//                     Kernels on CPUs that have AVX-512F
+//                     the kernels' vector inner loops (C), written once and
+//                     compiled for AVX-512F and for AVX2 + FMA, used by
+//                     Kernels on CPUs that have them
 //   Model/CRNN        typed layers, strict building from a state_dict, the
 //                     forward pass, CTC decoding
 //   Images/ImageDecoding
@@ -85,8 +87,8 @@ let package = Package(
         .target(name: "CRNNFormat", dependencies: ["TensorCore", "CDeflate"], path: "Sources/Format/CRNNFormat"),
         // OpenBLAS (apt: libopenblas-dev, installed by scripts/install-deps.sh) is opened at
         // run time, not linked: see Sources/Kernels/Kernels/OpenBLAS.swift for why.
-        // The AVX-512 inner loops, in C because Swift cannot compile one function for a newer
-        // instruction set; called only on CPUs that have it (Kernels/VectorUnit.swift).
+        // The AVX-512 and AVX2 inner loops, in C because Swift cannot compile one function for a
+        // newer instruction set; called only on CPUs that have it (Kernels/VectorUnit.swift).
         .target(name: "CVectorKernels", path: "Sources/Kernels/CVectorKernels"),
         .target(name: "Kernels", dependencies: ["CVectorKernels"], path: "Sources/Kernels/Kernels"),
         .target(name: "CRNN", dependencies: ["TensorCore", "Kernels"], path: "Sources/Model/CRNN"),

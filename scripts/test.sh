@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build needs, then builds and runs the whole test suite,
-# then the kernel and model tests again on the portable vector unit (what
-# CPUs without AVX-512 run) and with the OpenBLAS settings some hosts put in
+# then the kernel and model tests again with the AVX2 unit preferred (what
+# x86-64 CPUs with AVX2 but no AVX-512 run), on the portable vector unit
+# (what CPUs without either run) and with the OpenBLAS settings some hosts put in
 # the environment (OPENBLAS_CORETYPE=Haswell, OPENBLAS_L2_SIZE=512), so that
 # the suite is known to pass on every kind of x86-64 host this runs on.
 set -euo pipefail
@@ -10,6 +11,8 @@ scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build --parallel
 units='KernelsTests\.|CRNNTests\.'
+echo "== kernel and model tests with the AVX2 unit preferred (CRNN_VECTOR_UNIT=avx2; portable where the CPU lacks it)"
+CRNN_VECTOR_UNIT=avx2 swift test --skip-build --parallel --filter "$units"
 echo "== kernel and model tests on the portable unit (CRNN_VECTOR_UNIT=portable)"
 CRNN_VECTOR_UNIT=portable swift test --skip-build --parallel --filter "$units"
 echo "== kernel and model tests with OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512, on the portable unit"

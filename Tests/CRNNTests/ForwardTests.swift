@@ -43,14 +43,15 @@ import TestSupport
         }
     }
 
-    /// The two units give the same logits for every accepted height and for
-    /// widths from the narrowest that gives a time step to wide, alone and in
-    /// a team (odd sizes reach every edge of the AVX-512 kernels' tiles and splits).
-    @Test func vectorUnitsAgreeAtEveryHeightAndManyWidths() throws {
-        guard VectorUnit.avx512.isAvailable else { return }
+    /// Every vector unit this machine has gives the portable unit's logits
+    /// for every accepted height and for widths from the narrowest that gives
+    /// a time step to wide, alone and in a team (odd sizes reach every edge of
+    /// the vector kernels' tiles and splits).
+    @Test(arguments: VectorUnit.allCases.filter { $0 != .portable && $0.isAvailable })
+    func vectorUnitsAgreeAtEveryHeightAndManyWidths(unit: VectorUnit) throws {
         let stateDict = try FixtureBundle("narrow.values").stateDict()
         let portable = try CRNNModel(stateDict: stateDict, unit: .portable)
-        let vector = try CRNNModel(stateDict: stateDict, unit: .avx512)
+        let vector = try CRNNModel(stateDict: stateDict, unit: unit)
         var random = SplitMix64(seed: 5)
         let team = ThreadTeam(size: 2)
         var compared = 0
@@ -60,8 +61,8 @@ import TestSupport
                 let input = try CRNNInput(height: height, width: width, planes: planes)
                 let expected = try portable.logits(for: input)
                 for logits in [try vector.logits(for: input), try vector.logits(for: input, team: team)] {
-                    #expect(logits.timeSteps == expected.timeSteps, "\(height)x\(width)")
-                    #expect(maxAbsDifference(expected.values, logits.values) <= 1e-4, "\(height)x\(width)")
+                    #expect(logits.timeSteps == expected.timeSteps, "\(unit) \(height)x\(width)")
+                    #expect(maxAbsDifference(expected.values, logits.values) <= 1e-4, "\(unit) \(height)x\(width)")
                 }
                 compared += 1
             }

@@ -60,20 +60,24 @@ import TestSupport
     /// The form and its vector unit, for messages.
     static func label(_ form: Convolution) -> String { "\(form.algorithm)/\(form.unit.rawValue)" }
 
-    /// The two vector units give the same outputs on maps wider than one
-    /// vector, with channel counts off the packing's multiples, strides,
-    /// a residual and ReLU, alone and in a team (the portable unit is the one
-    /// checked against PyTorch above; this covers the AVX-512 unit's edges).
+    /// Every unit this machine has gives the same outputs on maps wider than
+    /// one vector, with channel counts off the packing's multiples, strides,
+    /// a residual and ReLU, alone and in a team (each unit is checked against
+    /// PyTorch above; this covers the edges of the vector units' tiles:
+    /// AVX-512's 8- and 24-row tiles of 16 lanes, AVX2's 4-row half panels
+    /// and 8-row tiles of 8 lanes).
     @Test(arguments: [
         (2, 5, 9, 70, 13, 3, 1, 1), (1, 64, 13, 50, 64, 3, 1, 1), (3, 7, 4, 33, 9, 3, 1, 1), (1, 3, 1, 1, 2, 3, 1, 1),
         (1, 3, 50, 200, 64, 7, 2, 3), (2, 6, 11, 101, 19, 3, 2, 1), (1, 9, 7, 37, 17, 1, 2, 0), (1, 4, 5, 23, 11, 1, 1, 0),
         (1, 2, 9, 40, 3, 5, 3, 2),
         // One vector of columns and three or more panels of rows (the three-panel tile, full and cut short).
         (1, 6, 4, 9, 29, 3, 1, 1), (1, 4, 5, 7, 20, 3, 1, 1), (1, 5, 6, 6, 27, 3, 2, 1),
+        // Half panels (12 and 44 output channels) at one, two and three 8-lane vectors of columns.
+        (1, 5, 3, 11, 12, 3, 1, 1), (1, 3, 7, 19, 44, 3, 1, 1), (1, 7, 9, 47, 12, 1, 1, 0), (1, 4, 3, 9, 13, 3, 2, 1),
     ])
     func vectorUnitsAgree(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernel: Int,
                           stride: Int, padding: Int) throws {
-        guard VectorUnit.avx512.isAvailable else { return }
+        guard Self.units.count > 1 else { return }  // nothing to compare with
         var random = SplitMix64(seed: UInt64(batch * 1000 + width))
         func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &random) } }
         let conv = try ConvolutionKernel(outChannels: outChannels, inChannels: inChannels, kernel: kernel, stride: stride,
@@ -88,7 +92,7 @@ import TestSupport
         }
         for (useResidual, relu) in [(false, false), (true, true), (false, true), (true, false)] {
             var reference: [Float]?
-            for form in try forms(.portable) + forms(.avx512) {
+            for form in try Self.units.flatMap(forms) {
                 for team in [ThreadTeam.alone, ThreadTeam(size: 2)] {
                     var output = [Float](), scratch = [Float]()
                     let out = try form.apply(input, shape: shape, residual: useResidual ? residual : nil, relu: relu,
@@ -209,19 +213,19 @@ import TestSupport
         }
     }
 
-    /// Both units pool alike for other windows and strides (the AVX-512
-    /// unit's strided and scalar paths), maps wider than a vector, NaNs in
+    /// Every unit pools alike for other windows and strides (the vector
+    /// units' strided and scalar paths), maps wider than a vector, NaNs in
     /// the input and a team splitting the rows; pooling selects values, so
     /// the outputs must be identical.
     @Test(arguments: [(3, 2, 1), (2, 2, 0), (3, 1, 1), (5, 3, 2), (1, 1, 0), (4, 2, 2)])
     func maxPoolUnitsAgree(kernel: Int, stride: Int, padding: Int) throws {
-        guard VectorUnit.avx512.isAvailable else { return }
+        guard Self.units.count > 1 else { return }  // nothing to compare with
         var random = SplitMix64(seed: UInt64(kernel * 100 + stride * 10 + padding))
         let shape = try FeatureShape(batch: 2, channels: 3, height: 11, width: 75)
         var input = (0..<shape.count).map { _ in Float.random(in: -1...1, using: &random) }
         for index in [0, 40, 74, shape.planeCount + 5 * 75 + 33, input.count - 1] { input[index] = .nan }
         var outputs: [[Float]] = []
-        for unit in [VectorUnit.portable, .avx512] {
+        for unit in Self.units {
             for team in [ThreadTeam.alone, ThreadTeam(size: 2)] {
                 var output = [Float]()
                 let out = try MaxPoolKernel(kernel: kernel, stride: stride, padding: padding, unit: unit)
@@ -287,7 +291,7 @@ import TestSupport
     /// and underflows), where the units must agree too.
     @Test(arguments: [(1, 1), (2, 1), (6, 1), (1, 400), (3, 400)])
     func headKernelsAgreeBetweenUnits(batch: Int, scale: Float) throws {
-        let available = [VectorUnit.portable, .avx512].filter(\.isAvailable)
+        let available = Self.units
         var random = SplitMix64(seed: UInt64(batch))
         func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -0.5...0.5, using: &random) } }
         let steps = 5, inputSize = 19, hidden = 37
@@ -308,7 +312,7 @@ import TestSupport
             try linear.apply(input, rows: steps * batch, output: &projected)
             try linear.apply(input, rows: steps * batch, output: &split, team: ThreadTeam(size: 2))
             switch unit {
-            case .avx512:
+            case .avx512, .avx2:
                 // Equal by construction: each output is one fused multiply-add chain over
                 // the inputs in order, whichever member computes it and in whatever tile.
                 #expect(split == projected)
@@ -323,14 +327,38 @@ import TestSupport
             }
             results.append(output + projected)
         }
-        guard results.count == 2 else { return }  // the comparison between units needs both
-        #expect(results[0].count == steps * batch * (hidden + 13))
+        #expect(results.allSatisfy { $0.count == steps * batch * (hidden + 13) })
         // The GRU's outputs stay within [-1, 1]; the linear outputs grow with the scale.
         let gruCount = steps * batch * hidden
-        #expect(maxAbsDifference(Array(results[0].prefix(gruCount)), Array(results[1].prefix(gruCount))) <= 1e-5)
-        #expect(maxAbsDifference(Array(results[0].dropFirst(gruCount)), Array(results[1].dropFirst(gruCount)))
-                <= 1e-5 * scale)
+        for (unit, result) in zip(available, results).dropFirst() {
+            #expect(maxAbsDifference(Array(results[0].prefix(gruCount)), Array(result.prefix(gruCount))) <= 1e-5,
+                    "\(unit) against \(available[0])")
+            #expect(maxAbsDifference(Array(results[0].dropFirst(gruCount)), Array(result.dropFirst(gruCount)))
+                    <= 1e-5 * scale, "\(unit) against \(available[0])")
+        }
         #expect(results.allSatisfy { $0.allSatisfy(\.isFinite) })
+    }
+
+    /// A NaN in one input step makes the GRU's state NaN from that step on,
+    /// as PyTorch's sigmoid and tanh pass NaN through (every gate row reads
+    /// every input), and leaves the steps before it finite, on every unit
+    /// (the vector units' e^x must not clamp a NaN into a number).
+    @Test(arguments: units)
+    func gruPropagatesNaN(unit: VectorUnit) throws {
+        var random = SplitMix64(seed: 11)
+        func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -0.5...0.5, using: &random) } }
+        let steps = 4, inputSize = 5, hidden = 19, poisonedStep = 2
+        var input = values(steps * inputSize)
+        input[poisonedStep * inputSize + 3] = .nan
+        let gru = try GRUDirectionKernel(inputSize: inputSize, hiddenSize: hidden, weightIH: values(3 * hidden * inputSize),
+                                         weightHH: values(3 * hidden * hidden), biasIH: values(3 * hidden),
+                                         biasHH: values(3 * hidden), unit: unit)
+        var output = [Float]()
+        try gru.run(input, steps: steps, batch: 1, reverse: false, output: &output, outputStride: hidden, outputOffset: 0)
+        for step in 0..<steps {
+            let row = output[(step * hidden)..<((step + 1) * hidden)]
+            #expect(step < poisonedStep ? row.allSatisfy(\.isFinite) : row.allSatisfy(\.isNaN), "step \(step)")
+        }
     }
 
     @Test func outputSizesFollowPyTorchAndBadGeometryIsRefused() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 import Testing
 import TestSupport
 @testable import CRNN
@@ -30,8 +31,32 @@ import SourceHashing
         for row in report.rows {
             #expect(row.text == row.expectedText, "\(row.file)")
             #expect(row.maxLogitDifference <= VerificationReport.tolerance, "\(row.file): \(row.maxLogitDifference)")
+            // Issue 14: below 1e-4 on every unit (this is the preferred one's check).
+            #expect(row.maxLogitDifference < 1e-4, "\(row.file): \(row.maxLogitDifference)")
         }
         #expect(report.passed)
+    }
+
+    /// On every other unit this machine has (a unit it lacks is skipped; the
+    /// preferred one is `matchesPyTorch`'s), the bundled samples give
+    /// PyTorch's texts at batch one with every logit within 1e-4 of
+    /// PyTorch's (tighter than `--verify`'s 1e-3). The four extra samples
+    /// only, to keep the suite fast (the debug build runs the C kernels
+    /// unoptimised): the other units' batch-of-8 path is covered against
+    /// PyTorch in KernelsTests and CRNNTests.
+    @Test(arguments: VectorUnit.allCases.filter { $0.isAvailable && $0 != .preferred })
+    func everyUnitMatchesPyTorchOnTheSamples(unit: VectorUnit) throws {
+        let loaded = try ModelLoader.load(path: Self.converted)
+        let onUnit = LoadedModel(model: try CRNNModel(stateDict: try CRNNFile.open(path: Self.converted).tensors, unit: unit),
+                                 decoder: loaded.decoder, metadata: loaded.metadata, convertedInMemory: false)
+        #expect(onUnit.model.unit == unit)
+        let report = try Verifier.verify(referencePath: Fixtures.url("model/reference-extra-batch1.json").path,
+                                         predictor: Predictor(model: onUnit))
+        #expect(report.rows.count >= 3)
+        for row in report.rows {
+            #expect(row.text == row.expectedText, "\(unit) \(row.file)")
+            #expect(row.maxLogitDifference < 1e-4, "\(unit) \(row.file): \(row.maxLogitDifference)")
+        }
     }
 
     /// The converted file records the checkpoint's SHA-256 as Python's hashlib

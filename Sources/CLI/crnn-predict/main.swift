@@ -33,9 +33,9 @@ struct CRNNPredict: ParsableCommand {
             scripts/record_reference.py with PyTorch) in its batch mode and compares texts and logits; \
             it exits 1 on any text mismatch or a logit difference above 1e-3.
 
-            On CPUs with AVX-512 the layers run on AVX-512 kernels; CRNN_VECTOR_UNIT=portable in the \
-            environment runs the portable ones (Swift loops and OpenBLAS) instead (CRNN_VECTOR_UNIT takes \
-            avx512 or portable; any other value is an error).
+            On CPUs with AVX-512 the layers run on AVX-512 kernels, on other CPUs with AVX2 and FMA on \
+            AVX2 kernels; CRNN_VECTOR_UNIT=portable (or avx2, avx512) in the environment picks a unit \
+            (portable: Swift loops and OpenBLAS); any other value is an error.
 
             Results are printed in input order as they are done, a chunk of images at a time, so memory \
             stays flat for any number of images. An image that cannot be read is one line on standard \

@@ -19,7 +19,8 @@ void crnn_pack_rows(const float *a, int lda, int m, int k, float *packed) {
 
 size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int padding_x, int out_width) {
     // The padded row, and room for the last 16-column chunk's reads (two
-    // vectors from stride_x * 16 * chunk + kx) past it.
+    // vectors from stride_x * 16 * chunk + kx) past it (8-column chunks, on
+    // AVX2, read no further).
     size_t chunks = ((size_t)out_width + 15) / 16;
     size_t padded = (size_t)width + 2 * (size_t)padding_x;
     size_t reads = (size_t)stride_x * 16 * chunks + (size_t)kernel_width + 32;
@@ -27,8 +28,9 @@ size_t crnn_im2col_scratch_count(int width, int kernel_width, int stride_x, int 
 }
 
 size_t crnn_max_pool_scratch_count(int width, int kernel, int stride, int padding, int out_width) {
-    // The padded row of column maxima (written 16 at a time, so rounded up),
-    // and room for the last 16-column chunk's two-vector reads past it.
+    // The padded row of column maxima (written 16 at a time on AVX-512, 8 on
+    // AVX2: rounded up to 16 serves both), and room for the last 16-column
+    // chunk's two-vector reads past it (8-column chunks read no further).
     size_t chunks = ((size_t)out_width + 15) / 16;
     size_t padded = (size_t)padding + ((size_t)width + 15) / 16 * 16 + (size_t)padding;
     size_t reads = (size_t)stride * 16 * chunks + (size_t)kernel + 32;

@@ -1,7 +1,7 @@
 import Dispatch
 
 /// Control over OpenBLAS's own worker threads. The portable vector unit's
-/// matrix products go through OpenBLAS (the AVX-512 unit's do not), so this
+/// matrix products go through OpenBLAS (the AVX-512 and AVX2 units' do not), so this
 /// decides how many cores one of those products uses: set it to 1 when the
 /// caller runs several images on its own threads.
 public enum BLASThreads {

@@ -1,12 +1,12 @@
 /// A convolution in the fastest form this module has for its geometry and
 /// the vector unit: Winograd F(2x2, 3x3) for 3x3 stride-1 padding-1
 /// kernels, otherwise im2col and one matrix product (with pre-packed weights
-/// on the AVX-512 unit). Every form takes the same inputs and gives the same
+/// on the vector units). Every form takes the same inputs and gives the same
 /// outputs (to float rounding).
 public enum Convolution: Sendable {
     /// im2col + one OpenBLAS product per image (the portable unit).
     case im2col(ConvolutionKernel)
-    /// im2col + one product per image with pre-packed weights (the AVX-512 unit).
+    /// im2col + one product per image with pre-packed weights (a vector unit).
     case packed(PackedConvolution)
     /// Winograd F(2x2, 3x3), on either unit.
     case winograd(WinogradConvolution)
@@ -23,7 +23,7 @@ public enum Convolution: Sendable {
     public static func im2colForm(of kernel: ConvolutionKernel, unit: VectorUnit = .preferred) throws -> Convolution {
         switch unit {
         case .portable: .im2col(kernel)
-        case .avx512: .packed(try PackedConvolution(kernel))
+        case .avx512, .avx2: .packed(try PackedConvolution(kernel, unit: unit))
         }
     }
 
@@ -39,7 +39,7 @@ public enum Convolution: Sendable {
     public var unit: VectorUnit {
         switch self {
         case .im2col: .portable
-        case .packed: .avx512
+        case .packed(let kernel): kernel.unit
         case .winograd(let kernel): kernel.unit
         }
     }

@@ -99,8 +99,9 @@ public struct GRUDirectionKernel: Sendable {
         let bBatch = try blasSize(batch, operation: op)
         let bG = try blasSize(g, operation: op), bH = try blasSize(hs, operation: op)
         let inputProduct = try inputWeights.product(rows: rows, operation: op)
-        // The portable unit's library (the hidden products use it too); nil on the AVX-512 unit.
+        // The portable unit's library (the hidden products use it too), or a vector unit's kernels.
         let blas: OpenBLAS? = if case let .portable(_, library) = inputProduct { library } else { nil }
+        let kernels: crnn_vector_kernels? = if case let .vector(_, table) = inputProduct { table } else { nil }
 
         // Per-call buffers: input gates for all steps, hidden gates of one step, the state.
         var inputGates = [Float](repeating: 0, count: try checkedProduct(rows, g, operation: op))
@@ -128,13 +129,13 @@ public struct GRUDirectionKernel: Sendable {
                                   let ghp = gh.baseAddress else { return }
                             if hiddenIsZero {
                                 for b in 0..<batch { (ghp + b * g).update(from: bp, count: g) }
+                            } else if let kernels {
+                                // A few rows of h against W_hh: no packing, one pass over the weights.
+                                kernels.row_products(bG, bH, wp, bH, hp, bBatch, bH, bp, ghp, bG)
                             } else if let blas {
                                 for b in 0..<batch { (ghp + b * g).update(from: bp, count: g) }
                                 blas.sgemm(transposeB: true, m: bBatch, n: bG, k: bH, a: hp, lda: bH,
                                            b: wp, ldb: bH, beta: 1, c: ghp, ldc: bG)
-                            } else {
-                                // A few rows of h against W_hh: no packing, one pass over the weights.
-                                crnn_row_products_avx512(bG, bH, wp, bH, hp, bBatch, bH, bp, ghp, bG)
                             }
                         }
                     }
@@ -151,8 +152,8 @@ public struct GRUDirectionKernel: Sendable {
                                 let hg = ghp + b * g
                                 let state = hp + b * hs
                                 let destination = outputBase + (t * batch + b) * outputStride + outputOffset
-                                if unit == .avx512 {
-                                    crnn_gru_gates_avx512(bH, xg, hg, state, destination, accumulate ? 1 : 0)
+                                if let kernels {
+                                    kernels.gru_gates(bH, xg, hg, state, destination, accumulate ? 1 : 0)
                                     continue
                                 }
                                 for j in 0..<hs {

@@ -53,8 +53,8 @@ public struct MaxPoolKernel: Sendable, Equatable {
             throw KernelError.inputTooShort(operation: "max pool", name: "input", expected: shape.count, found: input.count)
         }
         growForOverwrite(&output, out.count)
-        if unit == .avx512 {
-            try applyVector(input, shape: shape, out: out, output: &output, team: team)
+        if let kernels = unit.vectorKernels {
+            try applyVector(input, shape: shape, out: out, output: &output, kernels: kernels, team: team)
             return out
         }
         let h = shape.height, w = shape.width
@@ -107,9 +107,9 @@ public struct MaxPoolKernel: Sendable, Equatable {
         return out
     }
 
-    /// The AVX-512 pass: each member pools its own output rows of every plane.
+    /// A vector unit's pass: each member pools its own output rows of every plane.
     private func applyVector(_ input: [Float], shape: FeatureShape, out: FeatureShape, output: inout [Float],
-                             team: ThreadTeam) throws {
+                             kernels: crnn_vector_kernels, team: ThreadTeam) throws {
         let op = "max pool"
         func size(_ value: Int) throws -> Int32 { try blasSize(value, operation: op) }
         let planes = try size(try checkedProduct(shape.batch, shape.channels, operation: op))
@@ -124,9 +124,8 @@ public struct MaxPoolKernel: Sendable, Equatable {
                     let rows = team.share(of: out.height, member: member)
                     guard !rows.isEmpty else { return }
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: scratch) { row in
-                        crnn_max_pool_avx512(source, planes, height, width, window, step, border, outHeight, outWidth,
-                                             Int32(rows.lowerBound), Int32(rows.upperBound), destination,
-                                             row.baseAddress)
+                        kernels.max_pool(source, planes, height, width, window, step, border, outHeight, outWidth,
+                                         Int32(rows.lowerBound), Int32(rows.upperBound), destination, row.baseAddress)
                     }
                 }
             }

@@ -1,7 +1,7 @@
 import CVectorKernels
 
-/// A convolution as im2col and one matrix product per image, run by the
-/// AVX-512 unit: the weights are packed into panels once, at load
+/// A convolution as im2col and one matrix product per image, run by a
+/// vector unit (AVX-512 or AVX2): the weights are packed into panels once, at load
 /// (`crnn_pack_rows`), so no product re-packs them, and the bias, residual
 /// and ReLU are applied as the product stores its results. Same contract
 /// and results (to float rounding) as `ConvolutionKernel.apply`.
@@ -12,17 +12,26 @@ public struct PackedConvolution: Sendable {
     let packedWeights: [Float]
     /// One bias per output channel.
     let bias: [Float]
+    /// The unit that runs it (`.avx512` or `.avx2`).
+    public let unit: VectorUnit
+    /// That unit's C kernels.
+    let kernels: crnn_vector_kernels
 
     /// Output channels (O).
     public var outChannels: Int { geometry.outChannels }
     /// Input channels (I).
     public var inChannels: Int { geometry.inChannels }
 
-    /// The packed form of `kernel` (batch norm already folded in).
-    /// - Throws: `KernelError.vectorUnitUnavailable` without AVX-512F;
+    /// The packed form of `kernel` (batch norm already folded in), run by
+    /// the vector unit `unit`.
+    /// - Throws: `KernelError.vectorUnitUnavailable` when this CPU cannot run
+    ///   `unit`, or for `.portable` (which has no packed products);
     ///   `.sizeOverflow` for sizes beyond 32 bits.
-    public init(_ kernel: ConvolutionKernel) throws {
-        try VectorUnit.avx512.checkAvailable()
+    public init(_ kernel: ConvolutionKernel, unit: VectorUnit) throws {
+        try unit.checkAvailable()
+        guard let kernels = unit.vectorKernels else { throw KernelError.vectorUnitUnavailable(unit: unit.rawValue) }
+        self.unit = unit
+        self.kernels = kernels
         geometry = kernel.geometry
         bias = kernel.bias
         let m = try blasSize(kernel.outChannels, operation: "convolution")
@@ -151,10 +160,10 @@ public struct PackedConvolution: Sendable {
         let s = call.sizes
         let count = crnn_im2col_scratch_count(s.width, s.kernelWidth, s.strideX, s.paddingX, s.outWidth)
         withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { row in
-            crnn_im2col_avx512(call.image, s.height, s.width, Int32(channels.lowerBound), Int32(channels.upperBound),
-                               s.kernelHeight, s.kernelWidth, s.strideY, s.strideX, s.paddingY, s.paddingX, s.outHeight,
-                               s.outWidth, Int32(positions.lowerBound), Int32(positions.upperBound), col, columns,
-                               row.baseAddress)
+            kernels.im2col(call.image, s.height, s.width, Int32(channels.lowerBound), Int32(channels.upperBound),
+                           s.kernelHeight, s.kernelWidth, s.strideY, s.strideX, s.paddingY, s.paddingX, s.outHeight,
+                           s.outWidth, Int32(positions.lowerBound), Int32(positions.upperBound), col, columns,
+                           row.baseAddress)
         }
     }
 
@@ -172,7 +181,7 @@ public struct PackedConvolution: Sendable {
                     im2col(call, channels: 0..<inChannels, positions: block, into: own, columns: Int32(block.count))
                     (columns, stride) = (UnsafePointer(own), Int32(block.count))
                 }
-                crnn_packed_product_epilogue_avx512(
+                kernels.packed_product_epilogue(
                     call.sizes.outChannels, Int32(block.count), call.sizes.reduction, call.weights, columns, stride,
                     call.output + block.lowerBound, positions, call.bias, call.residual.map { $0 + block.lowerBound },
                     call.relu ? 1 : 0)
@@ -199,7 +208,7 @@ public struct PackedConvolution: Sendable {
             let share = team.share(of: panels, member: member)
             let first = share.lowerBound * panelRows, rows = min(outChannels, share.upperBound * panelRows) - first
             guard rows > 0 else { return }
-            crnn_packed_product_epilogue_avx512(
+            kernels.packed_product_epilogue(
                 Int32(rows), positions, call.sizes.reduction, call.weights + first * k, columnMatrix, positions,
                 call.output + first * p, positions, call.bias + first, call.residual.map { $0 + first * p },
                 call.relu ? 1 : 0)

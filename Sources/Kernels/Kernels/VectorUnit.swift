@@ -9,14 +9,18 @@ import Darwin
 ///
 /// Swift compiles this package for the baseline of its architecture
 /// (SSE2 on x86-64) and cannot compile one function for a newer
-/// instruction set, so the AVX-512 loops sit in the small C target
-/// `CVectorKernels`, compiled for AVX-512F function by function and called
-/// only when this CPU has it. Both units compute the same sums in the same
-/// order per output value, up to float rounding of the products (the tests
-/// run every convolution in both against PyTorch).
+/// instruction set, so the vector loops sit in the small C target
+/// `CVectorKernels`, written once and compiled twice (for AVX-512F and for
+/// AVX2 with FMA) function by function, and called only when this CPU has
+/// the instruction set. Every unit computes the same sums in the same order
+/// per output value, up to float rounding of the products (the tests run
+/// every convolution in each against PyTorch and against the others).
 public enum VectorUnit: String, Sendable, CaseIterable {
     /// AVX-512F C loops, with weights packed at load for their products.
     case avx512
+    /// AVX2 + FMA C loops (8 lanes, tiles for 16 registers), the same
+    /// packed layout as `.avx512`: for x86-64 CPUs without AVX-512.
+    case avx2
     /// Portable Swift loops, with OpenBLAS for the products.
     case portable
 
@@ -30,6 +34,12 @@ public enum VectorUnit: String, Sendable, CaseIterable {
             #else
             false
             #endif
+        case .avx2:
+            #if arch(x86_64)
+            CPUFeatures.current.flags.isSuperset(of: ["avx2", "fma"])
+            #else
+            false
+            #endif
         }
     }
 
@@ -40,15 +50,15 @@ public enum VectorUnit: String, Sendable, CaseIterable {
     }
 
     /// The unit kernels use unless told otherwise: `.avx512` where available,
-    /// or what the environment variable `CRNN_VECTOR_UNIT` names
-    /// (`portable` or `avx512`; a unit this CPU lacks falls back to portable).
-    /// A value naming no unit is taken as unset here; programs call
-    /// `checkEnvironment()` first to refuse it.
+    /// else `.avx2` where available, or what the environment variable
+    /// `CRNN_VECTOR_UNIT` names (`portable`, `avx2` or `avx512`; a unit this
+    /// CPU lacks falls back to portable). A value naming no unit is taken as
+    /// unset here; programs call `checkEnvironment()` first to refuse it.
     public static let preferred: VectorUnit = {
         if let name = environmentValue, let unit = VectorUnit(rawValue: name) {
             return unit.isAvailable ? unit : .portable
         }
-        return VectorUnit.avx512.isAvailable ? .avx512 : .portable
+        return VectorUnit.avx512.isAvailable ? .avx512 : VectorUnit.avx2.isAvailable ? .avx2 : .portable
     }()
 
     /// `CRNN_VECTOR_UNIT`, or `nil` when it is unset or empty.

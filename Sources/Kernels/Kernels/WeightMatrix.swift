@@ -3,7 +3,7 @@ import CVectorKernels
 /// A layer's weight matrix `W [out, in]` for the products `y = x Wᵀ + b`
 /// over the rows of `x` (PyTorch's `Linear`, a GRU's input projection),
 /// stored as its vector unit wants it: row-major for the portable unit
-/// (OpenBLAS), in panels packed once at load for the AVX-512 unit (so no
+/// (OpenBLAS), in panels packed once at load for the vector units (so no
 /// product re-packs a megabyte of weights for a dozen rows).
 struct WeightMatrix: Sendable {
     /// Rows of W (output features).
@@ -12,7 +12,7 @@ struct WeightMatrix: Sendable {
     let inFeatures: Int
     /// The unit whose layout `storage` has.
     let unit: VectorUnit
-    /// Row-major (portable) or packed by `crnn_pack_rows` (AVX-512).
+    /// Row-major (portable) or packed by `crnn_pack_rows` (vector units).
     private let storage: [Float]
 
     /// W from its row-major values, laid out for `unit`.
@@ -27,7 +27,7 @@ struct WeightMatrix: Sendable {
         switch unit {
         case .portable:
             storage = rowMajor
-        case .avx512:
+        case .avx512, .avx2:
             let count = crnn_packed_count(m, k)
             storage = rowMajor.withUnsafeBufferPointer { source in
                 [Float](unsafeUninitializedCapacity: count) { packed, initialized in
@@ -40,7 +40,7 @@ struct WeightMatrix: Sendable {
 
     /// W row-major `[out, in]`, as PyTorch stores it.
     var rowMajor: [Float] {
-        guard unit == .avx512 else { return storage }
+        guard unit != .portable else { return storage }
         let panelRows = Int(CRNN_PANEL_ROWS)
         var values = [Float](repeating: 0, count: outFeatures * inFeatures)
         for row in 0..<outFeatures {
@@ -55,7 +55,7 @@ struct WeightMatrix: Sendable {
     /// The output features `member` of `team` computes when a product is
     /// split between them: whole panels for the packed layout.
     func outputs(for member: Int, of team: ThreadTeam) -> Range<Int> {
-        let granule = unit == .avx512 ? Int(CRNN_PANEL_ROWS) : 1
+        let granule = unit == .portable ? 1 : Int(CRNN_PANEL_ROWS)
         let share = team.share(of: (outFeatures + granule - 1) / granule, member: member)
         return min(outFeatures, share.lowerBound * granule)..<min(outFeatures, share.upperBound * granule)
     }
@@ -64,7 +64,7 @@ struct WeightMatrix: Sendable {
     /// the 32-bit sizes, and the library for the portable unit.
     enum Product {
         case portable(rows: Int32, blas: OpenBLAS)
-        case vector(rows: Int32)
+        case vector(rows: Int32, kernels: crnn_vector_kernels)
     }
 
     /// Checks a product over `rows` rows once (before a team splits it).
@@ -74,10 +74,8 @@ struct WeightMatrix: Sendable {
     func product(rows: Int, operation: String) throws -> Product {
         let n = try blasSize(rows, operation: operation)
         _ = try blasSize(try checkedProduct(rows, max(inFeatures, outFeatures), operation: operation), operation: operation)
-        switch unit {
-        case .portable: return .portable(rows: n, blas: try OpenBLAS.library())
-        case .avx512: return .vector(rows: n)
-        }
+        if let kernels = unit.vectorKernels { return .vector(rows: n, kernels: kernels) }
+        return .portable(rows: n, blas: try OpenBLAS.library())
     }
 
     /// `y[r, o] = bias[o] + x[r, :] · W[o, :]` for the product's rows and the
@@ -98,18 +96,18 @@ struct WeightMatrix: Sendable {
                 blas.sgemm(transposeB: true, m: n, n: m, k: k, a: x, lda: k, b: w.baseAddress! + range.lowerBound * inFeatures,
                            ldb: k, beta: 1, c: y + range.lowerBound, ldc: ldy)
             }
-        case let .vector(n):
+        case let .vector(n, kernels):
             // (W xᵀ)ᵀ: the packed product runs along the rows of x, so x goes in
             // transposed and the result comes out transposed. `range` starts on a panel.
             let rows = Int(n)
             withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * (inFeatures + range.count)) { buffer in
                 let xT = buffer.baseAddress!, yT = xT + rows * inFeatures
-                crnn_transpose_avx512(n, k, x, k, xT, n)
+                kernels.transpose(n, k, x, k, xT, n)
                 storage.withUnsafeBufferPointer { w in
-                    crnn_packed_product_epilogue_avx512(m, n, k, w.baseAddress! + range.lowerBound * inFeatures, xT, n,
-                                                        yT, n, bias + range.lowerBound, nil, 0)
+                    kernels.packed_product_epilogue(m, n, k, w.baseAddress! + range.lowerBound * inFeatures, xT, n,
+                                                    yT, n, bias + range.lowerBound, nil, 0)
                 }
-                crnn_transpose_avx512(m, n, yT, n, y + range.lowerBound, ldy)
+                kernels.transpose(m, n, yT, n, y + range.lowerBound, ldy)
             }
         }
     }

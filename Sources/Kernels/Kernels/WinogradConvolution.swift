@@ -28,7 +28,7 @@ public struct WinogradConvolution: Sendable {
     public let unit: VectorUnit
     /// The transformed weights: 16 matrices `[O, I]`, ξ = 4 * row + column of
     /// the tile, `matrixCount` floats apart; row-major for `.portable`,
-    /// packed in panels (`crnn_pack_rows`) for `.avx512`.
+    /// packed in panels (`crnn_pack_rows`) for the vector units.
     let transformedWeights: [Float]
     /// Floats from one transformed matrix to the next.
     let matrixCount: Int
@@ -59,7 +59,7 @@ public struct WinogradConvolution: Sendable {
         self.inChannels = inChannels
         self.unit = unit
         bias = kernel.bias
-        let packed = unit == .avx512
+        let packed = unit != .portable
         let panelRows = Int(CRNN_PANEL_ROWS)
         let matrixCount = packed ? crnn_packed_count(Int32(outChannels), Int32(inChannels)) : outChannels * inChannels
         self.matrixCount = matrixCount
@@ -153,7 +153,7 @@ public struct WinogradConvolution: Sendable {
     public func scratchCount(for input: FeatureShape, members: Int = 1) throws -> Int {
         let tiles = try tiling(input).total
         let perTile = try checkedProduct(16, inChannels + outChannels, operation: "convolution")
-        guard unit == .avx512 else { return try checkedProduct(perTile, tiles, operation: "convolution") }
+        guard unit != .portable else { return try checkedProduct(perTile, tiles, operation: "convolution") }
         guard ColumnBlocks.splitsByColumns(total: tiles, members: members) else {
             // Split by channels: a transformed input per member, the products shared.
             return try checkedProduct(16, try checkedProduct(members, inChannels, operation: "convolution") + outChannels, tiles,
@@ -181,7 +181,8 @@ public struct WinogradConvolution: Sendable {
         for size in [outChannels, inChannels, tiles.total, shape.batch, shape.height, shape.width] {
             _ = try blasSize(size, operation: op)
         }
-        let blas = unit == .portable ? try OpenBLAS.library() : nil
+        let kernels = unit.vectorKernels
+        let blas = kernels == nil ? try OpenBLAS.library() : nil
         withOptionalBuffer(residual) { residualBase in
             input.withUnsafeBufferPointer { inputBuffer in
                 transformedWeights.withUnsafeBufferPointer { weightBuffer in
@@ -194,12 +195,14 @@ public struct WinogradConvolution: Sendable {
                                 else { return }
                                 let call = Call(input: source, shape: shape, tiles: tiles, weights: weights, bias: biases,
                                                 residual: residualBase, relu: relu, scratch: work, output: destination)
-                                if let blas {
+                                if let kernels {
+                                    if ColumnBlocks.splitsByColumns(total: tiles.total, members: team.size) {
+                                        runByTiles(call, kernels: kernels, team: team)
+                                    } else {
+                                        runByChannels(call, kernels: kernels, team: team)
+                                    }
+                                } else if let blas {
                                     runPortable(call, blas: blas, team: team)
-                                } else if ColumnBlocks.splitsByColumns(total: tiles.total, members: team.size) {
-                                    runByTiles(call, team: team)
-                                } else {
-                                    runByChannels(call, team: team)
                                 }
                             }
                         }

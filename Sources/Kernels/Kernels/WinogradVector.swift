@@ -1,12 +1,12 @@
 import CVectorKernels
 
-/// The AVX-512 unit's Winograd: how a team's members share a convolution.
+/// The vector units' Winograd: how a team's members share a convolution.
 extension WinogradConvolution {
-    /// AVX-512 unit, enough tiles: each member takes its own run of tiles
+    /// A vector unit, enough tiles: each member takes its own run of tiles
     /// through the whole pipeline, all channels, a block of tiles at a time
     /// in its own part of the scratch (so no cache line is written by two
     /// members, and what a member wrote it reads from its own cache).
-    func runByTiles(_ call: Call, team: ThreadTeam) {
+    func runByTiles(_ call: Call, kernels: crnn_vector_kernels, team: ThreadTeam) {
         let total = call.tiles.total
         let capacity = ColumnBlocks.capacity(total: total, members: team.size, limit: Self.tileBlock)
         let region = 16 * (inChannels + outChannels) * capacity
@@ -18,25 +18,25 @@ extension WinogradConvolution {
             for block in ColumnBlocks(run: share, limit: Self.tileBlock) {
                 let count = block.count, width = Int32(count)
                 let first = Int32(block.lowerBound), end = Int32(block.upperBound)
-                crnn_winograd_input_avx512(call.input, call.batch, i, call.height, call.width, 0, i, first, end,
-                                           ownInput, width)
+                kernels.winograd_input(call.input, call.batch, i, call.height, call.width, 0, i, first, end, ownInput,
+                                       width)
                 for xi in 0..<16 {
-                    crnn_packed_product_avx512(o, width, i, call.weights + xi * matrixCount,
-                                               ownInput + xi * inChannels * count, width,
-                                               ownProducts + xi * outChannels * count, width)
+                    kernels.packed_product(o, width, i, call.weights + xi * matrixCount,
+                                           ownInput + xi * inChannels * count, width,
+                                           ownProducts + xi * outChannels * count, width)
                 }
-                crnn_winograd_output_avx512(ownProducts, call.batch, o, call.height, call.width, 0, o, first, end,
-                                            width, call.bias, call.residual, call.relu ? 1 : 0, call.output)
+                kernels.winograd_output(ownProducts, call.batch, o, call.height, call.width, 0, o, first, end, width,
+                                        call.bias, call.residual, call.relu ? 1 : 0, call.output)
             }
         }
     }
 
-    /// AVX-512 unit, too few tiles to split (a product a few columns wide
+    /// A vector unit, too few tiles to split (a product a few columns wide
     /// runs far below its rate): each member transforms the whole input into
     /// its own part of the scratch (a small transform, done twice, instead of
     /// a wait and reading what the other core wrote), then runs the 16
     /// products and the output pass of its panels of output channels.
-    func runByChannels(_ call: Call, team: ThreadTeam) {
+    func runByChannels(_ call: Call, kernels: crnn_vector_kernels, team: ThreadTeam) {
         let total = call.tiles.total, n = Int32(total)
         let products = call.scratch, transformedInputs = call.scratch + 16 * outChannels * total
         let o = Int32(outChannels), i = Int32(inChannels)
@@ -47,14 +47,14 @@ extension WinogradConvolution {
             let first = share.lowerBound * panelRows, end = min(outChannels, share.upperBound * panelRows)
             guard end > first else { return }
             let transformedInput = transformedInputs + member * 16 * inChannels * total
-            crnn_winograd_input_avx512(call.input, call.batch, i, call.height, call.width, 0, i, 0, n, transformedInput, n)
+            kernels.winograd_input(call.input, call.batch, i, call.height, call.width, 0, i, 0, n, transformedInput, n)
             for xi in 0..<16 {
-                crnn_packed_product_avx512(Int32(end - first), n, i, call.weights + xi * matrixCount + first * inChannels,
-                                           transformedInput + xi * inChannels * total, n,
-                                           products + (xi * outChannels + first) * total, n)
+                kernels.packed_product(Int32(end - first), n, i, call.weights + xi * matrixCount + first * inChannels,
+                                       transformedInput + xi * inChannels * total, n,
+                                       products + (xi * outChannels + first) * total, n)
             }
-            crnn_winograd_output_avx512(products, call.batch, o, call.height, call.width, Int32(first), Int32(end), 0,
-                                        n, n, call.bias, call.residual, call.relu ? 1 : 0, call.output)
+            kernels.winograd_output(products, call.batch, o, call.height, call.width, Int32(first), Int32(end), 0, n,
+                                    n, call.bias, call.residual, call.relu ? 1 : 0, call.output)
         }
     }
 }

@@ -1,31 +1,20 @@
-// Max pooling and im2col.
-// AVX-512F only: see vector_kernels.h for the contracts.
-#if defined(__x86_64__)
-#include "avx512_common.h"
+// Max pooling and im2col. Written in the operations of isa_avx512.h /
+// isa_avx2.h; included by kernels_avx512.c and kernels_avx2.c (see
+// vector_kernels.h for the contracts).
 #include <string.h>
 
-#pragma clang attribute push(CRNN_AVX512_TARGET, apply_to = function)
-
 // MARK: - Max pooling
-
-/// The larger of a and b, NaN when either is NaN (PyTorch's max pooling).
-static inline __m512 larger_or_nan(__m512 a, __m512 b) {
-    // MAXPS gives its second operand when either is NaN: b's NaN comes
-    // through, and a's is put back by the mask.
-    return _mm512_mask_mov_ps(_mm512_max_ps(a, b), _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q), a);
-}
 
 static inline float larger_or_nan_scalar(float a, float b) {
     if (a != a) return a;
     return (b > a || b != b) ? b : a;
 }
 
-void crnn_max_pool_avx512(const float *input, int planes, int height, int width, int kernel, int stride,
+static void crnn_max_pool(const float *input, int planes, int height, int width, int kernel, int stride,
                           int padding, int out_height, int out_width, int first_out_row, int end_out_row,
                           float *output, float *scratch) {
     const size_t count = crnn_max_pool_scratch_count(width, kernel, stride, padding, out_width);
-    const int chunks = (out_width + 15) / 16;
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const int chunks = (out_width + LANES - 1) / LANES;
     // The column maxima of the window's rows, with `padding` -inf in front
     // and -inf after: output column ox's window is padded[stride * ox ... + kernel).
     float *padded = scratch, *columns = scratch + padding;
@@ -38,23 +27,22 @@ void crnn_max_pool_avx512(const float *input, int planes, int height, int width,
             int y0 = oy * stride - padding, y1 = y0 + kernel;
             if (y0 < 0) y0 = 0;
             if (y1 > height) y1 = height;
-            for (int x = 0; x < width; x += 16) {
-                __mmask16 mask = first_lanes(width - x);
-                __m512 best = _mm512_maskz_loadu_ps(mask, source + (size_t)y0 * width + x);
+            for (int x = 0; x < width; x += LANES) {
+                vmask mask = v_first(width - x);
+                vfloat best = v_load_masked(mask, source + (size_t)y0 * width + x);
                 for (int y = y0 + 1; y < y1; y++)
-                    best = larger_or_nan(best, _mm512_maskz_loadu_ps(mask, source + (size_t)y * width + x));
-                _mm512_mask_storeu_ps(columns + x, mask, best);
+                    best = v_larger_or_nan(best, v_load_masked(mask, source + (size_t)y * width + x));
+                v_store_masked(columns + x, mask, best);
             }
             float *out = target + (size_t)oy * out_width;
             if (stride == 2) {
                 for (int j = 0; j < chunks; j++) {
-                    __m512 best = _mm512_set1_ps(-__builtin_inff());
+                    vfloat best = v_set1(-__builtin_inff());
                     for (int kx = 0; kx < kernel; kx++) {
-                        const float *at = padded + 32 * j + kx;
-                        __m512 a = _mm512_loadu_ps(at), b = _mm512_loadu_ps(at + 16);
-                        best = larger_or_nan(best, _mm512_permutex2var_ps(a, even, b));
+                        const float *at = padded + 2 * LANES * j + kx;
+                        best = v_larger_or_nan(best, v_even(v_load(at), v_load(at + LANES)));
                     }
-                    _mm512_mask_storeu_ps(out + 16 * j, first_lanes(out_width - 16 * j), best);
+                    v_store_masked(out + LANES * j, v_first(out_width - LANES * j), best);
                 }
             } else {
                 for (int ox = 0; ox < out_width; ox++) {
@@ -69,14 +57,13 @@ void crnn_max_pool_avx512(const float *input, int planes, int height, int width,
 
 // MARK: - im2col
 
-void crnn_im2col_avx512(const float *image, int height, int width, int first_channel, int end_channel,
+static void crnn_im2col(const float *image, int height, int width, int first_channel, int end_channel,
                         int kernel_height, int kernel_width, int stride_y, int stride_x, int padding_y,
                         int padding_x, int out_height, int out_width, int first_position, int end_position,
                         float *col, int ldcol, float *scratch) {
     // Column 0 of `col` is output position first_position (= oy * out_width + ox).
     const size_t positions = (size_t)ldcol;
     const size_t row_count = crnn_im2col_scratch_count(width, kernel_width, stride_x, padding_x, out_width);
-    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     // The input row with padding_x zeros in front: output column ox of tap kx
     // reads padded[stride_x * ox + kx]. Only [padding_x, padding_x + width) is ever written.
     float *padded = scratch;
@@ -105,10 +92,10 @@ void crnn_im2col_avx512(const float *image, int height, int width, int first_cha
                     if (stride_x == 1) {
                         memcpy(out, source, (size_t)count * sizeof(float));
                     } else if (stride_x == 2) {
-                        for (int j = 0; 16 * j < count; j++) {
-                            __m512 a = _mm512_loadu_ps(source + 32 * j), b = _mm512_loadu_ps(source + 32 * j + 16);
-                            _mm512_mask_storeu_ps(out + 16 * j, first_lanes(count - 16 * j),
-                                                  _mm512_permutex2var_ps(a, even, b));
+                        for (int j = 0; LANES * j < count; j++) {
+                            const float *at = source + 2 * LANES * j;
+                            v_store_masked(out + LANES * j, v_first(count - LANES * j),
+                                           v_even(v_load(at), v_load(at + LANES)));
                         }
                     } else {
                         for (int ox = 0; ox < count; ox++) out[ox] = source[(size_t)stride_x * ox];
@@ -118,7 +105,3 @@ void crnn_im2col_avx512(const float *image, int height, int width, int first_cha
         }
     }
 }
-
-#pragma clang attribute pop
-
-#endif
