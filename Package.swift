@@ -6,6 +6,8 @@
 //                     libjpeg-turbo, libdeflate for CRC-32; zlib only for the
 //                     fuzz harness's independent CRC); nothing else. OpenBLAS is opened
 //                     at run time by Kernels (OpenBLAS.swift says why)
+//   Core/SystemShim   the only file naming the platform's C library (Glibc or
+//                     Darwin); every system call goes through it
 //   Core/TensorCore   dtypes, shapes, strides, byte buffers and memory maps;
 //                     no parsing
 //   Reader/Pickle     the pickle machine: opcodes -> values, allowlisted
@@ -79,39 +81,42 @@ let package = Package(
         systemLibrary("CZlib", pkgConfig: "zlib", apt: "zlib1g-dev"),
         systemLibrary("CDeflate", pkgConfig: "libdeflate", apt: "libdeflate-dev"),
 
-        .target(name: "TensorCore", path: "Sources/Core/TensorCore"),
+        // The one place that names the platform's C library (Glibc or Darwin).
+        .target(name: "SystemShim", path: "Sources/Core/SystemShim"),
+        .target(name: "TensorCore", dependencies: ["SystemShim"], path: "Sources/Core/TensorCore"),
         .target(name: "Pickle", path: "Sources/Reader/Pickle"),
         .target(
             name: "TorchCheckpoint", dependencies: ["Pickle", "TensorCore", "CZip", "CDeflate"],
             path: "Sources/Reader/TorchCheckpoint"),
-        .target(name: "CRNNFormat", dependencies: ["TensorCore", "CDeflate"], path: "Sources/Format/CRNNFormat"),
+        .target(name: "CRNNFormat", dependencies: ["TensorCore", "SystemShim", "CDeflate"], path: "Sources/Format/CRNNFormat"),
         // OpenBLAS (apt: libopenblas-dev, installed by scripts/install-deps.sh) is opened at
         // run time, not linked: see Sources/Kernels/Kernels/OpenBLAS.swift for why.
         // The AVX-512 and AVX2 inner loops, in C because Swift cannot compile one function for a
         // newer instruction set; called only on CPUs that have it (Kernels/VectorUnit.swift).
         .target(name: "CVectorKernels", path: "Sources/Kernels/CVectorKernels"),
-        .target(name: "Kernels", dependencies: ["CVectorKernels"], path: "Sources/Kernels/Kernels"),
+        .target(name: "Kernels", dependencies: ["CVectorKernels", "SystemShim"], path: "Sources/Kernels/Kernels"),
         .target(name: "CRNN", dependencies: ["TensorCore", "Kernels"], path: "Sources/Model/CRNN"),
         .target(name: "CImageDecoders", dependencies: ["CPNG", "CJPEG"], path: "Sources/Images/CImageDecoders"),
         .target(name: "ImageDecoding", dependencies: ["CImageDecoders", "TensorCore"], path: "Sources/Images/ImageDecoding"),
 
         .target(
-            name: "CRNNRuntime", dependencies: ["CRNN", "CRNNFormat", "ImageDecoding", "Kernels", "TensorCore"],
+            name: "CRNNRuntime", dependencies: ["CRNN", "CRNNFormat", "ImageDecoding", "Kernels", "TensorCore", "SystemShim"],
             path: "Sources/Runtime/CRNNRuntime"),
         .target(
             name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "TensorCore"],
             path: "Sources/Pipelines/Inspection"),
         .target(
-            name: "Conversion", dependencies: ["TorchCheckpoint", "CRNNFormat", "CRNN", "TensorCore"],
+            name: "Conversion", dependencies: ["TorchCheckpoint", "CRNNFormat", "CRNN", "TensorCore", "SystemShim"],
             path: "Sources/Pipelines/Conversion"),
         .target(
             name: "SourceHashing", dependencies: ["TensorCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Pipelines/SourceHashing"),
         .target(
-            name: "Prediction", dependencies: ["CRNN", "CRNNFormat", "CRNNRuntime", "ImageDecoding", "Conversion", "TensorCore"],
+            name: "Prediction",
+            dependencies: ["CRNN", "CRNNFormat", "CRNNRuntime", "ImageDecoding", "Conversion", "TensorCore", "SystemShim"],
             path: "Sources/Pipelines/Prediction"),
 
-        .target(name: "CLISupport", dependencies: [argumentParser], path: "Sources/CLI/CLISupport"),
+        .target(name: "CLISupport", dependencies: ["SystemShim", argumentParser], path: "Sources/CLI/CLISupport"),
         .executableTarget(
             name: "crnn-inspect", dependencies: ["Inspection", "CLISupport", argumentParser], path: "Sources/CLI/crnn-inspect"),
         .executableTarget(
@@ -120,10 +125,10 @@ let package = Package(
             name: "crnn-predict", dependencies: ["Prediction", "CLISupport", argumentParser], path: "Sources/CLI/crnn-predict"),
 
         .executableTarget(
-            name: "crnn-bench", dependencies: ["Prediction", "CRNN", "Kernels", "CLISupport", argumentParser],
+            name: "crnn-bench", dependencies: ["Prediction", "CRNN", "Kernels", "CLISupport", "SystemShim", argumentParser],
             path: "Sources/CLI/crnn-bench"),
 
-        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TensorCore", "SystemShim"], path: "Tests/TestSupport"),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
         .testTarget(name: "PickleTests", dependencies: ["Pickle", "TestSupport"]),
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "TestSupport"]),

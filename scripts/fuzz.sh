@@ -43,23 +43,26 @@ case "$target" in
   pickle)
     # The real checkpoint policy lives in TorchCheckpoint (internal), so that module is built
     # with testing enabled for the harness's @testable import.
+    module SystemShim Sources/Core/SystemShim/*.swift
     module TensorCore Sources/Core/TensorCore/*.swift
     module Pickle Sources/Reader/Pickle/*.swift
     extra+=(-enable-testing)
     module TorchCheckpoint Sources/Reader/TorchCheckpoint/*.swift
-    links=(-lTorchCheckpoint -lPickle -lTensorCore -lzip -ldeflate); seeds=(fixtures/pickle); dict=(-dict=fuzz/pickle.dict) ;;
+    links=(-lTorchCheckpoint -lPickle -lTensorCore -lSystemShim -lzip -ldeflate); seeds=(fixtures/pickle); dict=(-dict=fuzz/pickle.dict) ;;
   checkpoint)
+    module SystemShim Sources/Core/SystemShim/*.swift
     module TensorCore Sources/Core/TensorCore/*.swift
     module Pickle Sources/Reader/Pickle/*.swift
     module TorchCheckpoint Sources/Reader/TorchCheckpoint/*.swift
-    links=(-lTorchCheckpoint -lPickle -lTensorCore -lzip -ldeflate)
+    links=(-lTorchCheckpoint -lPickle -lTensorCore -lSystemShim -lzip -ldeflate)
     # Small checkpoints only: the CRNN ones (up to 650 KB each) made every execution slow.
     seeds=(fixtures/checkpoints fixtures/checkpoints/hostile fixtures/checkpoints/handmade); dict=(-dict=fuzz/zip.dict)
     max_len=16384 ;;
   bin)
+    module SystemShim Sources/Core/SystemShim/*.swift
     module TensorCore Sources/Core/TensorCore/*.swift
     module CRNNFormat Sources/Format/CRNNFormat/*.swift
-    links=(-lCRNNFormat -lTensorCore -ldeflate -lz); seeds=(formats) ;;
+    links=(-lCRNNFormat -lTensorCore -lSystemShim -ldeflate -lz); seeds=(formats) ;;
   image)
     mkdir -p "$build/CImageDecoders"
     printf 'module CImageDecoders {\n    header "%s/Sources/Images/CImageDecoders/include/image_decoders.h"\n    export *\n}\n' "$PWD" \
@@ -69,9 +72,10 @@ case "$target" in
             -c "$c" -o "$build/$(basename "$c" .c).o"
     done
     quiet ar rcs "$build/libCImageDecoders.a" "$build"/png_decoder.o "$build"/jpeg_decoder.o
+    module SystemShim Sources/Core/SystemShim/*.swift
     module TensorCore Sources/Core/TensorCore/*.swift
     module ImageDecoding Sources/Images/ImageDecoding/*.swift
-    links=(-lImageDecoding -lTensorCore -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
+    links=(-lImageDecoding -lTensorCore -lSystemShim -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
   *) echo "unknown target '$target'; expected pickle, checkpoint, bin or image" >&2; exit 2 ;;
 esac
 quiet swiftc "${flags[@]}" "${extra[@]}" -L "$build" "fuzz/$target.swift" "${links[@]}" -o "$build/fuzz-$target"

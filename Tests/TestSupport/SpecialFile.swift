@@ -1,8 +1,6 @@
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemShim
 
 /// The things a path can name besides a regular file, made for tests that
 /// check the tools refuse them: a FIFO, a unix socket, a folder, and a
@@ -47,7 +45,7 @@ public enum SpecialFile: String, CaseIterable, Sendable {
 
     /// Binds a unix socket at `path` (closed again; the file stays).
     private static func makeSocket(_ path: String) throws {
-        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = systemUnixStreamSocket()
         try #require(fd >= 0)
         defer { close(fd) }
         var address = sockaddr_un()

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 
 extension String {
     /// `format` filled in by the C library's `vsnprintf`: for `%d`, `%.2f`,

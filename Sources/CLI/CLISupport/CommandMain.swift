@@ -1,9 +1,5 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 
 extension ParsableCommand {
     /// Parses the program's arguments and runs the command, as `main()`

@@ -1,10 +1,6 @@
 import ArgumentParser
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 
 /// Runs a command's body so that any error ends the program with one line on
 /// standard error (`command: what is wrong`) and exit status 1, never a trap

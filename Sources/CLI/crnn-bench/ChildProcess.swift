@@ -1,7 +1,5 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemShim
 
 /// A program run to completion, with its own wall time and peak memory.
 struct ChildRun {
@@ -17,7 +15,7 @@ enum ChildProcess {
     /// from spawn to exit.
     static func run(_ path: String, _ arguments: [String]) throws -> ChildRun {
         var pipe: [Int32] = [0, 0]
-        guard Glibc.pipe(&pipe) == 0 else { throw BenchError.spawn(path, "no pipe") }
+        guard systemPipe(&pipe) == 0 else { throw BenchError.spawn(path, "no pipe") }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }

@@ -122,6 +122,8 @@ struct CRNNPredict: ParsableCommand {
                         output += "\n"
                         try report?.add(ReportEntry(prediction, model: loaded))
                     case let .failure(error):
+                        // The model or the machine failing is no image's fault: it ends the run.
+                        guard Predictor.isAboutOneImage(error) else { throw error }
                         failures += 1
                         try report?.add(ReportEntry(file: files[index], failure: error))
                         try StandardOutput.write(output, terminator: "")
@@ -136,10 +138,7 @@ struct CRNNPredict: ParsableCommand {
                     }
                 }
             }
-            if failures > 0 {
-                StandardError.write("crnn-predict: \(failures) of \(files.count) images failed")
-                throw ExitCode(1)
-            }
+            if failures > 0 { throw ExitCode(1) }  // each failed image had its line
         }
     }
 

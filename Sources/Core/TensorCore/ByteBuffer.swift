@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 
 /// An immutable run of bytes with a single owner: heap memory it allocated
 /// (for a small file, the file's bytes read into it), or a read-only memory

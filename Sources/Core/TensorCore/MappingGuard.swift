@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 import Synchronization
 
 /// Keeps a read of a memory-mapped file from ending the process when another

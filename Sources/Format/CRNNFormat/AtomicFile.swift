@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 import Dispatch
 
 /// Replaces a file atomically: write a temporary file in the destination's
@@ -278,7 +274,7 @@ enum AtomicFile {
             let written = if let offset {
                 pwrite(fd, base + done, raw.count - done, off_t(offset + done))
             } else {
-                Glibc.write(fd, base + done, raw.count - done)
+                systemWrite(fd, base + done, raw.count - done)
             }
             if written < 0 {
                 if errno == EINTR { continue }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 import CVectorKernels
 
 /// The vector instruction sets this CPU and its operating system support,

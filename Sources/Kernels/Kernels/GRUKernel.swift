@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 import CVectorKernels
 
 /// One direction of one layer of PyTorch's `nn.GRU`: `weight_ih [3H, I]`,

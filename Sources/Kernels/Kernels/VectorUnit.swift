@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 
 /// Which implementation runs the convolutions' inner loops (the Winograd
 /// transforms and products, and the im2col products).

@@ -5,9 +5,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc  // stat, memcmp (Foundation brings the C library along; FoundationEssentials does not)
-#endif
+import SystemShim
 import TensorCore
 import TorchCheckpoint
 

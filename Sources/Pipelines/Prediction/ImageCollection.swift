@@ -3,9 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
-import Glibc  // stat (Foundation brings the C library along; FoundationEssentials does not)
-#endif
+import SystemShim
 
 /// Expands the image arguments of a command: files as given, folders to
 /// their PNG and JPEG files in sorted order.

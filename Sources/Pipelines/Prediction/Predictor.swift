@@ -65,6 +65,22 @@ public struct Predictor: Sendable {
         }
     }
 
+    /// Whether `error`, from one image's result, is about that image alone
+    /// (it cannot be read or decoded, or its size is not one the model
+    /// takes), rather than about the model or the machine (a missing
+    /// library, a vector unit this CPU lacks), which every other image would
+    /// meet too.
+    public static func isAboutOneImage(_ error: any Error) -> Bool {
+        if error is ImageDecodingError { return true }
+        if let error = error as? PredictionError {
+            switch error {
+            case .unsupportedImage, .batchSizeMismatch, .notFound: return true
+            default: return false
+            }
+        }
+        return false
+    }
+
     /// Predicts every file.
     /// - Parameters:
     ///   - torchBatch: `nil` (the faithful default) runs each image as its own

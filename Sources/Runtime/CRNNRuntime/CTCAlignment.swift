@@ -1,9 +1,5 @@
 import CRNN
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import SystemShim
 
 /// What greedy CTC decoding did at one time step: the winning class, its
 /// softmax probability, and the character it emitted there, if any (a
