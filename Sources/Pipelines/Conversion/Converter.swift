@@ -212,7 +212,7 @@ public enum Converter {
     /// True when renaming a file over `output` would replace the input's
     /// bytes: `output` (itself, not what it may link to, since the rename
     /// replaces a link) is the file `input` reaches, links followed.
-    private static func outputReplacesInput(_ input: String, _ output: String) -> Bool {
+    static func outputReplacesInput(_ input: String, _ output: String) -> Bool {
         var source = stat(), destination = stat()
         guard stat(input, &source) == 0, lstat(output, &destination) == 0 else { return false }
         return source.st_dev == destination.st_dev && source.st_ino == destination.st_ino
