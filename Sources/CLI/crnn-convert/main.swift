@@ -33,11 +33,16 @@ struct CRNNConvert: ParsableCommand {
     @Option(help: "How float tensors are stored: f32 (exact) or f16 (half the size; prints the largest rounding error).")
     var dtype: String = "f32"
 
+    @Option(help: "The output format: bin (the CRNN weight file) or safetensors (any state_dict, as PyTorch names and types it). Default: safetensors for an OUTPUT ending in .safetensors, else bin.")
+    var format: String?
+
     func validate() throws {
         guard ["f32", "f16"].contains(dtype) else { throw ValidationError("--dtype must be f32 or f16, not '\(dtype)'") }
+        try validateFormat()
     }
 
     func run() throws {
+        if writesSafetensors { return try runSafetensors() }
         try reportingErrors("crnn-convert") {
             let options = ConversionOptions(alphabet: alphabet, storedFloatType: dtype == "f16" ? .float16 : .float32)
             let report = try Converter.convert(

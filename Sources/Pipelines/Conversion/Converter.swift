@@ -180,7 +180,7 @@ public enum Converter {
             guard stored.shape == original.shape else {
                 throw ConversionError.verificationFailed(file: output, tensor: name, reason: "shape \(stored.shape) != \(original.shape)")
             }
-            if stored.dtype == original.dtype && sameBytes(stored, original) { continue }
+            if stored.dtype == original.dtype && TensorBytes.equal(stored, original) { continue }
             let expected = original.doubleValues()
             let actual = stored.doubleValues()
             for index in expected.indices {
@@ -196,17 +196,6 @@ public enum Converter {
             }
         }
         return largest
-    }
-
-    /// True when both tensors' packed bytes are equal (compared in place when contiguous).
-    private static func sameBytes(_ a: Tensor, _ b: Tensor) -> Bool {
-        a.withContiguousBytes { first in
-            b.withContiguousBytes { second in
-                guard first.count == second.count else { return false }
-                guard let x = first.baseAddress, let y = second.baseAddress else { return true }
-                return memcmp(x, y, first.count) == 0
-            }
-        }
     }
 
     /// True when renaming a file over `output` would replace the input's

@@ -262,9 +262,11 @@ enum FormatSniffer {
             if bytes.count > 262, Array(bytes[257..<262]) == Array("ustar".utf8) {
                 return .refused("a tar checkpoint from PyTorch before 0.4; load and resave it with a current PyTorch")
             }
-            if LegacyContainer.looksLegacy(bytes) { return .legacy }
-            // safetensors: an 8-byte little-endian header length, then the JSON header's '{'.
-            return bytes.count > 8 && bytes[8] == UInt8(ascii: "{") ? .safetensors : .unknown
+            // safetensors: an 8-byte little-endian header length, then the JSON header's '{'
+            // (asked first: a length such as 0x280 starts with the 0x80 of a pickle; a legacy
+            // file's magic-number pickle never has '{' at byte 8).
+            if bytes.count > 8 && bytes[8] == UInt8(ascii: "{") { return .safetensors }
+            return LegacyContainer.looksLegacy(bytes) ? .legacy : .unknown
         }
     }
 
