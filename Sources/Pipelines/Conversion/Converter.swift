@@ -180,7 +180,7 @@ public enum Converter {
             guard stored.shape == original.shape else {
                 throw ConversionError.verificationFailed(file: output, tensor: name, reason: "shape \(stored.shape) != \(original.shape)")
             }
-            if stored.dtype == original.dtype && TensorBytes.equal(stored, original) { continue }
+            if stored.dtype == original.dtype && stored.hasSamePackedBytes(as: original) { continue }
             let expected = original.doubleValues()
             let actual = stored.doubleValues()
             for index in expected.indices {

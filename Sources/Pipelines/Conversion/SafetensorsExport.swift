@@ -1,7 +1,4 @@
 import CRNNFormat
-#if canImport(Glibc)
-import Glibc  // memcmp
-#endif
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -176,7 +173,7 @@ public enum SafetensorsExport {
                 throw SafetensorsExportError.verificationFailed(
                     file: file, tensor: name, reason: "\(stored.dtype.rawValue) \(stored.shape) read back, \(original.dtype.rawValue) \(original.shape) written")
             }
-            guard TensorBytes.equal(stored, original) else {
+            guard stored.hasSamePackedBytes(as: original) else {
                 throw SafetensorsExportError.verificationFailed(file: file, tensor: name, reason: "its bytes differ")
             }
         }
@@ -215,20 +212,6 @@ struct StorageIdentity: Hashable {
     init(_ slice: ByteSlice) {
         buffer = ObjectIdentifier(slice.buffer)
         offset = slice.offset
-    }
-}
-
-/// Byte-for-byte comparison of two tensors' packed elements.
-enum TensorBytes {
-    /// True when both tensors' packed bytes are equal (compared in place when contiguous).
-    static func equal(_ a: Tensor, _ b: Tensor) -> Bool {
-        a.withContiguousBytes { first in
-            b.withContiguousBytes { second in
-                guard first.count == second.count else { return false }
-                guard let x = first.baseAddress, let y = second.baseAddress else { return true }
-                return memcmp(x, y, first.count) == 0
-            }
-        }
     }
 }
 
