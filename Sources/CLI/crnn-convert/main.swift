@@ -21,7 +21,7 @@ struct CRNNConvert: ParsableCommand {
             The format is specified in formats/CRNN-BIN.md.
             """)
 
-    @Argument(help: "The PyTorch checkpoint to read (.pt, .pth).")
+    @Argument(help: "The checkpoint to read (.pt, .pth, .safetensors; also a .bin when writing safetensors).")
     var input: String
 
     @Argument(help: "The .bin file to write.")

@@ -35,7 +35,7 @@ struct CRNNPredict: ParsableCommand {
             environment runs the portable ones (Swift loops and OpenBLAS) instead.
             """)
 
-    @Argument(help: "The model: a .bin from crnn-convert, or a PyTorch checkpoint.")
+    @Argument(help: "The model: a .bin from crnn-convert, a PyTorch checkpoint, or a .safetensors file of its state_dict.")
     var model: String
 
     @Argument(help: "Image files or folders (.png, .jpg, .jpeg).")
