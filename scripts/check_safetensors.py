@@ -48,6 +48,7 @@ SOURCES = [
     ("checkpoints/crnn/narrow_bfloat16.pt", "dict"),
     ("checkpoints/crnn/narrow_whole_module.pt", "module"),
     ("safetensors/dtypes.safetensors", "safetensors"),
+    ("model/crnn.pt", "dict"),
 ]
 
 

@@ -8,9 +8,13 @@ import TensorCore
 public struct SafetensorsListing {
     /// One tensor: name, PyTorch dtype name, shape and its values in row-major order.
     public struct Entry {
+        /// The tensor's name.
         public let name: String
+        /// PyTorch's dtype name (`float32`, `bfloat16`, ...).
         public let dtype: String
+        /// The shape; empty for a scalar.
         public let shape: [Int]
+        /// The values (or the first ones, see `valuesArePrefixes`).
         public let values: [Double]
     }
 

@@ -24,7 +24,7 @@ struct CRNNConvert: ParsableCommand {
     @Argument(help: "The checkpoint to read (.pt, .pth, .safetensors; also a .bin when writing safetensors).")
     var input: String
 
-    @Argument(help: "The .bin file to write.")
+    @Argument(help: "The file to write: a .bin, or a .safetensors (see --format).")
     var output: String
 
     @Option(help: "The characters of classes 1, 2, ... (class 0 is the CTC blank). Default: an 'alphabet' stored in the checkpoint dict, else lowercase letters then digits for a 37-class model.")

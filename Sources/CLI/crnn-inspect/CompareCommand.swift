@@ -7,8 +7,9 @@ extension CRNNInspect {
     /// The exit status when the files differ (errors exit 1, as everywhere).
     static let differentStatus: Int32 = 2
 
-    /// Checks `--tolerance` (and that it comes with `--compare`).
+    /// Checks `--tolerance` (and that it comes with `--compare`, which `--stats` does not).
     func validateComparison() throws {
+        if compare != nil && stats { throw ValidationError("--stats does not apply with --compare") }
         guard tolerance >= 0, tolerance.isFinite else {
             throw ValidationError("--tolerance must be a finite number >= 0, not \(tolerance)")
         }

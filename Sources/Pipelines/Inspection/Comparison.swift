@@ -10,11 +10,13 @@ public struct ComparisonReport: Codable, Equatable, Sendable {
     public struct TensorComparison: Codable, Equatable, Sendable {
         /// The state_dict name (a shared prefix such as `module.` removed, as the reader does).
         public var name: String
-        /// PyTorch's dtype names in A and in B.
+        /// PyTorch's dtype name in A.
         public var dtypeA: String
+        /// PyTorch's dtype name in B.
         public var dtypeB: String
-        /// The shapes in A and in B.
+        /// The shape in A.
         public var shapeA: [Int]
+        /// The shape in B.
         public var shapeB: [Int]
         /// The largest |a - b| over the elements; `nil` when the shapes
         /// differ (nothing compared). Infinite where exactly one is NaN, or
@@ -33,13 +35,15 @@ public struct ComparisonReport: Codable, Equatable, Sendable {
         public var isEqual: Bool { dtypeA == dtypeB && shapeA == shapeB && differingElements == 0 }
     }
 
-    /// The two files as given.
+    /// The first file, as given.
     public var fileA: String
+    /// The second file (`--compare`), as given.
     public var fileB: String
     /// The largest absolute difference still counted as equal (0: exact).
     public var tolerance: Double
-    /// Names in A only, and in B only, in each file's order.
+    /// Names in A only, in A's order.
     public var onlyInA: [String]
+    /// Names in B only, in B's order.
     public var onlyInB: [String]
     /// Every tensor both files have, in A's order.
     public var tensors: [TensorComparison]

@@ -3,6 +3,7 @@ import TensorCore
 /// The element types the safetensors format defines, by their header names
 /// (`F32`, `BF16`, ...), with their sizes in bits.
 public enum SafetensorsDType: String, CaseIterable, Sendable {
+    // Each case is the format's name for it; `bitWidth` gives its size.
     case bool = "BOOL", f4 = "F4", f6E2M3 = "F6_E2M3", f6E3M2 = "F6_E3M2", u8 = "U8", i8 = "I8"
     case f8E5M2 = "F8_E5M2", f8E4M3 = "F8_E4M3", f8E8M0 = "F8_E8M0", f8E4M3FNUZ = "F8_E4M3FNUZ", f8E5M2FNUZ = "F8_E5M2FNUZ"
     case i16 = "I16", u16 = "U16", f16 = "F16", bf16 = "BF16", i32 = "I32", u32 = "U32", f32 = "F32"

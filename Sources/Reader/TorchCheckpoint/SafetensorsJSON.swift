@@ -83,7 +83,7 @@ struct SafetensorsJSONScanner {
             position += 1
         }
         if first == UInt8(ascii: "0") && position - start > 1 { throw failure("a number with a leading zero", at: start) }
-        if position < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position]) {
+        if position < bytes.count, bytes[position] == UInt8(ascii: ".") || bytes[position] | 0x20 == UInt8(ascii: "e") {
             position = start
             return nil
         }
@@ -178,7 +178,12 @@ struct SafetensorsJSONScanner {
     }
 
     private mutating func skipWhitespace() {
-        while position < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[position]) { position += 1 }
+        while position < bytes.count {
+            switch bytes[position] {
+            case 0x20, 0x09, 0x0A, 0x0D: position += 1
+            default: return
+            }
+        }
     }
 
     /// What is at the current position, for messages.
