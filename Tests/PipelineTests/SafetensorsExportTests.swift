@@ -147,6 +147,28 @@ import SourceHashing
     }
 }
 
+/// The command: chosen by the extension or by --format; --dtype f16 refused for safetensors.
+@Suite struct SafetensorsCommandTests {
+    @Test(.enabled(if: CommandLineTests.binFolder != nil))
+    func convertWritesSafetensorsByExtensionOrFormat() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let source = Fixtures.url("safetensors/views_source.pt").path
+        let byName = folder.appendingPathComponent("a.safetensors").path, byFormat = folder.appendingPathComponent("b.weights").path
+        let first = try CommandLineTests.run("crnn-convert", [source, byName])
+        #expect(first.status == 0 && first.stdout.contains("(safetensors)"), "\(first.stderr)")
+        let second = try CommandLineTests.run("crnn-convert", ["--format", "safetensors", source, byFormat])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: byName)) == Data(contentsOf: URL(fileURLWithPath: byFormat)))
+        let listing = try SafetensorsListing("safetensors/views_source.expected.json")
+        let read = try TorchCheckpoint.open(path: byFormat, options: CheckpointOptions(stripsWrapperPrefixes: false)).loadStateDict()
+        #expect(listing.mismatches(read, sameOrder: false) == [])
+        let refused = try CommandLineTests.run("crnn-convert", ["--dtype", "f16", source, folder.appendingPathComponent("c.safetensors").path])
+        #expect(refused.status != 0 && refused.stderr.contains("--dtype f16 applies to .bin output"))
+        #expect(!FileManager.default.fileExists(atPath: folder.appendingPathComponent("c.safetensors").path))
+    }
+}
+
 /// The names a checkpoint fixture's expected listing gives (after prefix
 /// removal, and as PyTorch saved them).
 struct ExpectedCheckpointNames {
