@@ -13,7 +13,7 @@
 //   Reader/Pickle     the pickle machine: opcodes -> values, allowlisted
 //                     globals only, nothing ever called
 //   Reader/TorchCheckpoint
-//                     zip and legacy torch.save files -> tensors -> state_dict
+//                     zip and legacy torch.save files, safetensors -> tensors -> state_dict
 //   Format/CRNNFormat our flat `.bin` weight file (formats/CRNN-BIN.md)
 //   Kernels/Kernels   convolution, pooling, linear, GRU (AVX-512 or AVX2 C
 //                     loops, or portable Swift + OpenBLAS); knows no model

@@ -2,7 +2,7 @@
 # Builds one libFuzzer harness with the Swift toolchain (-sanitize=fuzzer,address)
 # and runs it, seeded from the fixtures.
 #
-#   scripts/fuzz.sh TARGET SECONDS [RUNS]      TARGET: pickle | checkpoint | bin | image
+#   scripts/fuzz.sh TARGET SECONDS [RUNS]      TARGET: pickle | checkpoint | bin | image | safetensors
 #
 # FUZZ_TIMEOUT (seconds, default 10) is how long one input may run before it
 # counts as a hang; raise it on a machine loaded by other work.
@@ -14,7 +14,7 @@
 # turn it into a fixture and a regression test before fixing it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:?usage: scripts/fuzz.sh pickle|checkpoint|bin|image SECONDS}
+target=${1:?usage: scripts/fuzz.sh pickle|checkpoint|bin|image|safetensors SECONDS}
 seconds=${2:?usage: scripts/fuzz.sh TARGET SECONDS [RUNS]}
 runs=${3:--1}
 scripts/install-deps.sh
@@ -58,6 +58,14 @@ case "$target" in
     # Small checkpoints only: the CRNN ones (up to 650 KB each) made every execution slow.
     seeds=(fixtures/checkpoints fixtures/checkpoints/hostile fixtures/checkpoints/handmade); dict=(-dict=fuzz/zip.dict)
     max_len=16384 ;;
+  safetensors)
+    module SystemShim Sources/Core/SystemShim/*.swift
+    module TensorCore Sources/Core/TensorCore/*.swift
+    module Pickle Sources/Reader/Pickle/*.swift
+    module TorchCheckpoint Sources/Reader/TorchCheckpoint/*.swift
+    links=(-lTorchCheckpoint -lPickle -lTensorCore -lSystemShim -lzip -ldeflate)
+    seeds=(fixtures/safetensors fixtures/safetensors/hostile); dict=(-dict=fuzz/safetensors.dict)
+    max_len=16384 ;;
   bin)
     module SystemShim Sources/Core/SystemShim/*.swift
     module TensorCore Sources/Core/TensorCore/*.swift
@@ -76,7 +84,7 @@ case "$target" in
     module TensorCore Sources/Core/TensorCore/*.swift
     module ImageDecoding Sources/Images/ImageDecoding/*.swift
     links=(-lImageDecoding -lTensorCore -lSystemShim -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
-  *) echo "unknown target '$target'; expected pickle, checkpoint, bin or image" >&2; exit 2 ;;
+  *) echo "unknown target '$target'; expected pickle, checkpoint, bin, image or safetensors" >&2; exit 2 ;;
 esac
 quiet swiftc "${flags[@]}" "${extra[@]}" -L "$build" "fuzz/$target.swift" "${links[@]}" -o "$build/fuzz-$target"
 

@@ -54,18 +54,5 @@ struct ExpectedCheckpoint {
     }
 
     /// A JSON number, or "inf"/"-inf"/"nan" written as strings; bools as 0/1.
-    static func number(_ value: Any?) -> Double? {
-        switch value {
-        case let bool as Bool: return bool ? 1 : 0
-        case let number as NSNumber: return number.doubleValue
-        case let text as String:
-            switch text {
-            case "inf": return .infinity
-            case "-inf": return -.infinity
-            case "nan": return .nan
-            default: return Double(text)
-            }
-        default: return nil
-        }
-    }
+    static func number(_ value: Any?) -> Double? { SafetensorsListing.number(value) }
 }

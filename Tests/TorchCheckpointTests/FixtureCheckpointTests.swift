@@ -53,9 +53,7 @@ import TestSupport
 
     /// Equal up to the last bits Foundation's JSON parser on Linux may misround
     /// (it does not always give the correctly rounded double for a decimal).
-    static func same(_ a: Double, _ b: Double) -> Bool {
-        a == b || (a.isNaN && b.isNaN) || abs(a - b) <= 1e-14 * max(abs(a), abs(b))
-    }
+    static func same(_ a: Double, _ b: Double) -> Bool { SafetensorsListing.same(a, b) }
 
     @Test func notAStateDictListsTheTopLevelKeys() throws {
         let expected = try ExpectedCheckpoint("checkpoints/not_a_state_dict.expected.json")

@@ -33,10 +33,10 @@ struct CRNNConvert: ParsableCommand {
             file truncated or rewritten while it is read gives "changed while it was read".
             """)
 
-    @Argument(help: "The PyTorch checkpoint to read (.pt, .pth).")
+    @Argument(help: "The checkpoint to read (.pt, .pth, .safetensors; also a .bin when writing safetensors).")
     var input: String
 
-    @Argument(help: "The .bin file to write.")
+    @Argument(help: "The file to write: a .bin, or a .safetensors (see --format).")
     var output: String
 
     @Option(help: "The characters of classes 1, 2, ... (class 0 is the CTC blank), one Unicode scalar each (a combining accent is a character of its own), no control characters. Default: an 'alphabet' stored in the checkpoint dict, else lowercase letters then digits for a 37-class model.")
@@ -45,11 +45,16 @@ struct CRNNConvert: ParsableCommand {
     @Option(help: "How float tensors are stored: f32 (exact) or f16 (half the size; prints the largest rounding error).")
     var dtype: String = "f32"
 
+    @Option(help: "The output format: bin (the CRNN weight file) or safetensors (any state_dict, as PyTorch names and types it). Default: safetensors for an OUTPUT ending in .safetensors, else bin.")
+    var format: String?
+
     func validate() throws {
         guard ["f32", "f16"].contains(dtype) else { throw ValidationError("--dtype must be f32 or f16, not '\(dtype)'") }
+        try validateFormat()
     }
 
     func run() throws {
+        if writesSafetensors { return try runSafetensors() }
         try reportingErrors("crnn-convert") {
             let options = ConversionOptions(alphabet: alphabet, storedFloatType: dtype == "f16" ? .float16 : .float32)
             let report = try Converter.convert(

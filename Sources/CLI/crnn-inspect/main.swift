@@ -23,7 +23,7 @@ struct CRNNInspect: ParsableCommand {
             it was read".
             """)
 
-    @Argument(help: "The checkpoint (.pt, .pth) or .bin file to inspect.")
+    @Argument(help: "The checkpoint (.pt, .pth), .safetensors or .bin file to inspect.")
     var file: String
 
     @Flag(help: "Print one JSON document instead of the table (schema in README.md).")
@@ -35,7 +35,16 @@ struct CRNNInspect: ParsableCommand {
     @Flag(help: "Read a whole pickled nn.Module (torch.save(model)): its classes are named, never loaded or run.")
     var allowPickledModules = false
 
+    @Option(help: "Compare FILE's tensors with this file's (.pt, .safetensors or .bin): names only in one, dtype or shape differences, the largest absolute and relative difference per tensor. Exit 0 when equal, 2 when not.")
+    var compare: String?
+
+    @Option(help: "With --compare: the largest absolute difference still counted as equal (default 0: exact).")
+    var tolerance: Double = 0
+
+    func validate() throws { try validateComparison() }
+
     func run() throws {
+        if let compare { return try runComparison(with: compare) }
         try reportingErrors("crnn-inspect") {
             let report = try Inspector.inspect(path: file, statistics: stats, allowPickledModules: allowPickledModules)
             try StandardOutput.write(json ? try report.json() : report.table())

@@ -53,7 +53,7 @@ struct CRNNPredict: ParsableCommand {
             A failed write to standard output is an error (exit 1); a closed pipe (| head) ends quietly.
             """)
 
-    @Argument(help: "The model: a .bin from crnn-convert, or a PyTorch checkpoint.")
+    @Argument(help: "The model: a .bin from crnn-convert, a PyTorch checkpoint, or a .safetensors file of its state_dict.")
     var model: String
 
     @Argument(help: "Image files or folders (.png, .jpg, .jpeg).")

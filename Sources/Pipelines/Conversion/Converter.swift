@@ -207,7 +207,7 @@ public enum Converter {
             guard stored.shape == original.shape else {
                 throw ConversionError.verificationFailed(file: output, tensor: name, reason: "shape \(stored.shape) != \(original.shape)")
             }
-            if stored.dtype == original.dtype && sameBytes(stored, original) { continue }
+            if stored.dtype == original.dtype && stored.hasSamePackedBytes(as: original) { continue }
             let expected = original.doubleValues()
             let actual = stored.doubleValues()
             for index in expected.indices {
@@ -225,21 +225,10 @@ public enum Converter {
         return largest
     }
 
-    /// True when both tensors' packed bytes are equal (compared in place when contiguous).
-    private static func sameBytes(_ a: Tensor, _ b: Tensor) -> Bool {
-        a.withContiguousBytes { first in
-            b.withContiguousBytes { second in
-                guard first.count == second.count else { return false }
-                guard let x = first.baseAddress, let y = second.baseAddress else { return true }
-                return memcmp(x, y, first.count) == 0
-            }
-        }
-    }
-
     /// True when renaming a file over `output` would replace the input's
     /// bytes: `output` (itself, not what it may link to, since the rename
     /// replaces a link) is the file `input` reaches, links followed.
-    private static func outputReplacesInput(_ input: String, _ output: String) -> Bool {
+    static func outputReplacesInput(_ input: String, _ output: String) -> Bool {
         var source = stat(), destination = stat()
         guard stat(input, &source) == 0, lstat(output, &destination) == 0 else { return false }
         return source.st_dev == destination.st_dev && source.st_ino == destination.st_ino

@@ -36,7 +36,7 @@ public struct InspectionReport: Codable, Equatable, Sendable {
 
     /// The path inspected.
     public var file: String
-    /// `pytorch-zip`, `pytorch-legacy` or `crnn-bin`.
+    /// `pytorch-zip`, `pytorch-legacy`, `safetensors` or `crnn-bin`.
     public var format: String
     /// Facts about the file in a fixed order (layout, pickle protocol, ...).
     public var details: [Detail]

@@ -30,7 +30,7 @@ public enum Inspector {
     /// The report for an opened checkpoint.
     public static func report(for checkpoint: TorchCheckpoint, statistics: Bool) throws -> InspectionReport {
         let info = checkpoint.info
-        var details: [(String, String)] = [("layout", info.layout == .zip ? "zip archive (PyTorch >= 1.6)" : "legacy pickle stream")]
+        var details: [(String, String)] = [("layout", info.layout.summary)]
         if let root = info.archiveRoot { details.append(("archive root", root + "/")) }
         if let version = info.formatVersion { details.append(("format version", version)) }
         if let protocolVersion = info.pickleProtocol { details.append(("pickle protocol", String(protocolVersion))) }
@@ -39,6 +39,7 @@ public enum Inspector {
         if let prefix = info.strippedPrefix { details.append(("prefix removed", prefix)) }
         details.append(("storages", String(info.storageCount)))
         details.append(("file size", String(info.fileSize)))
+        details += checkpoint.safetensorsMetadata.map { ("metadata \($0.key)", $0.value) }
         var stats: [TensorStatistics]?
         if statistics {
             let stateDict = try checkpoint.loadStateDict()
@@ -46,7 +47,7 @@ public enum Inspector {
             try checkpoint.checkUnchanged()
         }
         return InspectionReport(
-            file: checkpoint.fileName, format: info.layout == .zip ? "pytorch-zip" : "pytorch-legacy", details: details,
+            file: checkpoint.fileName, format: info.layout.formatName, details: details,
             tensors: checkpoint.tensors.map { ($0.name, $0.record.dtype, $0.record.shape) }, statistics: stats)
     }
 

@@ -51,6 +51,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case tooLarge(file: String, what: String, size: Int, limit: Int)
     /// No dict of tensors was found; lists what the top level holds.
     case noStateDict(file: String, found: String)
+    /// A safetensors header breaks the format (see `SafetensorsProblem`).
+    case invalidSafetensors(file: String, problem: SafetensorsProblem)
 
     public var description: String {
         switch self {
@@ -58,7 +60,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .changedWhileRead(file): TensorCoreError.changedWhileRead(path: file).description
         case let .empty(file): "\(file): the file is empty; expected a PyTorch checkpoint"
         case let .unknownFormat(file, found):
-            "\(file): unknown format, not a PyTorch checkpoint (starts with \(found)); expected a torch.save zip archive or legacy pickle"
+            "\(file): unknown format, not a PyTorch checkpoint (starts with \(found)); expected a torch.save zip archive or legacy pickle, or a safetensors file"
         case let .unsupportedFormat(file, reason): "\(file): \(reason)"
         case let .corruptZip(file, reason): "\(file): damaged zip archive: \(reason)"
         case let .duplicateRecord(file, record):
@@ -82,6 +84,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .tensorOutOfBounds(file, tensor, reason): "\(file): tensor '\(tensor)': \(reason)"
         case let .tooLarge(file, what, size, limit): "\(file): \(what) declares \(size) bytes, over the limit of \(limit)"
         case let .noStateDict(file, found): "\(file): no state_dict (a dict of tensors) found; the file holds \(found)"
+        case let .invalidSafetensors(file, problem): "\(file): invalid safetensors file: \(problem)"
         }
     }
 }

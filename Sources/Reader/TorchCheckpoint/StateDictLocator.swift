@@ -42,11 +42,18 @@ enum StateDictLocator {
     static let wrapperPrefixes = ["module.", "_orig_mod."]
 
     /// The state_dict in `root`; names longer than `maxNameBytes` are refused.
-    static func locate(_ root: PickleValue, file: String, maxNameBytes: Int) throws -> LocatedStateDict {
+    static func locate(_ root: PickleValue, file: String, maxNameBytes: Int, stripsPrefixes: Bool = true) throws -> LocatedStateDict {
         let names = NameCheck(file: file, limit: maxNameBytes)
         guard var found = try search(root, keys: [], names: names, allowEmpty: true, depth: 0) else {
             throw CheckpointError.noStateDict(file: file, found: describe(root))
         }
+        if stripsPrefixes { stripWrapperPrefixes(&found) }
+        return found
+    }
+
+    /// Removes from every name the `wrapperPrefixes` all names share, and
+    /// records what was removed.
+    static func stripWrapperPrefixes(_ found: inout LocatedStateDict) {
         var stripped = ""
         while let prefix = wrapperPrefixes.first(where: { prefix in
             !found.entries.isEmpty && found.entries.allSatisfy { $0.name.hasPrefix(prefix) && $0.name.count > prefix.count }
@@ -55,7 +62,6 @@ enum StateDictLocator {
             stripped += prefix
         }
         found.strippedPrefix = stripped.isEmpty ? nil : stripped
-        return found
     }
 
     private static func search(_ value: PickleValue, keys: [String], names: NameCheck, allowEmpty: Bool, depth: Int) throws -> LocatedStateDict? {

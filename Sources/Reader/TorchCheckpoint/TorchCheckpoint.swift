@@ -7,6 +7,8 @@ public enum CheckpointLayout: String, Sendable, Codable {
     case zip
     /// The legacy stream of back-to-back pickles and raw storages.
     case legacy
+    /// A safetensors file (a JSON header, then the tensors' bytes).
+    case safetensors
 }
 
 /// How to read a checkpoint.
@@ -20,20 +22,25 @@ public struct CheckpointOptions: Sendable {
     /// go into messages, reports and `.bin` files, whose own limit is 1024;
     /// real ones are under 200.
     public var maxTensorNameBytes: Int
+    /// Remove a prefix every name shares (`module.`, `_orig_mod.`); off to
+    /// keep the names exactly as PyTorch's `state_dict()` gives them.
+    public var stripsWrapperPrefixes: Bool
 
-    /// Strict defaults: state_dicts and checkpoint dicts only.
     /// Strict defaults: state_dicts and checkpoint dicts only; the pickle
     /// machine's bounds (nesting 200, a million memo entries, ten million
     /// values) protect memory and time from hostile files.
-    public init(allowPickledModules: Bool = false, maxTensorNameBytes: Int = 1024) {
-        self.init(allowPickledModules: allowPickledModules, pickleLimits: PickleLimits(), maxTensorNameBytes: maxTensorNameBytes)
+    public init(allowPickledModules: Bool = false, maxTensorNameBytes: Int = 1024, stripsWrapperPrefixes: Bool = true) {
+        self.init(allowPickledModules: allowPickledModules, pickleLimits: PickleLimits(), maxTensorNameBytes: maxTensorNameBytes,
+                  stripsWrapperPrefixes: stripsWrapperPrefixes)
     }
 
     /// Options with the pickle machine's bounds set (tests and the fuzz harness).
-    package init(allowPickledModules: Bool = false, pickleLimits: PickleLimits, maxTensorNameBytes: Int = 1024) {
+    package init(allowPickledModules: Bool = false, pickleLimits: PickleLimits, maxTensorNameBytes: Int = 1024,
+                 stripsWrapperPrefixes: Bool = true) {
         self.allowPickledModules = allowPickledModules
         self.pickleLimits = pickleLimits
         self.maxTensorNameBytes = maxTensorNameBytes
+        self.stripsWrapperPrefixes = stripsWrapperPrefixes
     }
 }
 
@@ -124,7 +131,10 @@ public struct TorchCheckpoint: Sendable {
         recordLimit = buffer.count.multipliedReportingOverflow(by: 8).overflow ? Int.max : buffer.count * 8 + (64 << 20)
         let unpickler = Unpickler(policy: TorchAllowlist.policy(allowingModules: options.allowPickledModules, limits: options.pickleLimits))
         var info: CheckpointInfo
-        switch FormatSniffer.sniff(buffer) {
+        var kind = FormatSniffer.sniff(buffer)
+        if case .unknown = kind, file.lowercased().hasSuffix(".safetensors") { kind = .safetensors }
+        var readyStateDict: LocatedStateDict?
+        switch kind {
         case .zip:
             let container = try ZipContainer(buffer: buffer, file: file, recordLimit: recordLimit)
             root = try container.pickle.withUnsafeBytes { bytes in
@@ -156,12 +166,21 @@ public struct TorchCheckpoint: Sendable {
             info = CheckpointInfo(layout: .legacy, archiveRoot: nil, pickleProtocol: container.pickleProtocol,
                                   byteOrder: "little", formatVersion: String(LegacyContainer.protocolVersion),
                                   storageCount: 0, source: .topLevel, strippedPrefix: nil, fileSize: buffer.count)
+        case .safetensors:
+            let container = try SafetensorsContainer(buffer: buffer, file: file, options: options)
+            root = container.root
+            storages = container.storages
+            zip = nil
+            readyStateDict = container.located
+            info = CheckpointInfo(layout: .safetensors, archiveRoot: nil, pickleProtocol: nil, byteOrder: "little",
+                                  formatVersion: nil, storageCount: 0, source: .topLevel, strippedPrefix: nil, fileSize: buffer.count)
         case let .refused(reason):
             throw CheckpointError.unsupportedFormat(file: file, reason: reason)
         case .unknown:
             throw CheckpointError.unknownFormat(file: file, found: buffer.withUnsafeBytes(FormatSniffer.describeStart))
         }
-        let located = try StateDictLocator.locate(root, file: file, maxNameBytes: options.maxTensorNameBytes)
+        let located = try readyStateDict ?? StateDictLocator.locate(root, file: file, maxNameBytes: options.maxTensorNameBytes,
+                                                                      stripsPrefixes: options.stripsWrapperPrefixes)
         for (name, record) in located.entries { try storages.validate(record, name: name, file: file) }
         tensors = located.entries
         info.source = located.source
@@ -283,7 +302,7 @@ enum ByteOrder {
 
 /// Tells the layouts apart from the first bytes.
 enum FormatSniffer {
-    enum Kind { case zip, legacy, refused(String), unknown }
+    enum Kind { case zip, legacy, safetensors, refused(String), unknown }
 
     static func sniff(_ buffer: ByteBuffer) -> Kind {
         buffer.withUnsafeBytes { bytes in
@@ -294,6 +313,10 @@ enum FormatSniffer {
             if bytes.count > 262, Array(bytes[257..<262]) == Array("ustar".utf8) {
                 return .refused("a tar checkpoint from PyTorch before 0.4; load and resave it with a current PyTorch")
             }
+            // safetensors: an 8-byte little-endian header length, then the JSON header's '{'
+            // (asked first: a length such as 0x280 starts with the 0x80 of a pickle; a legacy
+            // file's magic-number pickle never has '{' at byte 8).
+            if bytes.count > 8 && bytes[8] == UInt8(ascii: "{") { return .safetensors }
             return LegacyContainer.looksLegacy(bytes) ? .legacy : .unknown
         }
     }
