@@ -146,10 +146,20 @@ struct CRNNPredict: ParsableCommand {
     /// appears complete or not at all), or with `nil`.
     private func withReport(title: String, verifying: Bool, _ body: (HTMLReportWriter?) throws -> Void) throws {
         guard let report else { return try body(nil) }
-        try TextFileWriter.write(to: report) { append in
-            let writer = try HTMLReportWriter(title: title, verifying: verifying, write: append)
-            try body(writer)
-            try writer.finish()
+        do {
+            try AtomicReplacement.write(to: report) { append in
+                try withoutActuallyEscaping(append) { append in
+                    // The writer lives only inside this call.
+                    let writer = try HTMLReportWriter(title: title, verifying: verifying) { text in
+                        var text = text
+                        try text.withUTF8 { try append(UnsafeRawBufferPointer($0)) }
+                    }
+                    try body(writer)
+                    try writer.finish()
+                }
+            }
+        } catch let failure as AtomicReplacement.Failure {
+            throw PredictionError.reportNotWritten(file: report, reason: failure.reason)
         }
     }
 

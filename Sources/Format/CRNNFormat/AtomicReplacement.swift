@@ -1,12 +1,12 @@
 /// Atomic file replacement for writers of other formats (the safetensors
-/// writer of Conversion): the same steps as every `.bin` is written with —
+/// writer of Conversion, crnn-predict's HTML report): the same steps as every `.bin` is written with —
 /// a temporary file beside the destination, synced, checked, renamed over it.
-public enum AtomicReplacement {
+package enum AtomicReplacement {
     /// The file system refused a step; `reason` has the `errno` text.
-    public struct Failure: Error, CustomStringConvertible {
+    package struct Failure: Error, CustomStringConvertible {
         /// What failed, in one line.
-        public let reason: String
-        public var description: String { reason }
+        package let reason: String
+        package var description: String { reason }
     }
 
     /// Writes what `contents` appends to a temporary file beside `path`,
@@ -14,7 +14,7 @@ public enum AtomicReplacement {
     /// to disk), then renames it over `path`.
     /// - Throws: what `contents` or `check` throws, unchanged, or `Failure`
     ///   when the file system refuses; either way `path` is left as it was.
-    public static func write(
+    package static func write(
         to path: String, check: (_ temporaryPath: String) throws -> Void = { _ in },
         contents: (_ append: (UnsafeRawBufferPointer) throws -> Void) throws -> Void
     ) throws {

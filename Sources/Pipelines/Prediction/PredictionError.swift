@@ -12,6 +12,8 @@ public enum PredictionError: Error, Equatable, CustomStringConvertible {
     case unsupportedImage(file: String, reason: String)
     /// The model file cannot be used.
     case badModel(file: String, reason: String)
+    /// The `--report` page could not be written (nothing was left at `file`).
+    case reportNotWritten(file: String, reason: String)
     /// An alphabet was given for a `.bin` model, which stores its own.
     case alphabetGivenForBin(file: String)
 
@@ -24,6 +26,7 @@ public enum PredictionError: Error, Equatable, CustomStringConvertible {
         case let .badReference(file, reason): "\(file): \(reason)"
         case let .unsupportedImage(file, reason): "\(file): \(reason)"
         case let .badModel(file, reason): "\(file): \(reason)"
+        case let .reportNotWritten(file, reason): "\(file): cannot write the report: \(reason)"
         case let .alphabetGivenForBin(file):
             "\(file): a .bin model stores its alphabet, so --alphabet is not taken (it is for a PyTorch checkpoint); leave it out, or convert the checkpoint again with crnn-convert --alphabet"
         }
