@@ -9,6 +9,7 @@ import TestSupport
     static let readable: [String] = {
         let all = ((try? ExpectedCheckpoint.all(in: "checkpoints")) ?? [])
             + ((try? ExpectedCheckpoint.all(in: "checkpoints/crnn")) ?? [])
+            + ((try? ExpectedCheckpoint.all(in: "checkpoints/torchscript")) ?? [])
         return all.filter { path in
             let json = (try? Fixtures.json(path)) as? [String: Any]
             return json?["error"] == nil
@@ -28,6 +29,9 @@ import TestSupport
         #expect(checkpoint.info.strippedPrefix == expected.prefixStripped)
         if let key = expected.wrapperKey {
             #expect(checkpoint.info.source == .wrapper(keys: [key]))
+        }
+        if let className = expected.json["torchscript"] as? String {
+            #expect(checkpoint.info.source == .torchScript(className: className))
         }
         #expect(checkpoint.tensors.map(\.name) == expected.tensors.map(\.name))
         let stateDict = try checkpoint.loadStateDict()

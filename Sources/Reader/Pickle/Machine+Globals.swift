@@ -8,7 +8,7 @@ extension Machine {
         var global = PickleGlobal(module, name)
         if proto < 3 { global = Self.python3Name(global) }
         guard !PicklePolicy.isBlocked(global),
-              policy.globals[global] != nil || policy.allowsInertClasses else {
+              policy.globals[global] != nil || policy.allowsInertClasses || policy.isInertClass(global) else {
             throw PickleError.forbiddenGlobal(module: global.module, name: global.name, offset: opcodeOffset)
         }
         return global
@@ -61,7 +61,8 @@ extension Machine {
     mutating func instantiate(_ cls: PickleGlobal, arguments: [Slot], callsConstructor: Bool) throws {
         switch policy.globals[cls] {
         case nil, .callable?:
-            // nil: an unknown global, which only exists when allowsInertClasses is on.
+            // nil: an unknown global, which only exists when allowsInertClasses
+            // is on or its module is one of inertClassModules.
             try pushNode(Node(.object, global: cls, items: arguments, offset: opcodeOffset))
         case let role? where role == .dictType || role == .setType || role == .listType:
             try pushNode(try construct(role, arguments: callsConstructor ? arguments : [], of: cls))

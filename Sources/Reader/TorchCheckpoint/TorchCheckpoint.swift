@@ -98,11 +98,17 @@ public struct TorchCheckpoint: Sendable {
         guard buffer.count > 0 else { throw CheckpointError.empty(file: file) }
         // Compressed records may not inflate past a small multiple of the file.
         recordLimit = buffer.count.multipliedReportingOverflow(by: 8).overflow ? Int.max : buffer.count * 8 + (64 << 20)
-        let unpickler = Unpickler(policy: TorchAllowlist.policy(allowingModules: options.allowPickledModules, limits: options.pickleLimits))
+        var unpickler = Unpickler(policy: TorchAllowlist.policy(allowingModules: options.allowPickledModules, limits: options.pickleLimits))
         var info: CheckpointInfo
+        var declarations: TorchScriptDeclarations?
         switch FormatSniffer.sniff(buffer) {
         case .zip:
             let container = try ZipContainer(buffer: buffer, file: file, recordLimit: recordLimit)
+            if container.isTorchScript {
+                unpickler = Unpickler(policy: TorchAllowlist.policy(
+                    allowingModules: options.allowPickledModules, torchScript: true, limits: options.pickleLimits))
+                declarations = try TorchScriptDeclarations(archive: container.archive, root: container.root, file: file, limit: recordLimit)
+            }
             root = try container.pickle.withUnsafeBytes { bytes in
                 do {
                     let (value, used) = try unpickler.load(bytes)
@@ -137,7 +143,12 @@ public struct TorchCheckpoint: Sendable {
         case .unknown:
             throw CheckpointError.unknownFormat(file: file, found: buffer.withUnsafeBytes(FormatSniffer.describeStart))
         }
-        let located = try StateDictLocator.locate(root, file: file, maxNameBytes: options.maxTensorNameBytes)
+        let located: LocatedStateDict
+        if let declarations {
+            located = try TorchScriptState.locate(root, declarations: declarations, file: file, maxNameBytes: options.maxTensorNameBytes)
+        } else {
+            located = try StateDictLocator.locate(root, file: file, maxNameBytes: options.maxTensorNameBytes)
+        }
         for (name, record) in located.entries { try storages.validate(record, name: name, file: file) }
         tensors = located.entries
         info.source = located.source
