@@ -104,23 +104,11 @@ struct Freezer {
                 }
                 value = .set(unique)
             case .dict:
-                var position: [PickleValue: Int] = [:]
-                var entries: [(key: PickleValue, value: PickleValue)] = []
-                for pair in node.pairs {
-                    let k = try child(pair.key)
-                    let v = try child(pair.value)
-                    if let at = position[k] {
-                        entries[at].value = v
-                    } else {
-                        position[k] = entries.count
-                        entries.append((k, v))
-                    }
-                }
-                let attributes = try node.state.map(child)
-                value = .dict(PickleDict(entries: entries, attributes: attributes))
+                value = .dict(try Self.dictionary(node, child))
             case .call, .object:
                 let arguments = try node.items.map(child)
-                let state = try node.state.map(child)
+                // An inert dict subclass's items are its state; BUILD's state goes into their attributes.
+                let state = node.pairs.isEmpty ? try node.state.map(child) : .dict(try Self.dictionary(node, child))
                 let global = node.global ?? PickleGlobal("?", "?")
                 value = node.kind == .call
                     ? .call(global, arguments: arguments, state: state)
@@ -135,6 +123,24 @@ struct Freezer {
             done[index] = result
             return result
         }
+    }
+
+    /// The node's pairs as a dict (a key given twice keeps its first place
+    /// and its last value) with its BUILD state as attributes.
+    private static func dictionary(_ node: Node, _ child: (Slot) throws -> PickleValue) throws -> PickleDict {
+        var position: [PickleValue: Int] = [:]
+        var entries: [(key: PickleValue, value: PickleValue)] = []
+        for pair in node.pairs {
+            let k = try child(pair.key)
+            let v = try child(pair.value)
+            if let at = position[k] {
+                entries[at].value = v
+            } else {
+                position[k] = entries.count
+                entries.append((k, v))
+            }
+        }
+        return PickleDict(entries: entries, attributes: try node.state.map(child))
     }
 
     private mutating func count(_ n: Int, at offset: Int) throws {

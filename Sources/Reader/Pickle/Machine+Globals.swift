@@ -41,12 +41,21 @@ extension Machine {
         .notCallable(module: g.module, name: g.name, opcode: opcodeName, offset: opcodeOffset)
     }
 
-    /// REDUCE: `callable(*args)`, recorded according to the callable's role.
+    /// REDUCE: `callable(*args)`, recorded according to the callable's role;
+    /// with `allowsInertClasses`, a global outside the policy (an Enum value,
+    /// `collections.defaultdict`, a config class) is recorded as `.call`.
     mutating func reduce() throws {
         let argumentSlot = try pop()
         let function = try global(try pop())
         let arguments = try tupleItems(argumentSlot)
-        guard let role = policy.globals[function] else { throw notCallable(function) }
+        guard let role = policy.globals[function] else {
+            // An unknown global only resolves when inert classes are allowed (or
+            // its module is one of inertClassModules, whose classes are never
+            // called): the call is recorded as an inert placeholder, never made.
+            guard policy.allowsInertClasses else { throw notCallable(function) }
+            try pushNode(Node(.call, global: function, items: arguments, offset: opcodeOffset))
+            return
+        }
         switch role {
         case .callable: try pushNode(Node(.call, global: function, items: arguments, offset: opcodeOffset))
         case .dictType, .setType, .listType: try pushNode(try construct(role, arguments: arguments, of: function))
