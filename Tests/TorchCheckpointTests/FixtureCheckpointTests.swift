@@ -10,6 +10,7 @@ import TestSupport
         let all = ((try? ExpectedCheckpoint.all(in: "checkpoints")) ?? [])
             + ((try? ExpectedCheckpoint.all(in: "checkpoints/crnn")) ?? [])
             + ((try? ExpectedCheckpoint.all(in: "checkpoints/torchscript")) ?? [])
+            + ((try? ExpectedCheckpoint.all(in: "checkpoints/config")) ?? [])
         return all.filter { path in
             let json = (try? Fixtures.json(path)) as? [String: Any]
             return json?["error"] == nil
@@ -23,7 +24,8 @@ import TestSupport
     @Test(arguments: readable)
     func readsLikePyTorch(_ expectedPath: String) throws {
         let expected = try ExpectedCheckpoint(expectedPath)
-        let options = CheckpointOptions(allowPickledModules: expected.json["whole_module"] != nil)
+        let options = CheckpointOptions(
+            allowPickledModules: expected.json["whole_module"] != nil || expected.json["needs_allow_pickled_modules"] != nil)
         let checkpoint = try TorchCheckpoint.open(path: Fixtures.url(expected.file).path, options: options)
         #expect(checkpoint.info.layout.rawValue == expected.layout)
         #expect(checkpoint.info.strippedPrefix == expected.prefixStripped)

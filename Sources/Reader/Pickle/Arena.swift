@@ -35,7 +35,8 @@ final class Node {
 }
 
 /// Turns the arena graph into an immutable `PickleValue` tree, refusing
-/// cycles, nesting deeper than `maxDepth` and trees of more than `maxValues`
+/// cycles (except back to an enclosing call or object, which becomes a
+/// stub), nesting deeper than `maxDepth` and trees of more than `maxValues`
 /// nodes. Recursion is bounded by `maxDepth`. A node reached twice (a memo
 /// reference) is converted once and its result reused; it still counts once
 /// per appearance, so a memo bomb fails after `maxValues` steps of work.
@@ -80,7 +81,17 @@ struct Freezer {
                 return cached
             }
             guard level <= limits.maxDepth else { throw PickleError.tooDeep(limit: limits.maxDepth, offset: node.offset) }
-            guard !inProgress.contains(index) else { throw PickleError.cycle(offset: node.offset) }
+            if inProgress.contains(index) {
+                // A call or object reached again inside itself (a parent link, as
+                // omegaconf's nodes keep): a stub naming its global. Other cycles are refused.
+                guard node.kind == .call || node.kind == .object, let global = node.global else {
+                    throw PickleError.cycle(offset: node.offset)
+                }
+                try count(1, at: node.offset)
+                let stub: PickleValue = node.kind == .call
+                    ? .call(global, arguments: [], state: nil) : .object(global, arguments: [], state: nil)
+                return (stub, 1, 0)
+            }
             inProgress.insert(index)
             defer { inProgress.remove(index) }
             let startTotal = total

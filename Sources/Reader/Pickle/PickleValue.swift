@@ -23,6 +23,9 @@ public struct PickleGlobal: Hashable, Sendable, CustomStringConvertible {
 /// object constructions are recorded, not performed.
 ///
 /// Equality is structural (so `.float(.nan) != .float(.nan)`, as for `Double`).
+/// The value is a tree: a reference from inside a call or object back to that
+/// call or object (a parent link) is a stub with its global, no arguments and
+/// no state; any other cycle is refused.
 public indirect enum PickleValue: Hashable, Sendable {
     /// Python `None`.
     case none
