@@ -25,6 +25,8 @@ import TestSupport
         #expect(!names.contains("head.1.bias"))
         #expect(checkpoint.info.layout == .zip)
         #expect(checkpoint.info.source.description.hasPrefix("TorchScript module __torch__."))
+        let consenting = try TorchCheckpoint.open(path: Self.path("\(stem).pt"), options: CheckpointOptions(allowPickledModules: true))
+        #expect(consenting.tensors.map(\.name) == names)
         let tracked = try #require(checkpoint.loadStateDict()["bn.num_batches_tracked"])
         #expect(tracked.dtype == .int64)
         #expect(tracked.shape == [])
