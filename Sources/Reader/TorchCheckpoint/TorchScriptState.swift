@@ -86,8 +86,9 @@ extension Substring {
 /// buffers (non-persistent ones included, as TorchScript keeps them), then
 /// each submodule's entries under `name.`. A submodule is an attribute
 /// holding a `__torch__.*` object whose state has a `training` flag (every
-/// scripted `nn.Module` has one). A class without declarations in `code/`
-/// contributes every tensor attribute. `constants.pkl` (the code's tensor
+/// scripted `nn.Module` has one). A module class without declarations in
+/// `code/` is refused: which of its tensors belong to the state_dict is then
+/// unknowable. `constants.pkl` (the code's tensor
 /// constants) is not part of a state_dict and is not read.
 enum TorchScriptState {
     /// The module TorchScript puts every scripted class under.
@@ -117,23 +118,18 @@ enum TorchScriptState {
             throw CheckpointError.malformed(file: names.file, reason: "TorchScript modules nest deeper than 200 at '\(names.shown(prefix))'")
         }
         let named = attributes.entries.compactMap { entry in PickleText.string(entry.key).map { (name: $0, value: entry.value) } }
-        let groups: [Set<String>?]
-        if let kinds = declarations.classes[cls] {
-            groups = [Set(kinds.parameters), Set(kinds.buffers)]
-        } else {
-            groups = [nil]
+        guard let kinds = declarations.classes[cls] else {
+            throw CheckpointError.malformed(
+                file: names.file, reason: "TorchScript class \(cls.qualifiedName) has no declaration in code/; expected its __parameters__ and __buffers__ lists")
         }
-        for group in groups {
-            for attribute in named where group?.contains(attribute.name) ?? true {
-                if attribute.value == .none { continue }
+        for group in [Set(kinds.parameters), Set(kinds.buffers)] {
+            for attribute in named where group.contains(attribute.name) && attribute.value != .none {
                 let fullName = try names.checked(prefix + attribute.name)
-                let record = try TensorRebuild.record(from: attribute.value, name: fullName, file: names.file)
-                if let record {
-                    entries.append((fullName, record))
-                } else if group != nil {
+                guard let record = try TensorRebuild.record(from: attribute.value, name: fullName, file: names.file) else {
                     throw CheckpointError.malformed(
                         file: names.file, reason: "TorchScript attribute '\(fullName)' is declared a parameter or buffer but holds \(PickleText.brief(attribute.value))")
                 }
+                entries.append((fullName, record))
             }
         }
         for attribute in named where isModule(attribute.value) {
