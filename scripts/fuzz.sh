@@ -56,7 +56,8 @@ case "$target" in
     module TorchCheckpoint Sources/Reader/TorchCheckpoint/*.swift
     links=(-lTorchCheckpoint -lPickle -lTensorCore -lSystemShim -lzip -ldeflate)
     # Small checkpoints only: the CRNN ones (up to 650 KB each) made every execution slow.
-    seeds=(fixtures/checkpoints fixtures/checkpoints/hostile fixtures/checkpoints/handmade); dict=(-dict=fuzz/zip.dict)
+    seeds=(fixtures/checkpoints fixtures/checkpoints/hostile fixtures/checkpoints/handmade
+           fixtures/checkpoints/torchscript fixtures/checkpoints/torchscript/hostile); dict=(-dict=fuzz/zip.dict)
     max_len=16384 ;;
   safetensors)
     module SystemShim Sources/Core/SystemShim/*.swift

@@ -101,3 +101,28 @@ struct SemanticsTests {
         #expect(try load([0x4B, 1, 0x32, 0x86, 0x2E]) == .tuple([.int(1), .int(1)]))  // DUP
     }
 }
+
+/// Inert placeholders: REDUCE of a class outside the policy, items set on it,
+/// and references back to an enclosing object.
+@Suite struct InertPlaceholderTests {
+    let inert = Unpickler(policy: PicklePolicy(globals: [:], allowsInertClasses: true))
+    static func text(_ s: String) -> [UInt8] { Array(s.utf8) }
+
+    @Test func reduceAndItemsAreRecorded() throws {
+        // m.D(), then SETITEM 'a' -> 1: the items are the placeholder's state.
+        let b: [UInt8] = [0x80, 2, 0x63] + Self.text("m\nD\n") + [0x29, 0x52, 0x8C, 1, 0x61, 0x4B, 1, 0x73, 0x2E]
+        #expect(try inert.load(b).value == .call(PickleGlobal("m", "D"), arguments: [],
+                                                 state: .dict(PickleDict(entries: [(.string("a"), .int(1))]))))
+        let strict = Unpickler(policy: PicklePolicy(globals: [PickleGlobal("m", "D"): .value]))
+        #expect(throws: PickleError.self) { try strict.load(b) }
+    }
+
+    @Test func aParentLinkIsAStub() throws {
+        // NEWOBJ m.C (memo 0), BUILD {'parent': memo 0}: the inner reference is a stub.
+        let b: [UInt8] = [0x80, 2, 0x63] + Self.text("m\nC\n") + [0x29, 0x81, 0x71, 0, 0x7D, 0x8C, 6]
+            + Self.text("parent") + [0x68, 0, 0x73, 0x62, 0x2E]
+        let stub = PickleValue.object(PickleGlobal("m", "C"), arguments: [], state: nil)
+        #expect(try inert.load(b).value == .object(PickleGlobal("m", "C"), arguments: [],
+                                                   state: .dict(PickleDict(entries: [(.string("parent"), stub)]))))
+    }
+}

@@ -9,6 +9,8 @@ import TestSupport
     static let readable: [String] = {
         let all = ((try? ExpectedCheckpoint.all(in: "checkpoints")) ?? [])
             + ((try? ExpectedCheckpoint.all(in: "checkpoints/crnn")) ?? [])
+            + ((try? ExpectedCheckpoint.all(in: "checkpoints/torchscript")) ?? [])
+            + ((try? ExpectedCheckpoint.all(in: "checkpoints/config")) ?? [])
         return all.filter { path in
             let json = (try? Fixtures.json(path)) as? [String: Any]
             return json?["error"] == nil
@@ -22,12 +24,16 @@ import TestSupport
     @Test(arguments: readable)
     func readsLikePyTorch(_ expectedPath: String) throws {
         let expected = try ExpectedCheckpoint(expectedPath)
-        let options = CheckpointOptions(allowPickledModules: expected.json["whole_module"] != nil)
+        let options = CheckpointOptions(
+            allowPickledModules: expected.json["whole_module"] != nil || expected.json["needs_allow_pickled_modules"] != nil)
         let checkpoint = try TorchCheckpoint.open(path: Fixtures.url(expected.file).path, options: options)
         #expect(checkpoint.info.layout.rawValue == expected.layout)
         #expect(checkpoint.info.strippedPrefix == expected.prefixStripped)
         if let key = expected.wrapperKey {
             #expect(checkpoint.info.source == .wrapper(keys: [key]))
+        }
+        if let className = expected.json["torchscript"] as? String {
+            #expect(checkpoint.info.source == .torchScript(className: className))
         }
         #expect(checkpoint.tensors.map(\.name) == expected.tensors.map(\.name))
         let stateDict = try checkpoint.loadStateDict()

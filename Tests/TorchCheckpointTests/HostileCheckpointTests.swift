@@ -12,13 +12,16 @@ import TestSupport
         var testDescription: String { file }
     }
 
-    static let cases: [Case] = {
-        guard let list = (try? Fixtures.json("checkpoints/hostile/manifest.json")) as? [[String: Any]] else { return [] }
+    static let cases = cases(listedIn: "checkpoints/hostile/manifest.json")
+
+    /// The files and expected substrings of a hostile-fixture manifest.
+    static func cases(listedIn manifest: String) -> [Case] {
+        guard let list = (try? Fixtures.json(manifest)) as? [[String: Any]] else { return [] }
         return list.compactMap { entry in
             guard let file = entry["file"] as? String, let substring = entry["expect_substring"] as? String else { return nil }
             return Case(file: file, expectSubstring: substring)
         }
-    }()
+    }
 
     @Test func manifestIsPresent() { #expect(Self.cases.count >= 15) }
 

@@ -35,7 +35,8 @@ final class Node {
 }
 
 /// Turns the arena graph into an immutable `PickleValue` tree, refusing
-/// cycles, nesting deeper than `maxDepth` and trees of more than `maxValues`
+/// cycles (except back to an enclosing call or object, which becomes a
+/// stub), nesting deeper than `maxDepth` and trees of more than `maxValues`
 /// nodes. Recursion is bounded by `maxDepth`. A node reached twice (a memo
 /// reference) is converted once and its result reused; it still counts once
 /// per appearance, so a memo bomb fails after `maxValues` steps of work.
@@ -80,7 +81,17 @@ struct Freezer {
                 return cached
             }
             guard level <= limits.maxDepth else { throw PickleError.tooDeep(limit: limits.maxDepth, offset: node.offset) }
-            guard !inProgress.contains(index) else { throw PickleError.cycle(offset: node.offset) }
+            if inProgress.contains(index) {
+                // A call or object reached again inside itself (a parent link, as
+                // omegaconf's nodes keep): a stub naming its global. Other cycles are refused.
+                guard node.kind == .call || node.kind == .object, let global = node.global else {
+                    throw PickleError.cycle(offset: node.offset)
+                }
+                try count(1, at: node.offset)
+                let stub: PickleValue = node.kind == .call
+                    ? .call(global, arguments: [], state: nil) : .object(global, arguments: [], state: nil)
+                return (stub, 1, 0)
+            }
             inProgress.insert(index)
             defer { inProgress.remove(index) }
             let startTotal = total
@@ -104,23 +115,11 @@ struct Freezer {
                 }
                 value = .set(unique)
             case .dict:
-                var position: [PickleValue: Int] = [:]
-                var entries: [(key: PickleValue, value: PickleValue)] = []
-                for pair in node.pairs {
-                    let k = try child(pair.key)
-                    let v = try child(pair.value)
-                    if let at = position[k] {
-                        entries[at].value = v
-                    } else {
-                        position[k] = entries.count
-                        entries.append((k, v))
-                    }
-                }
-                let attributes = try node.state.map(child)
-                value = .dict(PickleDict(entries: entries, attributes: attributes))
+                value = .dict(try Self.dictionary(node, child))
             case .call, .object:
                 let arguments = try node.items.map(child)
-                let state = try node.state.map(child)
+                // An inert dict subclass's items are its state; BUILD's state goes into their attributes.
+                let state = node.pairs.isEmpty ? try node.state.map(child) : .dict(try Self.dictionary(node, child))
                 let global = node.global ?? PickleGlobal("?", "?")
                 value = node.kind == .call
                     ? .call(global, arguments: arguments, state: state)
@@ -135,6 +134,24 @@ struct Freezer {
             done[index] = result
             return result
         }
+    }
+
+    /// The node's pairs as a dict (a key given twice keeps its first place
+    /// and its last value) with its BUILD state as attributes.
+    private static func dictionary(_ node: Node, _ child: (Slot) throws -> PickleValue) throws -> PickleDict {
+        var position: [PickleValue: Int] = [:]
+        var entries: [(key: PickleValue, value: PickleValue)] = []
+        for pair in node.pairs {
+            let k = try child(pair.key)
+            let v = try child(pair.value)
+            if let at = position[k] {
+                entries[at].value = v
+            } else {
+                position[k] = entries.count
+                entries.append((k, v))
+            }
+        }
+        return PickleDict(entries: entries, attributes: try node.state.map(child))
     }
 
     private mutating func count(_ n: Int, at offset: Int) throws {

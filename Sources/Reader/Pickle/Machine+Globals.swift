@@ -8,7 +8,7 @@ extension Machine {
         var global = PickleGlobal(module, name)
         if proto < 3 { global = Self.python3Name(global) }
         guard !PicklePolicy.isBlocked(global),
-              policy.globals[global] != nil || policy.allowsInertClasses else {
+              policy.globals[global] != nil || policy.allowsInertClasses || policy.isInertClass(global) else {
             throw PickleError.forbiddenGlobal(module: global.module, name: global.name, offset: opcodeOffset)
         }
         return global
@@ -41,12 +41,21 @@ extension Machine {
         .notCallable(module: g.module, name: g.name, opcode: opcodeName, offset: opcodeOffset)
     }
 
-    /// REDUCE: `callable(*args)`, recorded according to the callable's role.
+    /// REDUCE: `callable(*args)`, recorded according to the callable's role;
+    /// with `allowsInertClasses`, a global outside the policy (an Enum value,
+    /// `collections.defaultdict`, a config class) is recorded as `.call`.
     mutating func reduce() throws {
         let argumentSlot = try pop()
         let function = try global(try pop())
         let arguments = try tupleItems(argumentSlot)
-        guard let role = policy.globals[function] else { throw notCallable(function) }
+        guard let role = policy.globals[function] else {
+            // An unknown global only resolves when inert classes are allowed (or
+            // its module is one of inertClassModules, whose classes are never
+            // called): the call is recorded as an inert placeholder, never made.
+            guard policy.allowsInertClasses else { throw notCallable(function) }
+            try pushNode(Node(.call, global: function, items: arguments, offset: opcodeOffset))
+            return
+        }
         switch role {
         case .callable: try pushNode(Node(.call, global: function, items: arguments, offset: opcodeOffset))
         case .dictType, .setType, .listType: try pushNode(try construct(role, arguments: arguments, of: function))
@@ -61,7 +70,8 @@ extension Machine {
     mutating func instantiate(_ cls: PickleGlobal, arguments: [Slot], callsConstructor: Bool) throws {
         switch policy.globals[cls] {
         case nil, .callable?:
-            // nil: an unknown global, which only exists when allowsInertClasses is on.
+            // nil: an unknown global, which only exists when allowsInertClasses
+            // is on or its module is one of inertClassModules.
             try pushNode(Node(.object, global: cls, items: arguments, offset: opcodeOffset))
         case let role? where role == .dictType || role == .setType || role == .listType:
             try pushNode(try construct(role, arguments: callsConstructor ? arguments : [], of: cls))

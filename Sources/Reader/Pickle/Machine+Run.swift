@@ -109,10 +109,10 @@ extension Machine {
         case .SETITEM:
             let value = try pop()
             let key = try pop()
-            try container(.dict).pairs.append((key, value))
+            try mapping().pairs.append((key, value))
         case .SETITEMS:
             let items = try pairs(try popMark())
-            try container(.dict).pairs.append(contentsOf: items)
+            try mapping().pairs.append(contentsOf: items)
         case .EMPTY_SET: try pushNode(Node(.set, offset: opcodeOffset))
         case .ADDITEMS:
             let items = try popMark()
@@ -187,6 +187,18 @@ extension Machine {
         let target = try top()
         guard let found = node(target, kind) else { throw invalid("target is \(kindName(target)), not a \(kind)") }
         return found
+    }
+
+    /// The target of SETITEM(S): a dict, or, with `allowsInertClasses`, an
+    /// inert call or object of a class outside the policy (a dict subclass
+    /// such as `collections.defaultdict`), which keeps the items as its state.
+    private func mapping() throws -> Node {
+        let target = try top()
+        if policy.allowsInertClasses, let found = node(target, .call, .object),
+           let global = found.global, policy.globals[global] == nil {
+            return found
+        }
+        return try container(.dict)
     }
 
     /// Items taken two by two as key/value pairs.

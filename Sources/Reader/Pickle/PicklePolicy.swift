@@ -33,6 +33,10 @@ public struct PicklePolicy: Sendable {
     /// turn into an inert `.object` (never REDUCE). Globals of
     /// `PicklePolicy.blockedModules` are refused in every case.
     public var allowsInertClasses: Bool
+    /// Modules (each with its submodules) whose classes are admitted as inert
+    /// `.object`s whatever `allowsInertClasses` says, e.g. `__torch__` for a
+    /// TorchScript archive's module classes. Blocked modules stay refused.
+    public var inertClassModules: Set<String> = []
     /// Resource limits.
     public var limits: PickleLimits
     /// Resolves a persistent id while loading, as Python's `persistent_load`
@@ -71,6 +75,12 @@ public struct PicklePolicy: Sendable {
         "set", "frozenset", "dict", "list", "tuple", "bytes", "bytearray", "object",
         "int", "float", "str", "bool", "complex", "range", "slice",
     ]
+
+    /// True when `global` belongs to one of `inertClassModules`.
+    public func isInertClass(_ global: PickleGlobal) -> Bool {
+        let root = global.module.split(separator: ".", maxSplits: 1).first.map(String.init) ?? global.module
+        return inertClassModules.contains(root)
+    }
 
     /// True when `global` is refused whatever the policy says.
     public static func isBlocked(_ global: PickleGlobal) -> Bool {

@@ -23,6 +23,9 @@ public struct PickleGlobal: Hashable, Sendable, CustomStringConvertible {
 /// object constructions are recorded, not performed.
 ///
 /// Equality is structural (so `.float(.nan) != .float(.nan)`, as for `Double`).
+/// The value is a tree: a reference from inside a call or object back to that
+/// call or object (a parent link) is a stub with its global, no arguments and
+/// no state; any other cycle is refused.
 public indirect enum PickleValue: Hashable, Sendable {
     /// Python `None`.
     case none
@@ -49,11 +52,16 @@ public indirect enum PickleValue: Hashable, Sendable {
     case set([PickleValue])
     /// A reference to an allowed global used as a value (e.g. `torch.FloatStorage`).
     case global(PickleGlobal)
-    /// REDUCE of an allowed callable: the call is recorded, never made.
-    /// `state` is the BUILD argument applied to the result, if any.
+    /// REDUCE of an allowed callable (or, when inert classes are allowed, of
+    /// any global outside the policy: an Enum value, `collections.defaultdict`):
+    /// the call is recorded, never made. `state` is the BUILD argument applied
+    /// to the result, if any; for an inert dict subclass given items by
+    /// SETITEM(S), `state` is a `.dict` of those items whose `attributes` is
+    /// the BUILD argument.
     case call(PickleGlobal, arguments: [PickleValue], state: PickleValue?)
     /// An instance of a class made by NEWOBJ, NEWOBJ_EX, INST, OBJ or
-    /// `copyreg._reconstructor`; `state` is the BUILD argument, if any.
+    /// `copyreg._reconstructor`; `state` is the BUILD argument, if any (or,
+    /// for an inert dict subclass, its items as for `.call`).
     case object(PickleGlobal, arguments: [PickleValue], state: PickleValue?)
     /// A persistent id (PERSID / BINPERSID), left for the caller to resolve.
     case persistent(PickleValue)

@@ -34,7 +34,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     /// The pickle inside could not be read safely.
     case pickle(file: String, part: String, error: PickleError)
     /// The pickle names a class that is neither a tensor nor a container type:
-    /// most likely a whole pickled module, readable with consent.
+    /// most likely a whole pickled module or a config object, readable with consent.
     case classNotAllowed(file: String, global: String, offset: Int)
     /// The pickle is well formed but does not describe tensors as torch does.
     case malformed(file: String, reason: String)
@@ -73,7 +73,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case let .corruptLegacy(file, reason): "\(file): damaged legacy checkpoint: \(reason)"
         case let .pickle(file, part, error): "\(file): \(part): \(error)"
         case let .classNotAllowed(file, global, offset):
-            "\(file): the pickle names \(global) (byte \(offset)), not a tensor or container type; if this is a whole pickled module (torch.save(model)), allow pickled modules (crnn-inspect --allow-pickled-modules) to read its parameters without running it"
+            "\(file): the pickle names \(global) (byte \(offset)), not a tensor or container type; if this is a whole pickled module (torch.save(model)) or config objects beside the weights (omegaconf, Enum, dataclass), allow pickled modules (crnn-inspect --allow-pickled-modules) to read them as inert data without running anything"
         case let .malformed(file, reason): "\(file): \(reason)"
         case let .unsupportedDType(file, tensor, dtype):
             "\(file): tensor '\(tensor)' has dtype \(dtype); supported: \(DType.allCases.map(\.rawValue).joined(separator: ", "))"

@@ -9,6 +9,9 @@ public enum StateDictSource: Equatable, Sendable, CustomStringConvertible {
     /// Gathered from a whole pickled `nn.Module` (`torch.save(model)`), whose
     /// class is only named, never loaded; `keys` lead to it inside a wrapper.
     case pickledModule(className: String, keys: [String])
+    /// The parameters and buffers of a TorchScript archive's module
+    /// (`torch.jit.save`), named as `torch.jit.load(f).state_dict()` names them.
+    case torchScript(className: String)
 
     public var description: String {
         switch self {
@@ -16,6 +19,7 @@ public enum StateDictSource: Equatable, Sendable, CustomStringConvertible {
         case let .wrapper(keys): "checkpoint key " + keys.map { "'\($0)'" }.joined(separator: " > ")
         case let .pickledModule(className, keys):
             "pickled module \(className)" + (keys.isEmpty ? "" : " under key " + keys.map { "'\($0)'" }.joined(separator: " > "))
+        case let .torchScript(className): "TorchScript module \(className)"
         }
     }
 }

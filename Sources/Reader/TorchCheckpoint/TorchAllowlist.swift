@@ -37,9 +37,18 @@ enum TorchAllowlist {
         "_rebuild_parameter", "_rebuild_parameter_with_state",
     ]
 
+    /// The list builders `torch.jit.save` writes for typed list attributes
+    /// (`torch.jit._pickle`); recorded as calls, never made.
+    static let torchScriptBuilders = [
+        "build_intlist", "build_doublelist", "build_boollist", "build_tensorlist", "build_genericlist",
+        "build_complexlist", "restore_type_tag",
+    ]
+
     /// The policy for reading checkpoints; `allowingModules` also admits the
-    /// classes of a whole pickled `nn.Module` as inert objects.
-    static func policy(allowingModules: Bool, limits: PickleLimits) -> PicklePolicy {
+    /// classes of a whole pickled `nn.Module` as inert objects; `torchScript`
+    /// admits a TorchScript archive's `__torch__.*` classes as inert objects
+    /// and its `torch.jit._pickle` list builders as recorded calls.
+    static func policy(allowingModules: Bool, torchScript: Bool = false, limits: PickleLimits) -> PicklePolicy {
         var globals = [PickleGlobal: PicklePolicy.Role]()
         globals[PickleGlobal("collections", "OrderedDict")] = .dictType
         globals[PickleGlobal("builtins", "dict")] = .dictType
@@ -72,7 +81,11 @@ enum TorchAllowlist {
         }
         globals[PickleGlobal("numpy", "dtype")] = .callable
         globals[PickleGlobal("numpy", "ndarray")] = .value
+        if torchScript {
+            for name in torchScriptBuilders { globals[PickleGlobal("torch.jit._pickle", name)] = .callable }
+        }
         var policy = PicklePolicy(globals: globals, allowsInertClasses: allowingModules, limits: limits)
+        if torchScript { policy.inertClassModules = [TorchScriptState.classModule] }
         policy.persistentIDResolver = moduleClass
         return policy
     }

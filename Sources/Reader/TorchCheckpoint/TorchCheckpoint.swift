@@ -129,14 +129,20 @@ public struct TorchCheckpoint: Sendable {
         guard buffer.count > 0 else { throw CheckpointError.empty(file: file) }
         // Compressed records may not inflate past a small multiple of the file.
         recordLimit = buffer.count.multipliedReportingOverflow(by: 8).overflow ? Int.max : buffer.count * 8 + (64 << 20)
-        let unpickler = Unpickler(policy: TorchAllowlist.policy(allowingModules: options.allowPickledModules, limits: options.pickleLimits))
+        var unpickler = Unpickler(policy: TorchAllowlist.policy(allowingModules: options.allowPickledModules, limits: options.pickleLimits))
         var info: CheckpointInfo
         var kind = FormatSniffer.sniff(buffer)
         if case .unknown = kind, file.lowercased().hasSuffix(".safetensors") { kind = .safetensors }
         var readyStateDict: LocatedStateDict?
+        var declarations: TorchScriptDeclarations?
         switch kind {
         case .zip:
             let container = try ZipContainer(buffer: buffer, file: file, recordLimit: recordLimit)
+            if container.isTorchScript {
+                unpickler = Unpickler(policy: TorchAllowlist.policy(
+                    allowingModules: options.allowPickledModules, torchScript: true, limits: options.pickleLimits))
+                declarations = try TorchScriptDeclarations(archive: container.archive, root: container.root, file: file, limit: recordLimit)
+            }
             root = try container.pickle.withUnsafeBytes { bytes in
                 do {
                     let (value, used) = try unpickler.load(bytes)
@@ -179,8 +185,15 @@ public struct TorchCheckpoint: Sendable {
         case .unknown:
             throw CheckpointError.unknownFormat(file: file, found: buffer.withUnsafeBytes(FormatSniffer.describeStart))
         }
-        let located = try readyStateDict ?? StateDictLocator.locate(root, file: file, maxNameBytes: options.maxTensorNameBytes,
-                                                                      stripsPrefixes: options.stripsWrapperPrefixes)
+        let located: LocatedStateDict
+        if let readyStateDict {
+            located = readyStateDict
+        } else if let declarations {
+            located = try TorchScriptState.locate(root, declarations: declarations, file: file, maxNameBytes: options.maxTensorNameBytes)
+        } else {
+            located = try StateDictLocator.locate(root, file: file, maxNameBytes: options.maxTensorNameBytes,
+                                                  stripsPrefixes: options.stripsWrapperPrefixes)
+        }
         for (name, record) in located.entries { try storages.validate(record, name: name, file: file) }
         tensors = located.entries
         info.source = located.source

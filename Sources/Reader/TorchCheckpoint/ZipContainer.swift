@@ -9,8 +9,10 @@ struct ZipContainer {
     let pickle: ByteSlice
     let bigEndian: Bool
     let version: String?
+    /// True for a TorchScript archive (`torch.jit.save`): it has `constants.pkl` or `code/`.
+    let isTorchScript: Bool
 
-    /// Finds the records and reads `data.pkl`; refuses TorchScript archives.
+    /// Finds the records and reads `data.pkl`; notes whether it is a TorchScript archive.
     init(buffer: ByteBuffer, file: String, recordLimit: Int) throws {
         archive = try ZipArchive(buffer: buffer, fileName: file)
         guard let first = archive.entries.first, let slash = first.name.firstIndex(of: "/") else {
@@ -20,11 +22,8 @@ struct ZipContainer {
         if let stray = archive.entries.first(where: { !$0.name.hasPrefix(root + "/") }) {
             throw CheckpointError.corruptZip(file: file, reason: "record '\(stray.name)' lies outside the root folder '\(root)/'")
         }
-        if archive.entry(named: root + "/constants.pkl") != nil
-            || archive.entries.contains(where: { $0.name.hasPrefix(root + "/code/") }) {
-            throw CheckpointError.unsupportedFormat(
-                file: file, reason: "a TorchScript archive (torch.jit.save), not a state_dict; save model.state_dict() with torch.save instead")
-        }
+        isTorchScript = archive.entry(named: root + "/constants.pkl") != nil
+            || archive.entries.contains(where: { $0.name.hasPrefix(root + "/code/") })
         guard let pickleEntry = archive.entry(named: root + "/data.pkl") else {
             throw CheckpointError.missingRecord(file: file, record: root + "/data.pkl")
         }
