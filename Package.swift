@@ -103,7 +103,7 @@ let package = Package(
             name: "CRNNRuntime", dependencies: ["CRNN", "CRNNFormat", "ImageDecoding", "Kernels", "TensorCore", "SystemShim"],
             path: "Sources/Runtime/CRNNRuntime"),
         .target(
-            name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "TensorCore"],
+            name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "CRNN", "Conversion", "TensorCore"],
             path: "Sources/Pipelines/Inspection"),
         .target(
             name: "Conversion", dependencies: ["TorchCheckpoint", "CRNNFormat", "CRNN", "TensorCore", "SystemShim"],

@@ -189,9 +189,11 @@ import TestSupport
         let path = folder.appendingPathComponent("contradicted.bin").path
         try CRNNFileWriter.write(metadata: metadata, tensors: prepared.stateDict.entries, floatType: .float32,
                                  to: URL(fileURLWithPath: path))
-        let run = try Self.run("crnn-predict", [path] + (try Self.samples(1)))
-        Self.expectOneLineError(run, "crnn-predict", containing: "\(path): the metadata says vocabulary_size 2 but the tensors give \(prepared.configuration.vocabularySize) classes")
-        #expect(run.stdout.isEmpty)
+        for (tool, arguments) in [("crnn-predict", [path] + (try Self.samples(1))), ("crnn-inspect", [path])] {
+            let run = try Self.run(tool, arguments)
+            Self.expectOneLineError(run, tool, containing: "\(path): the metadata says vocabulary_size 2 but the tensors give \(prepared.configuration.vocabularySize) classes")
+            #expect(run.stdout.isEmpty)
+        }
     }
 
     // MARK: - Wording

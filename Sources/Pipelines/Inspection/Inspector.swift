@@ -1,4 +1,6 @@
+import CRNN
 import CRNNFormat
+import Conversion
 import TensorCore
 import TorchCheckpoint
 
@@ -14,6 +16,7 @@ public enum Inspector {
     public static func inspect(path: String, statistics: Bool, allowPickledModules: Bool = false) throws -> InspectionReport {
         if try CRNNFile.looksLikeCRNNFile(path: path) {
             let file = try CRNNFile.open(path: path)
+            try checkMetadata(of: file)
             let report = report(for: file, statistics: statistics)
             try file.checkUnchanged()
             return report
@@ -25,6 +28,21 @@ public enum Inspector {
             throw error.namingTheBinAlternative
         }
         return try report(for: checkpoint, statistics: statistics)
+    }
+
+    /// Refuses a `.bin` whose metadata contradicts its tensors (classes,
+    /// alphabet length, hidden size, widths, rows, heights), as `crnn-predict`
+    /// does when it opens one: the description a report would show is false.
+    /// - Throws: `ConversionError.metadataContradictsTensors`, or
+    ///   `ConversionError.notACRNN` when the tensors do not make a CRNN.
+    static func checkMetadata(of file: CRNNFile) throws {
+        let configuration: CRNNConfiguration
+        do { configuration = try CRNNLayers.check(file.tensors) } catch let error as CRNNError {
+            throw ConversionError.notACRNN(file: file.name, problems: error.summary)
+        }
+        if let contradiction = file.metadata.contradiction(with: configuration) {
+            throw ConversionError.metadataContradictsTensors(file: file.name, contradiction: contradiction)
+        }
     }
 
     /// The report for an opened checkpoint.
