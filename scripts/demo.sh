@@ -18,7 +18,7 @@ step "inspect the converted file" "$bin/crnn-inspect" out/crnn.bin
 step "read the bundled captchas" "$bin/crnn-predict" out/crnn.bin fixtures/samples --report out/samples.html \
     | tee out/samples.tsv
 # The samples' file names are their labels (5bdbx.jpg holds "5bdbx").
-tally=$(awk -F'\t' '{ n = split($1, part, "/"); label = part[n]; sub(/\..*$/, "", label); total++; if (label == $2) right++ }
+tally=$(awk -F'\t' 'NF == 2 { n = split($1, part, "/"); label = part[n]; sub(/\..*$/, "", label); total++; if (label == $2) right++ }
                     END { printf "%d/%d", right, total }' out/samples.tsv)
 echo "bundled samples: $tally read as labelled (held-out accuracy: fixtures/model/TRAINING.md); report: out/samples.html"
 step "verify against PyTorch, each image its own batch" \
