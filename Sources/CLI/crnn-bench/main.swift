@@ -28,7 +28,7 @@ struct CRNNBench: ParsableCommand {
     @Option(help: "Timed runs for latency.") var runs = 200
     @Option(help: "Warm-up runs before timing.") var warmup = 20
     @Option(help: "Threads for every engine.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Where to write the JSON results.") var jsonOut = "bench/results.json"
+    @Option(help: "Where to write the JSON results (default outside the tracked tree; bench/results.json is a committed snapshot).") var jsonOut = "out/bench/results.json"
     @Option(help: "The Python interpreter for the PyTorch / ONNX Runtime side.") var python = "python3"
     @Flag(help: "Measure only the Swift model.") var swiftOnly = false
     @Option(help: "Images each thread runs through the trunk together in the throughput run.")
