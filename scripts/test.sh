@@ -19,6 +19,8 @@ echo "== kernel and model tests with OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=
 CRNN_VECTOR_UNIT=portable OPENBLAS_CORETYPE=Haswell OPENBLAS_L2_SIZE=512 swift test --skip-build --parallel --filter "$units"
 echo "== the example program (Examples/, CRNNRuntime only): builds, reads the samples, links only the runtime"
 scripts/example-check.sh
-echo "== documentation: the runtime's DocC catalogue builds with no warnings"
-swift package generate-documentation --target CRNNRuntime --warnings-as-errors >/dev/null
-echo "documentation: CRNNRuntime builds with no warnings"
+echo "== documentation: the runtime's and the converter's DocC catalogues build with no warnings"
+for target in CRNNRuntime Conversion; do
+    swift package generate-documentation --target "$target" --warnings-as-errors >/dev/null
+    echo "documentation: $target builds with no warnings"
+done

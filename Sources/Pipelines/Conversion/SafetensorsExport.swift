@@ -63,24 +63,25 @@ public enum SafetensorsExport {
     /// Reads `input` and writes its state_dict to `output` atomically; the
     /// written file is read back and compared, tensor by tensor and byte for
     /// byte, before it replaces `output`. `alphabet` (or an alphabet string
-    /// the checkpoint stores) goes into the metadata.
+    /// the checkpoint stores) goes into the metadata, and so does the
+    /// source's SHA-256 when `sourceDigest` is given.
     /// - Throws: the reader's error, `ConversionError.wouldOverwriteInput`, a
     ///   `SafetensorsExportError`, or what `sourceDigest` throws; on any error
     ///   `output` is left as it was.
     @discardableResult
     public static func convert(
         input: String, output: String, alphabet: String? = nil, converterVersion: String = Converter.version,
-        sourceDigest: @escaping SourceDigest
+        sourceDigest: SourceDigest? = nil
     ) throws -> SafetensorsExportReport {
         let started = Date()
         if Converter.outputReplacesInput(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
-        let digest = BackgroundWork { try sourceDigest(input) }
+        let digest = sourceDigest.map { hash in BackgroundWork { try hash(input) } }
         let source = try readStateDict(path: input)
         // Ours first, then what the source carried (an explicit alphabet replacing a stored one).
-        var metadata: [(key: String, value: String)] = [
-            ("format", "pt"), ("source_file", URL(fileURLWithPath: input).lastPathComponent),
-            ("source_sha256", try digest.value()), ("converter", "crnn-convert \(converterVersion)"),
-        ]
+        // Without a digest the key is left out (safetensors metadata values are strings, never null).
+        var metadata: [(key: String, value: String)] = [("format", "pt"), ("source_file", URL(fileURLWithPath: input).lastPathComponent)]
+        if let digest { metadata.append(("source_sha256", try digest.value())) }
+        metadata.append(("converter", "crnn-convert \(converterVersion)"))
         metadata += source.carried.filter { !ownKeys.contains($0.key) && !(alphabet != nil && $0.key == "alphabet") }
         if let alphabet { metadata.append(("alphabet", alphabet)) }
         let tensors = source.stateDict.entries
