@@ -38,5 +38,5 @@ public struct RGBImage: Equatable, Sendable {
     }
 
     /// `Float(Double(b) / 255)` for every byte value.
-    static let scaled: [Float] = (0...255).map { Float(Double($0) / 255.0) }
+    package static let scaled: [Float] = (0...255).map { Float(Double($0) / 255.0) }
 }

@@ -29,14 +29,20 @@ public struct CTCDecoder: Sendable {
     /// more classes) breaks a run but adds no character.
     public func decode(_ logits: Logits) -> String {
         var text = ""
-        var previous = blank
-        for best in logits.bestClasses {
-            if best != previous && best != blank {
-                let index = best < blank ? best : best - 1
-                if index < alphabet.count { text.unicodeScalars.append(alphabet[index]) }
-            }
-            previous = best
-        }
+        for case let character? in emissions(logits) { text.unicodeScalars.append(character) }
         return text
+    }
+
+    /// Per time step, the character greedy decoding emits there, or `nil`
+    /// (a blank, a repeat merged into the step before, or a class beyond the
+    /// alphabet): `decode` is these characters in order.
+    public func emissions(_ logits: Logits) -> [Unicode.Scalar?] {
+        var previous = blank
+        return logits.bestClasses.map { best in
+            defer { previous = best }
+            guard best != previous && best != blank else { return nil }
+            let index = best < blank ? best : best - 1
+            return index < alphabet.count ? alphabet[index] : nil
+        }
     }
 }

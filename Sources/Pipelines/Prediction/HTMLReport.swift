@@ -246,7 +246,7 @@ extension ReportEntry {
         let alignment = CTCAlignment.steps(prediction.logits, decoder: model.decoder)
         let bytes = (try? ByteBuffer.mapping(path: prediction.file).withUnsafeBytes { Array($0) }) ?? []
         self.init(file: prediction.file, imageBytes: bytes, text: prediction.text,
-                  confidence: alignment.reduce(1.0) { $0 * $1.probability }, alignment: alignment,
+                  confidence: CTCAlignment.confidence(of: alignment), alignment: alignment,
                   reference: reference.map { ($0.expectedText, $0.maxLogitDifference) })
     }
 

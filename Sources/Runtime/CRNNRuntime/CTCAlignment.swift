@@ -19,17 +19,18 @@ package enum CTCAlignment {
     /// One step per time step of `logits`, as `decoder` decodes them: the
     /// emitted characters, in order, are exactly `decoder.decode(logits)`.
     package static func steps(_ logits: Logits, decoder: CTCDecoder) -> [AlignmentStep] {
-        var previous = decoder.blank
+        let emitted = decoder.emissions(logits)
         return logits.bestClasses.enumerated().map { step, best in
             let row = logits.values[(step * logits.classes)..<((step + 1) * logits.classes)]
-            var emitted: Character?
-            if best != previous && best != decoder.blank {
-                let index = best < decoder.blank ? best : best - 1
-                if index < decoder.alphabet.count { emitted = Character(decoder.alphabet[index]) }
-            }
-            previous = best
-            return AlignmentStep(winningClass: best, probability: softmax(row, at: row.startIndex + best), emitted: emitted)
+            return AlignmentStep(winningClass: best, probability: softmax(row, at: row.startIndex + best),
+                                 emitted: emitted[step].map(Character.init))
         }
+    }
+
+    /// The probability of the greedy path these steps take: the product of
+    /// their winning classes' probabilities (`Recognition.confidence`).
+    package static func confidence(of steps: [AlignmentStep]) -> Double {
+        steps.reduce(1.0) { $0 * $1.probability }
     }
 
     /// `e^row[index] / Σ e^row[i]`, in double precision, with the row's

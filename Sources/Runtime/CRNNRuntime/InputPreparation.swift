@@ -5,10 +5,6 @@ import ImageDecoding
 /// floats, as the reference notebook builds them from PIL's RGB image,
 /// read straight from the caller's buffer (resized first only when asked).
 enum InputPreparation {
-    /// `Float(Double(b) / 255)` for every byte value: numpy divides in double
-    /// precision, then the tensor is cast to float32.
-    static let scaled: [Float] = (0...255).map { Float(Double($0) / 255.0) }
-
     /// The model's input for the image in `pixels`.
     /// - Throws: `RecognitionError.invalidPixels` when the buffer does not
     ///   hold the image, `.unsupportedImageSize` for a height the model does
@@ -52,7 +48,7 @@ enum InputPreparation {
         let plane = width * height, step = format.bytesPerPixel
         let (red, green, blue) = format.channelOffsets
         return [Float](unsafeUninitializedCapacity: 3 * plane) { out, initialized in
-            scaled.withUnsafeBufferPointer { table in
+            RGBImage.scaled.withUnsafeBufferPointer { table in
                 for y in 0..<height {
                     let row = base.advanced(by: y * bytesPerRow).assumingMemoryBound(to: UInt8.self)
                     let at = y * width

@@ -195,7 +195,7 @@ public final class TextRecognizer: Sendable {
     /// Text, confidence and (when asked) the scores of one image's logits.
     func recognition(_ logits: Logits, options: RecognitionOptions) -> Recognition {
         let alignment = CTCAlignment.steps(logits, decoder: decoder)
-        return Recognition(text: decoder.decode(logits), confidence: alignment.reduce(1.0) { $0 * $1.probability },
+        return Recognition(text: decoder.decode(logits), confidence: CTCAlignment.confidence(of: alignment),
                            alignment: alignment,
                            logits: options.includesLogits
                                ? RecognitionLogits(timeSteps: logits.timeSteps, classes: logits.classes, values: logits.values)
