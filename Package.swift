@@ -57,6 +57,11 @@ func systemLibrary(_ name: String, pkgConfig: String, apt: String) -> Target {
 
 let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
 
+/// Imports are internal unless written `public import`, so the compiler refuses any public
+/// signature that names a type from a target that is not part of a product (the audit of
+/// "products are the public faces only", by construction).
+let productFace: [SwiftSetting] = [.enableUpcomingFeature("InternalImportsByDefault")]
+
 let package = Package(
     name: "crnn-swift",
     products: [
@@ -83,12 +88,12 @@ let package = Package(
 
         // The one place that names the platform's C library (Glibc or Darwin).
         .target(name: "SystemShim", path: "Sources/Core/SystemShim"),
-        .target(name: "TensorCore", dependencies: ["SystemShim"], path: "Sources/Core/TensorCore"),
+        .target(name: "TensorCore", dependencies: ["SystemShim"], path: "Sources/Core/TensorCore", swiftSettings: productFace),
         .target(name: "Pickle", path: "Sources/Reader/Pickle"),
         .target(
             name: "TorchCheckpoint", dependencies: ["Pickle", "TensorCore", "CZip", "CDeflate"],
-            path: "Sources/Reader/TorchCheckpoint"),
-        .target(name: "CRNNFormat", dependencies: ["TensorCore", "SystemShim", "CDeflate"], path: "Sources/Format/CRNNFormat"),
+            path: "Sources/Reader/TorchCheckpoint", swiftSettings: productFace),
+        .target(name: "CRNNFormat", dependencies: ["TensorCore", "SystemShim", "CDeflate"], path: "Sources/Format/CRNNFormat", swiftSettings: productFace),
         // OpenBLAS (apt: libopenblas-dev, installed by scripts/install-deps.sh) is opened at
         // run time, not linked: see Sources/Kernels/Kernels/OpenBLAS.swift for why.
         // The AVX-512 and AVX2 inner loops, in C because Swift cannot compile one function for a
@@ -101,13 +106,13 @@ let package = Package(
 
         .target(
             name: "CRNNRuntime", dependencies: ["CRNN", "CRNNFormat", "ImageDecoding", "Kernels", "TensorCore", "SystemShim"],
-            path: "Sources/Runtime/CRNNRuntime"),
+            path: "Sources/Runtime/CRNNRuntime", swiftSettings: productFace),
         .target(
             name: "Inspection", dependencies: ["TorchCheckpoint", "CRNNFormat", "CRNN", "Conversion", "TensorCore"],
-            path: "Sources/Pipelines/Inspection"),
+            path: "Sources/Pipelines/Inspection", swiftSettings: productFace),
         .target(
             name: "Conversion", dependencies: ["TorchCheckpoint", "CRNNFormat", "CRNN", "TensorCore", "SystemShim"],
-            path: "Sources/Pipelines/Conversion"),
+            path: "Sources/Pipelines/Conversion", swiftSettings: productFace),
         .target(
             name: "SourceHashing", dependencies: ["TensorCore", .product(name: "Crypto", package: "swift-crypto")],
             path: "Sources/Pipelines/SourceHashing"),

@@ -100,6 +100,6 @@ import TestSupport
         #expect(declared >= 1 << 30, "gigabytes")
         let error = try Self.failure(file)
         #expect(error == .pickle(file: Self.path(file), part: part,
-                                 error: .tooLarge(opcode: opcode, offset: offset, declared: declared, available: available)))
+                                 reason: PickleError.tooLarge(opcode: opcode, offset: offset, declared: declared, available: available).description))
     }
 }

@@ -1,9 +1,9 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+public import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
-import TensorCore
+public import TensorCore
 
 /// What `CRNNFileWriter.write` produced.
 public struct CRNNFileSummary: Equatable, Sendable {

@@ -1,4 +1,4 @@
-import TensorCore
+public import TensorCore
 
 /// Everything that can go wrong reading or writing a CRNN-BIN file
 /// (`formats/CRNN-BIN.md`). Each case names the file and carries what a user

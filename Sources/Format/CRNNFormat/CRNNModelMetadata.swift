@@ -1,4 +1,4 @@
-import TensorCore
+public import TensorCore
 
 /// What a CRNN-BIN file says about its model besides the weights: the
 /// metadata JSON object of `formats/CRNN-BIN.md`, one property per key.

@@ -1,5 +1,5 @@
 import Pickle
-import TorchCheckpoint
+public import TorchCheckpoint
 
 /// Decides which characters the model's classes stand for.
 public enum AlphabetResolver {

@@ -1,13 +1,13 @@
-import CRNN
-import CRNNFormat
+package import CRNN
+public import CRNNFormat
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
 import SystemShim
-import TensorCore
-import TorchCheckpoint
+public import TensorCore
+public import TorchCheckpoint
 
 /// Computes the SHA-256 of the checkpoint file at `path` as 64 lowercase hex
 /// digits, for the metadata's `source_sha256`. Conversion has no hash function

@@ -1,4 +1,4 @@
-import CRNN
+package import CRNN
 import CRNNFormat
 
 extension CRNNModelMetadata {
@@ -7,7 +7,7 @@ extension CRNNModelMetadata {
     /// `CRNNLayers.check`) contradict, or `nil` when all agree: classes,
     /// alphabet length, hidden size, trunk widths, GRU input size, feature
     /// rows, input heights.
-    public func contradiction(with configuration: CRNNConfiguration) -> MetadataContradiction? {
+    package func contradiction(with configuration: CRNNConfiguration) -> MetadataContradiction? {
         let heights = configuration.acceptedHeights
         let scalars = alphabet.unicodeScalars.count
         let checks: [(agrees: Bool, field: String, stated: String, found: String)] = [

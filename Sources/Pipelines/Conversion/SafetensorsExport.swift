@@ -2,10 +2,10 @@ import CRNNFormat
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
-import Foundation
+public import Foundation
 #endif
-import TensorCore
-import TorchCheckpoint
+public import TensorCore
+public import TorchCheckpoint
 
 /// Why a safetensors file was not written. The reader's and the format's
 /// own errors pass through unchanged; these are the writer's.

@@ -1,5 +1,5 @@
 import CRNNFormat
-import TensorCore
+public import TensorCore
 import TorchCheckpoint
 
 /// What `crnn-inspect A --compare B` found: names only one file has, dtype

@@ -1,8 +1,8 @@
 import CRNN
-import CRNNFormat
+public import CRNNFormat
 import Conversion
 import TensorCore
-import TorchCheckpoint
+public import TorchCheckpoint
 
 /// Reads any PyTorch checkpoint (or, once converted, our `.bin`) and reports
 /// what is inside. Without statistics no tensor data is read.

@@ -1,4 +1,4 @@
-import TorchCheckpoint
+public import TorchCheckpoint
 
 extension CheckpointLayout {
     /// The report's `format` for this layout: `pytorch-zip`, `pytorch-legacy`

@@ -1,4 +1,4 @@
-import TensorCore
+public import TensorCore
 
 /// Summary statistics of a tensor's values, as `crnn-inspect --stats` shows
 /// them. `min`, `max`, `mean` and `std` cover the finite values only (NaN and

@@ -1,4 +1,4 @@
-import Pickle
+package import Pickle
 import TensorCore
 
 /// Everything that can be wrong with a checkpoint file. Each case names the
@@ -31,8 +31,10 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case missingRecord(file: String, record: String)
     /// The legacy stream is damaged (bad magic, version, storage table...).
     case corruptLegacy(file: String, reason: String)
-    /// The pickle inside could not be read safely.
-    case pickle(file: String, part: String, error: PickleError)
+    /// The pickle inside could not be read safely: damaged, over a limit, or
+    /// naming a global outside the allowlist; `reason` says which, with the
+    /// opcode and its byte offset.
+    case pickle(file: String, part: String, reason: String)
     /// The pickle names a class that is neither a tensor nor a container type:
     /// most likely a whole pickled module or a config object, readable with consent.
     case classNotAllowed(file: String, global: String, offset: Int)
@@ -71,7 +73,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             "\(file): zip record '\(record)'\(Self.holding(tensors)) is damaged: its bytes \(computed.map { "give CRC-32 \(Hex.word($0))" } ?? "do not give the CRC-32") but the archive records \(Hex.word(stored)); copy or save the checkpoint again"
         case let .missingRecord(file, record): "\(file): the archive has no '\(record)' record, which torch.save always writes"
         case let .corruptLegacy(file, reason): "\(file): damaged legacy checkpoint: \(reason)"
-        case let .pickle(file, part, error): "\(file): \(part): \(error)"
+        case let .pickle(file, part, reason): "\(file): \(part): \(reason)"
         case let .classNotAllowed(file, global, offset):
             "\(file): the pickle names \(global) (byte \(offset)), not a tensor or container type; if this is a whole pickled module (torch.save(model)) or config objects beside the weights (omegaconf, Enum, dataclass), allow pickled modules (crnn-inspect --allow-pickled-modules) to read them as inert data without running anything"
         case let .malformed(file, reason): "\(file): \(reason)"
@@ -105,6 +107,6 @@ extension CheckpointError {
         if !modulesAllowed, case let .forbiddenGlobal(module, name, offset) = error, !PicklePolicy.isBlocked(PickleGlobal(module, name)) {
             return .classNotAllowed(file: file, global: module + "." + name, offset: offset)
         }
-        return .pickle(file: file, part: part, error: error)
+        return .pickle(file: file, part: part, reason: error.description)
     }
 }

@@ -1,4 +1,4 @@
-import TensorCore
+public import TensorCore
 
 /// The element types the safetensors format defines, by their header names
 /// (`F32`, `BF16`, ...), with their sizes in bits.

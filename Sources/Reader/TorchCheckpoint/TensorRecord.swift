@@ -1,5 +1,5 @@
 import Pickle
-import TensorCore
+public import TensorCore
 
 /// A storage as a persistent id in the pickle names it.
 struct StorageReference: Equatable, Sendable {

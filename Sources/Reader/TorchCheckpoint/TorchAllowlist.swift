@@ -1,5 +1,5 @@
-import Pickle
-import TensorCore
+package import Pickle
+public import TensorCore
 
 /// The globals a torch checkpoint may name, and what each may do. Checked
 /// against PyTorch's own `weights_only` allowlist

@@ -1,5 +1,5 @@
-import Pickle
-import TensorCore
+package import Pickle
+public import TensorCore
 
 /// The two file layouts `torch.save` writes.
 public enum CheckpointLayout: String, Sendable, Codable {

@@ -1,4 +1,4 @@
-import CRNN
+package import CRNN
 import SystemShim
 
 /// What greedy CTC decoding did at one time step: the winning class, its

@@ -2,9 +2,9 @@ import CRNN
 import CRNNFormat
 import Dispatch
 import ImageDecoding
-import Kernels
+package import Kernels
 import Synchronization
-import TensorCore
+package import TensorCore
 
 /// Reads the text in captcha images with a CRNN converted to a `.bin` by
 /// `crnn-convert`: the central type of `CRNNRuntime`.
