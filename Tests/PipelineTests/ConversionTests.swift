@@ -90,7 +90,8 @@ import Synchronization
         sameButTheDigest.sourceSHA256 = answer
         #expect(hashed.metadata == sameButTheDigest)
 
-        #expect(throws: TensorCoreError.fileAccess(path: "unreadable", reason: "test")) {
+        let failure = TensorCoreError.fileAccess(path: "unreadable", reason: "test")
+        #expect(throws: ConversionError.sourceDigestFailed(file: input, reason: String(describing: failure))) {
             try Converter.prepare(path: input) { _ in throw TensorCoreError.fileAccess(path: "unreadable", reason: "test") }
         }
     }

@@ -40,7 +40,13 @@ import TestSupport
         do {
             _ = try flipped.loadStateDict()
             Issue.record("a flipped tensor byte was not noticed")
-        } catch let CheckpointError.checksumMismatch(file, name, tensors, stored, computed) {
+        } catch {
+            // A plain catch, then the pattern: `catch let CheckpointError.checksumMismatch(...)` on a
+            // typed throw crashes the Swift 6.3.1 compiler ("Found ownership error").
+            guard case let .checksumMismatch(file, name, tensors, stored, computed) = error else {
+                Issue.record("expected a checksum mismatch, got \(error)")
+                return
+            }
             #expect(file == path)
             #expect(name == record)
             #expect(tensors == expectedTensors)

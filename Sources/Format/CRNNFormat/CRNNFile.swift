@@ -12,21 +12,21 @@ public import TensorCore
 /// Opening checks magic, version, size, checksum and every offset, length and
 /// shape bound before anything is exposed (spec section "What a reader
 /// checks"), so a `CRNNFile` that exists is consistent.
-public struct CRNNFile: Sendable {
+package struct CRNNFile: Sendable {
     /// The file name or path given when opening, used in errors.
-    public let name: String
+    package let name: String
     /// The model metadata.
-    public let metadata: CRNNModelMetadata
+    package let metadata: CRNNModelMetadata
     /// The metadata JSON exactly as stored, including keys this reader does not know.
-    public let metadataJSON: String
+    package let metadataJSON: String
     /// The file's format version (major 1, any minor).
-    public let formatVersion: CRNNFormatVersion
+    package let formatVersion: CRNNFormatVersion
     /// The tensors in file order; each is a contiguous view into the file.
-    public let tensors: StateDict
+    package let tensors: StateDict
     /// The file's size in bytes.
-    public let fileSize: Int
+    package let fileSize: Int
     /// Where each tensor's data starts in the file, in file order.
-    public let dataOffsets: [String: Int]
+    package let dataOffsets: [String: Int]
     /// The bytes the tensors view.
     private let buffer: ByteBuffer
 
@@ -36,14 +36,14 @@ public struct CRNNFile: Sendable {
     ///   not a regular file, `.changedWhileRead` when another process changed
     ///   it while it was checked, any other `CRNNFormatError` when its
     ///   content breaks the format.
-    public static func open(path: String) throws(CRNNFormatError) -> CRNNFile {
+    package static func open(path: String) throws(CRNNFormatError) -> CRNNFile {
         try open(path: path, name: path)
     }
 
     /// Maps the file at `path` read-only and checks it, naming it `name` in
     /// errors (a temporary file is named after the file it will become).
     /// - Throws: as `open(path:)`.
-    public static func open(path: String, name: String) throws(CRNNFormatError) -> CRNNFile {
+    package static func open(path: String, name: String) throws(CRNNFormatError) -> CRNNFile {
         let buffer: ByteBuffer
         do {
             buffer = try ByteBuffer.mapping(path: path)
@@ -71,7 +71,7 @@ public struct CRNNFile: Sendable {
     /// may not be the file's; callers check once they are done reading. A
     /// file opened from bytes in memory never throws.
     /// - Throws: `CRNNFormatError.changedWhileRead`.
-    public func checkUnchanged() throws(CRNNFormatError) { try Self.checkUnchanged(buffer, name: name) }
+    package func checkUnchanged() throws(CRNNFormatError) { try Self.checkUnchanged(buffer, name: name) }
 
     private static func checkUnchanged(_ buffer: ByteBuffer, name: String) throws(CRNNFormatError) {
         do { try buffer.checkUnchanged() } catch { throw .changedWhileRead(file: name) }
@@ -79,7 +79,7 @@ public struct CRNNFile: Sendable {
 
     /// Checks `buffer` as a CRNN-BIN file called `name` (for errors).
     /// - Throws: `CRNNFormatError` naming the first rule the bytes break.
-    public static func open(buffer: ByteBuffer, name: String) throws(CRNNFormatError) -> CRNNFile {
+    package static func open(buffer: ByteBuffer, name: String) throws(CRNNFormatError) -> CRNNFile {
         let whole = buffer.slice
         let header = try checkedHeader(whole, name: name)
         let fileSize = whole.count

@@ -6,17 +6,17 @@ public import Foundation
 public import TensorCore
 
 /// What `CRNNFileWriter.write` produced.
-public struct CRNNFileSummary: Equatable, Sendable {
+package struct CRNNFileSummary: Equatable, Sendable {
     /// The file's size in bytes.
-    public let bytesWritten: Int
+    package let bytesWritten: Int
     /// How many tensors it holds.
-    public let tensorCount: Int
+    package let tensorCount: Int
     /// The total number of elements over all tensors.
-    public let parameterCount: Int
+    package let parameterCount: Int
 }
 
 /// Writes CRNN-BIN files (`formats/CRNN-BIN.md`).
-public enum CRNNFileWriter {
+package enum CRNNFileWriter {
     /// Writes `tensors` (in order) and `metadata` to `url`.
     ///
     /// Writes atomically: to a temporary file in the destination's folder,
@@ -33,7 +33,7 @@ public enum CRNNFileWriter {
     ///   `.badShape` (rank above 8) for tensors the format cannot hold;
     ///   `.writeFailed` when the file system refuses.
     @discardableResult
-    public static func write(
+    package static func write(
         metadata: CRNNModelMetadata, tensors: [(name: String, tensor: Tensor)], floatType: DType, to url: URL
     ) throws(CRNNFormatError) -> CRNNFileSummary {
         do {
@@ -61,7 +61,7 @@ public enum CRNNFileWriter {
     ///   directory path (`hasDirectoryPath`, a trailing `/`); either way
     ///   nothing at `url` changes.
     @discardableResult
-    public static func write(
+    package static func write(
         metadata: CRNNModelMetadata, tensors: [(name: String, tensor: Tensor)], floatType: DType, to url: URL,
         check: (_ temporaryPath: String) throws -> Void
     ) throws -> CRNNFileSummary {

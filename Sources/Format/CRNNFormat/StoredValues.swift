@@ -8,7 +8,7 @@ extension CRNNFile {
     /// socket or device is refused, never waited on).
     /// - Throws: `CRNNFormatError.fileAccess` when the file cannot be read or
     ///   is not a regular file.
-    public static func looksLikeCRNNFile(path: String) throws(CRNNFormatError) -> Bool {
+    package static func looksLikeCRNNFile(path: String) throws(CRNNFormatError) -> Bool {
         let start: [UInt8]
         do { start = try ByteBuffer.reading(path: path, limit: FileHeader.magic.count).slice.bytes } catch {
             throw .fileAccess(file: path, reason: (error as? TensorCoreError)?.fileReason ?? "\(error)")
@@ -22,7 +22,7 @@ extension CRNNFileWriter {
     /// The value a float element becomes when stored as `floatType`
     /// (`.float32`, or `.float16` rounded to nearest-even straight from the
     /// source value), exactly as `write` stores it.
-    public static func storedValue(_ value: Double, as floatType: DType) -> Double {
+    package static func storedValue(_ value: Double, as floatType: DType) -> Double {
         switch floatType {
         case .float16: Double(float16Bits: HalfPrecision.bits(from: value))
         default: Double(Float(value))

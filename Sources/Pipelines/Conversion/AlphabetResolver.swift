@@ -11,7 +11,7 @@ public enum AlphabetResolver {
     /// The alphabet given explicitly, else one stored in the checkpoint dict,
     /// else the reference alphabet when the vocabulary has 37 classes.
     /// - Throws: `ConversionError` when none applies or it does not fit.
-    public static func resolve(explicit: String?, checkpoint: TorchCheckpoint, vocabularySize: Int) throws -> String {
+    public static func resolve(explicit: String?, checkpoint: TorchCheckpoint, vocabularySize: Int) throws(ConversionError) -> String {
         let file = checkpoint.fileName
         let chosen: String
         if let explicit {
@@ -34,7 +34,7 @@ public enum AlphabetResolver {
     /// character. A character is a Unicode scalar, as everywhere an alphabet
     /// is read (`formats/CRNN-BIN.md`, "Metadata"): a letter with a
     /// combining accent written as two scalars is two classes.
-    static func validate(_ alphabet: String, vocabularySize: Int, file: String) throws {
+    static func validate(_ alphabet: String, vocabularySize: Int, file: String) throws(ConversionError) {
         let characters = Array(alphabet.unicodeScalars)
         if let control = characters.first(where: { $0.properties.generalCategory == .control }) {
             throw ConversionError.alphabetMismatch(

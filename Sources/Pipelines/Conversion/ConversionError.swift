@@ -1,6 +1,30 @@
-/// Why a conversion was refused. The reader's, the model's and the format's
-/// own errors pass through unchanged; these are the converter's.
+public import CRNNFormat
+public import TorchCheckpoint
+/// Why a conversion, a safetensors export, an inspection or a comparison was
+/// refused: the one error the Conversion product throws. The checkpoint
+/// reader's and the `.bin` format's errors are carried in `.checkpoint` and
+/// `.format`, with their own messages; the other cases are this product's.
 public enum ConversionError: Error, Equatable, CustomStringConvertible {
+    /// The PyTorch checkpoint (or safetensors file) could not be read.
+    case checkpoint(CheckpointError)
+    /// A CRNN-BIN `.bin` file could not be read or written.
+    case format(CRNNFormatError)
+    /// An input file cannot be read at all (missing, a permission, not a
+    /// regular file), before its format is known.
+    case unreadableInput(file: String, reason: String)
+    /// An input that may be a checkpoint or a `.bin` is empty.
+    case emptyModelFile(file: String)
+    /// An input that may be a checkpoint or a `.bin` is neither; `found`
+    /// shows its first bytes.
+    case unknownModelFormat(file: String, found: String)
+    /// The caller's `SourceDigest` failed.
+    case sourceDigestFailed(file: String, reason: String)
+    /// A tensor to export is named `__metadata__`, the key safetensors reserves.
+    case reservedTensorName(file: String)
+    /// The safetensors header would exceed the format's 100,000,000-byte limit.
+    case safetensorsHeaderTooLarge(file: String, bytes: Int, limit: Int)
+    /// The file system refused a step of writing a safetensors file atomically.
+    case writeFailed(file: String, reason: String)
     /// The checkpoint's tensors do not fit the CRNN (every problem, in one line).
     case notACRNN(file: String, problems: String)
     /// The output path is the input file.
@@ -22,6 +46,21 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
+        case let .checkpoint(error): error.description
+        case let .format(error): error.description
+        case let .unreadableInput(file, reason): "\(file): cannot read: \(reason)"
+        case let .emptyModelFile(file):
+            "\(file): the file is empty; expected a PyTorch checkpoint or a .bin written by crnn-convert"
+        case let .unknownModelFormat(file, found):
+            "\(file): unknown format (starts with \(found)); expected a PyTorch checkpoint (a torch.save zip archive or "
+                + "legacy pickle) or a .bin written by crnn-convert (starting \"CRNN-BIN\")"
+        case let .sourceDigestFailed(file, reason): "\(file): cannot compute its SHA-256: \(reason)"
+        case let .reservedTensorName(file):
+            "\(file): a tensor is named '__metadata__', the key safetensors reserves for metadata; rename it"
+        case let .safetensorsHeaderTooLarge(file, bytes, limit):
+            "\(file): the safetensors header would take \(bytes) bytes, over the format's limit of \(limit)"
+        case let .writeFailed(file, reason):
+            "\(file): cannot write: \(reason); nothing was kept"
         case let .notACRNN(file, problems):
             "\(file): \(problems)"
         case let .wouldOverwriteInput(path):
@@ -40,6 +79,40 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
             "the output path is empty; give the path of the .bin file to write"
         case let .metadataContradictsTensors(file, contradiction):
             "\(file): \(contradiction); the file is inconsistent (edited by hand?): convert the checkpoint again"
+        }
+    }
+}
+
+extension ConversionError {
+    /// `error` as the product's error: a `ConversionError` is itself; the
+    /// reader's and the format's errors are wrapped; anything else (a
+    /// TensorCore view error, say) becomes the reader's error about `file`.
+    package static func converted(_ error: any Error, file: String) -> ConversionError {
+        switch error {
+        case let error as ConversionError: error
+        case let error as CRNNFormatError: .format(error)
+        case let error as SafetensorsProblem: .checkpoint(.invalidSafetensors(file: file, problem: error))
+        default: .checkpoint(CheckpointError.converted(error, file: file))
+        }
+    }
+
+    /// True when `path` is a CRNN-BIN file (by its magic; see
+    /// `CRNNFile.looksLikeCRNNFile`), false for anything else.
+    /// - Throws: `.unreadableInput` when it cannot be read.
+    package static func isCRNNFile(_ path: String) throws(ConversionError) -> Bool {
+        do { return try CRNNFile.looksLikeCRNNFile(path: path) } catch {
+            guard case let .fileAccess(file, reason) = error else { throw .format(error) }
+            throw .unreadableInput(file: file, reason: reason)
+        }
+    }
+
+    /// A reader's error as a tool that also reads `.bin` files reports it: an
+    /// empty or unrecognised file names both formats it takes.
+    package static func namingTheBinAlternative(_ error: CheckpointError) -> ConversionError {
+        switch error {
+        case let .empty(file): .emptyModelFile(file: file)
+        case let .unknownFormat(file, found): .unknownModelFormat(file: file, found: found)
+        default: .checkpoint(error)
         }
     }
 }

@@ -65,12 +65,28 @@ public enum Converter {
 
     /// Converts `input` to `output`; `sourceDigest`, when given, gives the input's SHA-256
     /// for the metadata (computed on another core while the input is read).
-    /// - Throws: the reader's, the model's or the format's error, a
-    ///   `ConversionError`, or what `sourceDigest` throws; on any error
-    ///   `output` is left as it was.
+    /// - Throws: `ConversionError`: `.checkpoint` with the reader's error,
+    ///   `.notACRNN` for tensors that are not the model, `.format` when the
+    ///   `.bin` cannot be written, `.sourceDigestFailed` for what
+    ///   `sourceDigest` threw, or one of the converter's own cases; on any
+    ///   error `output` is left as it was.
     @discardableResult
     public static func convert(
         input: String, output: String, options: ConversionOptions = ConversionOptions(), sourceDigest: SourceDigest? = nil
+    ) throws(ConversionError) -> ConversionReport {
+        do { return try convertUnchecked(input: input, output: output, options: options, sourceDigest: sourceDigest) } catch {
+            throw ConversionError.converted(error, file: input)
+        }
+    }
+
+    /// The SHA-256 that `digest` computed on another core for `path`.
+    /// - Throws: `ConversionError.sourceDigestFailed` with what it threw.
+    static func sha256(from digest: BackgroundWork<String>, of path: String) throws(ConversionError) -> String {
+        do { return try digest.value() } catch { throw ConversionError.sourceDigestFailed(file: path, reason: String(describing: error)) }
+    }
+
+    private static func convertUnchecked(
+        input: String, output: String, options: ConversionOptions, sourceDigest: SourceDigest?
     ) throws -> ConversionReport {
         let started = Date()
         guard !output.isEmpty else { throw ConversionError.emptyOutputPath }
@@ -78,7 +94,7 @@ public enum Converter {
             throw ConversionError.unsupportedStoredType(options.storedFloatType.rawValue)
         }
         if outputReplacesInput(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
-        if try CRNNFile.looksLikeCRNNFile(path: input) { throw ConversionError.alreadyConverted(file: input) }
+        if try ConversionError.isCRNNFile(input) { throw ConversionError.alreadyConverted(file: input) }
         let prepared = try prepare(path: input, options: options, sourceDigest: sourceDigest)
         var roundingError = 0.0
         // Verified in its temporary place (while it is synced to disk): a file
@@ -130,8 +146,8 @@ public enum Converter {
     /// what `crnn-predict` does with a `.pt` (without a digest: nothing there
     /// reads it). With `sourceDigest`, the file is hashed on another core
     /// meanwhile and the metadata carries its SHA-256.
-    /// - Throws: the reader's or the model's error, a `ConversionError`, or
-    ///   what `sourceDigest` throws.
+    /// - Throws: the reader's or the model's error, a `ConversionError`
+    ///   (`.sourceDigestFailed` for what `sourceDigest` threw).
     package static func prepare(
         path: String, options: ConversionOptions = ConversionOptions(), sourceDigest: SourceDigest? = nil
     ) throws -> PreparedModel {
@@ -152,7 +168,7 @@ public enum Converter {
             trunkWidths: configuration.trunkWidths, rnnInputSize: configuration.rnnInputSize,
             featureRows: configuration.featureRows, alphabet: alphabet, blankIndex: 0,
             nominalInputHeight: 50, minInputHeight: heights.lowerBound, maxInputHeight: heights.upperBound,
-            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try digest?.value(),
+            sourceFileName: URL(fileURLWithPath: path).lastPathComponent, sourceSHA256: try digest.map { try sha256(from: $0, of: path) },
             converterName: "crnn-convert", converterVersion: options.converterVersion,
             storedFloatType: options.storedFloatType)
         return PreparedModel(stateDict: stateDict, configuration: configuration, metadata: metadata,

@@ -7,32 +7,6 @@ public import Foundation
 public import TensorCore
 public import TorchCheckpoint
 
-/// Why a safetensors file was not written. The reader's and the format's
-/// own errors pass through unchanged; these are the writer's.
-public enum SafetensorsExportError: Error, Equatable, CustomStringConvertible {
-    /// A tensor is named `__metadata__`, the key the format reserves.
-    case reservedName(file: String)
-    /// The header would exceed the format's 100,000,000-byte limit.
-    case headerTooLarge(file: String, bytes: Int, limit: Int)
-    /// The file system refused a step of the atomic write.
-    case writeFailed(file: String, reason: String)
-    /// Reading the written file back gave another tensor than the source.
-    case verificationFailed(file: String, tensor: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case let .reservedName(file):
-            "\(file): a tensor is named '__metadata__', the key safetensors reserves for metadata; rename it"
-        case let .headerTooLarge(file, bytes, limit):
-            "\(file): the safetensors header would take \(bytes) bytes, over the format's limit of \(limit)"
-        case let .writeFailed(file, reason):
-            "\(file): cannot write: \(reason); nothing was kept"
-        case let .verificationFailed(file, tensor, reason):
-            "\(file): written file differs from the source at tensor '\(tensor)': \(reason); nothing was kept"
-        }
-    }
-}
-
 /// What a safetensors export did, for the summary line and for tests.
 public struct SafetensorsExportReport: Sendable {
     /// The source's layout and where its state_dict was; `nil` for a `.bin`.
@@ -65,13 +39,24 @@ public enum SafetensorsExport {
     /// byte, before it replaces `output`. `alphabet` (or an alphabet string
     /// the checkpoint stores) goes into the metadata, and so does the
     /// source's SHA-256 when `sourceDigest` is given.
-    /// - Throws: the reader's error, `ConversionError.wouldOverwriteInput`, a
-    ///   `SafetensorsExportError`, or what `sourceDigest` throws; on any error
+    /// - Throws: `ConversionError`: `.checkpoint` with the reader's error,
+    ///   `.wouldOverwriteInput`, `.reservedTensorName`,
+    ///   `.safetensorsHeaderTooLarge`, `.writeFailed`, `.verificationFailed`,
+    ///   or `.sourceDigestFailed` for what `sourceDigest` threw; on any error
     ///   `output` is left as it was.
     @discardableResult
     public static func convert(
         input: String, output: String, alphabet: String? = nil, converterVersion: String = Converter.version,
         sourceDigest: SourceDigest? = nil
+    ) throws(ConversionError) -> SafetensorsExportReport {
+        do {
+            return try convertUnchecked(
+                input: input, output: output, alphabet: alphabet, converterVersion: converterVersion, sourceDigest: sourceDigest)
+        } catch { throw ConversionError.converted(error, file: input) }
+    }
+
+    private static func convertUnchecked(
+        input: String, output: String, alphabet: String?, converterVersion: String, sourceDigest: SourceDigest?
     ) throws -> SafetensorsExportReport {
         let started = Date()
         if Converter.outputReplacesInput(input, output) { throw ConversionError.wouldOverwriteInput(path: output) }
@@ -80,7 +65,7 @@ public enum SafetensorsExport {
         // Ours first, then what the source carried (an explicit alphabet replacing a stored one).
         // Without a digest the key is left out (safetensors metadata values are strings, never null).
         var metadata: [(key: String, value: String)] = [("format", "pt"), ("source_file", URL(fileURLWithPath: input).lastPathComponent)]
-        if let digest { metadata.append(("source_sha256", try digest.value())) }
+        if let digest { metadata.append(("source_sha256", try Converter.sha256(from: digest, of: input))) }
         metadata.append(("converter", "crnn-convert \(converterVersion)"))
         metadata += source.carried.filter { !ownKeys.contains($0.key) && !(alphabet != nil && $0.key == "alphabet") }
         if let alphabet { metadata.append(("alphabet", alphabet)) }
@@ -104,10 +89,20 @@ public enum SafetensorsExport {
     /// within a width), after a header padded to 8 bytes, so every tensor is
     /// aligned to its element size in a mapped file.
     /// - Returns: the file's size in bytes.
-    /// - Throws: `SafetensorsExportError` (or the reader's error for the file
-    ///   read back); on any error `path` is left as it was.
+    /// - Throws: `ConversionError`: `.reservedTensorName`,
+    ///   `.safetensorsHeaderTooLarge`, `.writeFailed`, `.verificationFailed`,
+    ///   or `.checkpoint` for the file read back; on any error `path` is left
+    ///   as it was.
     @discardableResult
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [(key: String, value: String)], to path: String) throws -> Int {
+    public static func write(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [(key: String, value: String)], to path: String
+    ) throws(ConversionError) -> Int {
+        do { return try writeUnchecked(tensors, metadata: metadata, to: path) } catch { throw ConversionError.converted(error, file: path) }
+    }
+
+    private static func writeUnchecked(
+        _ tensors: [(name: String, tensor: Tensor)], metadata: [(key: String, value: String)], to path: String
+    ) throws -> Int {
         let plan = try layout(tensors, metadata: metadata, file: path)
         do {
             try AtomicReplacement.write(to: path, check: { temporary in try verify(temporary, against: tensors, file: path) }) { append in
@@ -115,7 +110,7 @@ public enum SafetensorsExport {
                 for index in plan.order { try tensors[index].tensor.withContiguousBytes { try append($0) } }
             }
         } catch let failure as AtomicReplacement.Failure {
-            throw SafetensorsExportError.writeFailed(file: path, reason: failure.reason)
+            throw ConversionError.writeFailed(file: path, reason: failure.reason)
         }
         return plan.header.count + plan.dataBytes
     }
@@ -125,7 +120,7 @@ public enum SafetensorsExport {
     static func layout(_ tensors: [(name: String, tensor: Tensor)], metadata: [(key: String, value: String)], file: String) throws
         -> (header: [UInt8], order: [Int], dataBytes: Int)
     {
-        guard !tensors.contains(where: { $0.name == "__metadata__" }) else { throw SafetensorsExportError.reservedName(file: file) }
+        guard !tensors.contains(where: { $0.name == "__metadata__" }) else { throw ConversionError.reservedTensorName(file: file) }
         let order = tensors.indices.sorted { a, b in
             let (wa, wb) = (tensors[a].tensor.dtype.byteWidth, tensors[b].tensor.dtype.byteWidth)
             return wa != wb ? wa > wb : a < b
@@ -150,7 +145,7 @@ public enum SafetensorsExport {
         var header = Array(json.utf8)
         header += [UInt8](repeating: 0x20, count: (8 - header.count % 8) % 8)
         guard header.count <= SafetensorsHeader.maxHeaderBytes else {
-            throw SafetensorsExportError.headerTooLarge(file: file, bytes: header.count, limit: SafetensorsHeader.maxHeaderBytes)
+            throw ConversionError.safetensorsHeaderTooLarge(file: file, bytes: header.count, limit: SafetensorsHeader.maxHeaderBytes)
         }
         let length = withUnsafeBytes(of: UInt64(header.count).littleEndian) { Array($0) }
         return (length + header, order, offset)
@@ -163,19 +158,19 @@ public enum SafetensorsExport {
         let written = try TorchCheckpoint(buffer: buffer, fileName: file, options: CheckpointOptions(stripsWrapperPrefixes: false))
             .loadStateDict()
         guard written.count == source.count else {
-            throw SafetensorsExportError.verificationFailed(
+            throw ConversionError.verificationFailed(
                 file: file, tensor: "(header)", reason: "\(written.count) tensors read back, \(source.count) written")
         }
         for (name, original) in source {
             guard let stored = written[name] else {
-                throw SafetensorsExportError.verificationFailed(file: file, tensor: name, reason: "missing from the file read back")
+                throw ConversionError.verificationFailed(file: file, tensor: name, reason: "missing from the file read back")
             }
             guard stored.dtype == original.dtype, stored.shape == original.shape else {
-                throw SafetensorsExportError.verificationFailed(
+                throw ConversionError.verificationFailed(
                     file: file, tensor: name, reason: "\(stored.dtype.rawValue) \(stored.shape) read back, \(original.dtype.rawValue) \(original.shape) written")
             }
             guard stored.hasSamePackedBytes(as: original) else {
-                throw SafetensorsExportError.verificationFailed(file: file, tensor: name, reason: "its bytes differ")
+                throw ConversionError.verificationFailed(file: file, tensor: name, reason: "its bytes differ")
             }
         }
     }
@@ -191,7 +186,7 @@ public enum SafetensorsExport {
     /// Reads the state_dict of a `.bin`, a `.pt` (names as PyTorch gives
     /// them) or a safetensors file.
     static func readStateDict(path: String) throws -> Source {
-        if try CRNNFile.looksLikeCRNNFile(path: path) {
+        if try ConversionError.isCRNNFile(path) {
             let file = try CRNNFile.open(path: path)
             return Source(stateDict: file.tensors, info: nil, carried: [("alphabet", file.metadata.alphabet)])
         }

@@ -1,4 +1,5 @@
 import CRNNFormat
+public import Conversion
 public import TensorCore
 import TorchCheckpoint
 
@@ -68,8 +69,11 @@ public enum Comparison {
     ///   - tolerance: the largest absolute difference counted as equal
     ///     (default 0: exact; NaN equals NaN).
     ///   - allowPickledModules: admit whole pickled modules (`torch.save(model)`).
-    /// - Throws: the reader's error for either file, naming it.
-    public static func compare(_ a: String, _ b: String, tolerance: Double = 0, allowPickledModules: Bool = false) throws -> ComparisonReport {
+    /// - Throws: `ConversionError` (`.checkpoint` or `.format`) for either
+    ///   file, naming it.
+    public static func compare(
+        _ a: String, _ b: String, tolerance: Double = 0, allowPickledModules: Bool = false
+    ) throws(ConversionError) -> ComparisonReport {
         let first = try stateDict(path: a, allowPickledModules: allowPickledModules)
         let second = try stateDict(path: b, allowPickledModules: allowPickledModules)
         var tensors = [ComparisonReport.TensorComparison]()
@@ -83,10 +87,13 @@ public enum Comparison {
     }
 
     /// The tensors of a `.bin`, or of anything the checkpoint reader opens.
-    /// - Throws: the format's or the reader's error.
-    public static func stateDict(path: String, allowPickledModules: Bool = false) throws -> StateDict {
-        if try CRNNFile.looksLikeCRNNFile(path: path) { return try CRNNFile.open(path: path).tensors }
-        return try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: allowPickledModules)).loadStateDict()
+    /// - Throws: `ConversionError.format` for a `.bin`, `.checkpoint` for
+    ///   anything else.
+    public static func stateDict(path: String, allowPickledModules: Bool = false) throws(ConversionError) -> StateDict {
+        do {
+            if try ConversionError.isCRNNFile(path) { return try CRNNFile.open(path: path).tensors }
+            return try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: allowPickledModules)).loadStateDict()
+        } catch { throw ConversionError.converted(error, file: path) }
     }
 
     /// One tensor of both files, element by element.

@@ -1,6 +1,6 @@
 import CRNN
-public import CRNNFormat
-import Conversion
+package import CRNNFormat
+public import Conversion
 import TensorCore
 public import TorchCheckpoint
 
@@ -11,10 +11,19 @@ public enum Inspector {
     /// - Parameters:
     ///   - statistics: also read every tensor and compute `TensorStatistics`.
     ///   - allowPickledModules: admit whole pickled modules (`torch.save(model)`).
-    /// - Throws: the reader's error, which names the file and the problem;
-    ///   `CheckpointOrBinError` for a file that is neither format.
-    public static func inspect(path: String, statistics: Bool, allowPickledModules: Bool = false) throws -> InspectionReport {
-        if try CRNNFile.looksLikeCRNNFile(path: path) {
+    /// - Throws: `ConversionError`: `.checkpoint` with the reader's error or
+    ///   `.format` with the `.bin` format's, each naming the file and the
+    ///   problem; `.emptyModelFile` or `.unknownModelFormat` for a file that
+    ///   is neither; `.notACRNN` or `.metadataContradictsTensors` for a
+    ///   `.bin` whose description would be false.
+    public static func inspect(path: String, statistics: Bool, allowPickledModules: Bool = false) throws(ConversionError) -> InspectionReport {
+        do { return try inspectUnchecked(path: path, statistics: statistics, allowPickledModules: allowPickledModules) } catch {
+            throw ConversionError.converted(error, file: path)
+        }
+    }
+
+    private static func inspectUnchecked(path: String, statistics: Bool, allowPickledModules: Bool) throws -> InspectionReport {
+        if try ConversionError.isCRNNFile(path) {
             let file = try CRNNFile.open(path: path)
             try checkMetadata(of: file)
             let report = report(for: file, statistics: statistics)
@@ -24,8 +33,8 @@ public enum Inspector {
         let checkpoint: TorchCheckpoint
         do {
             checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: allowPickledModules))
-        } catch let error as CheckpointError {
-            throw error.namingTheBinAlternative
+        } catch {
+            throw ConversionError.namingTheBinAlternative(error)
         }
         return try report(for: checkpoint, statistics: statistics)
     }
@@ -46,7 +55,7 @@ public enum Inspector {
     }
 
     /// The report for an opened checkpoint.
-    public static func report(for checkpoint: TorchCheckpoint, statistics: Bool) throws -> InspectionReport {
+    public static func report(for checkpoint: TorchCheckpoint, statistics: Bool) throws(CheckpointError) -> InspectionReport {
         let info = checkpoint.info
         var details: [(String, String)] = [("layout", info.layout.summary)]
         if let root = info.archiveRoot { details.append(("archive root", root + "/")) }
@@ -70,7 +79,7 @@ public enum Inspector {
     }
 
     /// The report for one of our `.bin` files, with its metadata as details.
-    public static func report(for file: CRNNFile, statistics: Bool) -> InspectionReport {
+    package static func report(for file: CRNNFile, statistics: Bool) -> InspectionReport {
         let meta = file.metadata
         let details: [(String, String)] = [
             ("format version", "\(file.formatVersion.major).\(file.formatVersion.minor)"),

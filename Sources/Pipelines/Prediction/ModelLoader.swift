@@ -30,13 +30,13 @@ public enum ModelLoader {
     ///   naming no unit; `PredictionError.alphabetGivenForBin` for an alphabet
     ///   with a `.bin`; `PredictionError.badModel` when a `.bin`'s tensors are
     ///   not a CRNN; `ConversionError.metadataContradictsTensors` when its
-    ///   metadata disagrees with its tensors; `CheckpointOrBinError` for a
-    ///   file that is neither format; else the format's, reader's or model's
-    ///   error naming the file.
+    ///   metadata disagrees with its tensors, `.emptyModelFile` or
+    ///   `.unknownModelFormat` for a file that is neither format; else the
+    ///   format's, reader's or model's error naming the file.
     public static func load(path: String, alphabet: String? = nil) throws -> LoadedModel {
         try VectorUnit.checkEnvironment()
         BLASThreads.preload()  // meanwhile, on another core
-        if try CRNNFile.looksLikeCRNNFile(path: path) {
+        if try ConversionError.isCRNNFile(path) {
             if alphabet != nil { throw PredictionError.alphabetGivenForBin(file: path) }
             let file = try CRNNFile.open(path: path)
             let configuration: CRNNConfiguration
@@ -54,7 +54,7 @@ public enum ModelLoader {
         }
         let prepared: Converter.PreparedModel
         do { prepared = try Converter.prepare(path: path, options: ConversionOptions(alphabet: alphabet)) } catch let error as CheckpointError {
-            throw error.namingTheBinAlternative
+            throw ConversionError.namingTheBinAlternative(error)
         }
         let model = try CRNNModel(stateDict: prepared.stateDict)
         try prepared.checkSourceUnchanged()

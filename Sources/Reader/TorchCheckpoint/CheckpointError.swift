@@ -1,4 +1,4 @@
-package import Pickle
+import Pickle
 import TensorCore
 
 /// Everything that can be wrong with a checkpoint file. Each case names the
@@ -108,5 +108,25 @@ extension CheckpointError {
             return .classNotAllowed(file: file, global: module + "." + name, offset: offset)
         }
         return .pickle(file: file, part: part, reason: error.description)
+    }
+}
+
+extension CheckpointError {
+    /// `error` as a `CheckpointError` about `file`, for the typed throws of
+    /// the reader's public API: a `CheckpointError` is itself; a tensor
+    /// view or file error of TensorCore becomes `.unreadable`,
+    /// `.changedWhileRead` or `.malformed` with TensorCore's own words.
+    package static func converted(_ error: any Error, file: String) -> CheckpointError {
+        switch error {
+        case let error as CheckpointError: return error
+        case let error as TensorCoreError:
+            switch error {
+            case let .fileAccess(_, reason): return .unreadable(file: file, reason: reason)
+            case .changedWhileRead: return .changedWhileRead(file: file)
+            default: return .malformed(file: file, reason: error.description)
+            }
+        case let error as PickleError: return .pickle(file: file, part: "the pickle", reason: error.description)
+        default: return .malformed(file: file, reason: String(describing: error))
+        }
     }
 }

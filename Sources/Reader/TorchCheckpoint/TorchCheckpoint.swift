@@ -90,7 +90,11 @@ public struct TorchCheckpoint: Sendable {
     /// - Throws: `CheckpointError` naming the file and what is wrong;
     ///   `.changedWhileRead` when another process changed it while it was
     ///   read (see `checkUnchanged()`).
-    public static func open(path: String, options: CheckpointOptions = CheckpointOptions()) throws -> TorchCheckpoint {
+    public static func open(path: String, options: CheckpointOptions = CheckpointOptions()) throws(CheckpointError) -> TorchCheckpoint {
+        do { return try openUnchecked(path: path, options: options) } catch { throw CheckpointError.converted(error, file: path) }
+    }
+
+    private static func openUnchecked(path: String, options: CheckpointOptions) throws -> TorchCheckpoint {
         let buffer: ByteBuffer
         do { buffer = try ByteBuffer.mapping(path: path) } catch let error as TensorCoreError {
             switch error {
@@ -114,15 +118,21 @@ public struct TorchCheckpoint: Sendable {
     /// read tensors check once they are done. A checkpoint read from bytes in
     /// memory never throws.
     /// - Throws: `CheckpointError.changedWhileRead`.
-    public func checkUnchanged() throws { try Self.checkUnchanged(buffer, file: fileName) }
+    public func checkUnchanged() throws(CheckpointError) { try Self.checkUnchanged(buffer, file: fileName) }
 
-    private static func checkUnchanged(_ buffer: ByteBuffer, file: String) throws {
+    private static func checkUnchanged(_ buffer: ByteBuffer, file: String) throws(CheckpointError) {
         do { try buffer.checkUnchanged() } catch { throw CheckpointError.changedWhileRead(file: file) }
     }
 
     /// Reads a checkpoint from bytes in memory; `fileName` is used in messages.
     /// - Throws: `CheckpointError` naming the file and what is wrong.
-    public init(buffer: ByteBuffer, fileName: String, options: CheckpointOptions = CheckpointOptions()) throws {
+    public init(buffer: ByteBuffer, fileName: String, options: CheckpointOptions = CheckpointOptions()) throws(CheckpointError) {
+        do { try self.init(unchecked: buffer, fileName: fileName, options: options) } catch {
+            throw CheckpointError.converted(error, file: fileName)
+        }
+    }
+
+    private init(unchecked buffer: ByteBuffer, fileName: String, options: CheckpointOptions) throws {
         self.buffer = buffer
         self.fileName = fileName
         let file = fileName
@@ -217,7 +227,7 @@ public struct TorchCheckpoint: Sendable {
     ///   `.checksumMismatch` naming the record and its tensors when its
     ///   CRC-32 differs from the archive's; `.changedWhileRead` when the file
     ///   changed meanwhile.
-    public func loadStateDict() throws -> StateDict {
+    public func loadStateDict() throws(CheckpointError) -> StateDict {
         // A file changed meanwhile is reported as that, not as the damage it seemed to have.
         do {
             let stateDict = try loadStorages()
@@ -225,7 +235,7 @@ public struct TorchCheckpoint: Sendable {
             return stateDict
         } catch {
             try checkUnchanged()
-            throw error
+            throw CheckpointError.converted(error, file: fileName)
         }
     }
 

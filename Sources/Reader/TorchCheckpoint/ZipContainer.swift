@@ -1,5 +1,5 @@
 import Pickle
-public import TensorCore
+import TensorCore
 
 /// The zip layout of `torch.save` (PyTorch >= 1.6): `<root>/data.pkl`, the
 /// storages as `<root>/data/<key>`, `<root>/byteorder`, `<root>/version`.
