@@ -1,5 +1,5 @@
 import CRNN
-import Dispatch
+import CRNNRuntime
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -7,7 +7,6 @@ import Foundation
 #endif
 import ImageDecoding
 import Kernels
-import Synchronization
 
 /// One image's result.
 public struct ImagePrediction: Sendable {
@@ -19,12 +18,15 @@ public struct ImagePrediction: Sendable {
     public let logits: Logits
 }
 
-/// Runs a loaded model over image files.
+/// Runs a loaded model over image files, through the runtime's
+/// `TextRecognizer` (the API an app uses), sharing the loaded weights.
 public struct Predictor: Sendable {
     /// The model.
     public let loaded: LoadedModel
     /// Worker threads (images run in parallel, one per thread).
     public let threads: Int
+    /// The runtime over `loaded`'s network (no second copy of the weights).
+    let recognizer: TextRecognizer
 
     /// The most threads a predictor runs: the larger of the core count and
     /// 64. More would only add threads waiting for a core, and each costs a
@@ -36,6 +38,9 @@ public struct Predictor: Sendable {
     public init(model: LoadedModel, threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         loaded = model
         self.threads = min(max(1, threads), Predictor.maximumThreads)
+        recognizer = TextRecognizer(
+            network: model.model, decoder: model.decoder, nominalHeight: model.metadata.nominalInputHeight,
+            sourceFileName: model.metadata.sourceFileName, sourceSHA256: model.metadata.sourceSHA256, cores: self.threads)
     }
 
     /// The model's input for the image at `path`, converted as the reference does.
@@ -49,19 +54,20 @@ public struct Predictor: Sendable {
         }
     }
 
-    /// Runs `body`, turning the model's complaints about an input into an
-    /// error that names the image file. A machine that cannot run the
-    /// kernels (OpenBLAS missing or broken, a vector unit this CPU lacks) is
-    /// not the image's fault: that `KernelError` passes through unchanged.
-    static func naming<T>(_ file: String, _ body: () throws -> T) throws -> T {
-        do { return try body() } catch let error as CRNNError {
-            if case let .kernel(kernelError) = error {
-                switch kernelError {
-                case .blasUnavailable, .vectorUnitUnavailable: throw kernelError
-                default: break
-                }
-            }
-            throw PredictionError.unsupportedImage(file: file, reason: error.description)
+    /// The command line's error for one image's failure in the runtime:
+    /// an image whose height the model does not read says so without
+    /// naming a library option; a PyTorch batch of mixed sizes names the
+    /// image that differs; everything else is the runtime's own error, whose
+    /// message is the decoder's or the kernel's line.
+    static func commandLineError(_ error: any Error) -> any Error {
+        switch error {
+        case let mismatch as TextRecognizer.BatchSizeMismatch:
+            return PredictionError.batchSizeMismatch(file: mismatch.image, size: mismatch.size, expected: mismatch.expected)
+        case let RecognitionError.unsupportedImageSize(image, _, height, accepted):
+            return PredictionError.unsupportedImage(
+                file: image, reason: CRNNError.inputHeight(height: height, accepted: accepted).description)
+        default:
+            return error
         }
     }
 
@@ -72,6 +78,12 @@ public struct Predictor: Sendable {
     /// meet too.
     public static func isAboutOneImage(_ error: any Error) -> Bool {
         if error is ImageDecodingError { return true }
+        if let error = error as? RecognitionError {
+            switch error {
+            case .unreadableImage, .invalidPixels, .unsupportedImageSize: return true
+            case .invalidModel, .computationFailed: return false
+            }
+        }
         if let error = error as? PredictionError {
             switch error {
             case .unsupportedImage, .batchSizeMismatch, .notFound: return true
@@ -118,91 +130,20 @@ public struct Predictor: Sendable {
         }
     }
 
-    /// Every file's result, in order (the work of both `predict` forms).
+    /// Every file's result, in order (the work of both `predict` forms):
+    /// the recognizer's logits, decoded here.
     private func results(files: [String], torchBatch: Int?,
                          progress: (@Sendable (Int) -> Void)?) -> [Result<ImagePrediction, Error>] {
-        let groups: [[Int]]
-        if let size = torchBatch, size > 0 {
-            groups = stride(from: 0, to: files.count, by: size).map { Array($0..<min($0 + size, files.count)) }
-        } else {
-            groups = files.indices.map { [$0] }
-        }
-        let workers = min(threads, max(groups.count, 1))
         // One image per core, or (one image) all cores sharing its layers; products single-threaded either way.
         BLASThreads.setCount(1)
-        let team = workers == 1 && threads > 1 ? ThreadTeam(size: threads) : .alone
-        let results = ResultSlots(count: files.count)
-        let model = loaded.model
         let decoder = loaded.decoder
-        let next = Counter()
-        let done = Counter()
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let groupIndex = next.take(below: groups.count) {
-                let group = groups[groupIndex]
-                do {
-                    let inputs = try group.map { try Predictor.input(path: files[$0]) }
-                    let logits: [Logits]
-                    if torchBatch == nil {
-                        logits = [try Predictor.naming(files[group[0]]) { try model.logits(for: inputs[0], team: team) }]
-                    } else {
-                        for (offset, input) in inputs.enumerated().dropFirst()
-                        where input.height != inputs[0].height || input.width != inputs[0].width {
-                            throw PredictionError.batchSizeMismatch(
-                                file: files[group[offset]], size: "\(input.width)x\(input.height)",
-                                expected: "\(inputs[0].width)x\(inputs[0].height)")
-                        }
-                        logits = try Predictor.naming(files[group[0]]) { try model.logitsTorchBatch(inputs, team: team) }
-                    }
-                    for (slot, fileIndex) in group.enumerated() {
-                        results.set(fileIndex, .success(ImagePrediction(
-                            file: files[fileIndex], text: decoder.decode(logits[slot]), logits: logits[slot])))
-                    }
-                } catch {
-                    for fileIndex in group { results.set(fileIndex, .failure(error)) }
-                }
-                progress?(done.add(group.count))
+        let logits = recognizer.logits(files.map { .file($0) }, torchBatch: torchBatch.flatMap { $0 > 0 ? $0 : nil },
+                                       progress: progress)
+        return zip(files, logits).map { file, result in
+            switch result {
+            case let .success(logits): .success(ImagePrediction(file: file, text: decoder.decode(logits), logits: logits))
+            case let .failure(error): .failure(Predictor.commandLineError(error))
             }
-        }
-        return results.values()
-    }
-}
-
-/// A lock-protected counter handing out work and counting progress.
-final class Counter: Sendable {
-    private let value = Mutex(0)
-
-    /// The next index below `limit`, or `nil` when all are taken.
-    func take(below limit: Int) -> Int? {
-        value.withLock { value in
-            guard value < limit else { return nil }
-            value += 1
-            return value - 1
-        }
-    }
-
-    /// Adds `amount` and returns the new total.
-    func add(_ amount: Int) -> Int {
-        value.withLock { value in
-            value += amount
-            return value
-        }
-    }
-}
-
-/// Per-file results written by worker threads.
-final class ResultSlots: Sendable {
-    private let slots: Mutex<[Result<ImagePrediction, Error>?]>
-
-    init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
-
-    func set(_ index: Int, _ result: Result<ImagePrediction, Error>) {
-        slots.withLock { $0[index] = result }
-    }
-
-    /// The results in file order; a missing one is a programming error reported as such.
-    func values() -> [Result<ImagePrediction, Error>] {
-        slots.withLock { slots in
-            slots.map { $0 ?? .failure(PredictionError.badModel(file: "", reason: "an image was not processed")) }
         }
     }
 }

@@ -17,8 +17,10 @@ public enum RecognitionError: Error, Equatable, Sendable, CustomStringConvertibl
     /// The image's height is not one the model reads (and resizing was not
     /// asked for), or the image is too small to give one time step.
     case unsupportedImageSize(image: String, width: Int, height: Int, acceptedHeights: ClosedRange<Int>)
-    /// The model could not run on this machine (for example a vector unit
-    /// or library it needs is missing). `message` says what failed.
+    /// The model could not run (for example a vector unit or library it
+    /// needs is missing on this machine). `message` says what failed: the
+    /// kernel's own line when the machine is at fault (it would fail for
+    /// every image, so it does not name `image`), else one naming `image`.
     case computationFailed(image: String, message: String)
 
     /// One line: what is wrong and what was expected.
@@ -31,7 +33,7 @@ public enum RecognitionError: Error, Equatable, Sendable, CustomStringConvertibl
             "\(image): image height \(height) (width \(width)) is not supported: this model needs a height in "
                 + "\(accepted.lowerBound)...\(accepted.upperBound); resize the image "
                 + "(RecognitionOptions.resizesToModelHeight does it as PIL's bilinear resize)"
-        case let .computationFailed(image, message): "\(image): \(message)"
+        case let .computationFailed(_, message): message
         }
     }
 }

@@ -1,4 +1,4 @@
-import CRNN
+package import CRNN
 import CRNNFormat
 import Dispatch
 import ImageDecoding
@@ -75,15 +75,28 @@ public final class TextRecognizer: Sendable {
     /// A recognizer for weights already read (the tools' path for a PyTorch
     /// checkpoint converted in memory). Not public: apps load `.bin` files.
     /// - Throws: `RecognitionError.invalidModel` naming `name`.
-    package init(stateDict: StateDict, alphabet: String, blank: Int, nominalHeight: Int, sourceFileName: String,
+    package convenience init(stateDict: StateDict, alphabet: String, blank: Int, nominalHeight: Int, sourceFileName: String,
                  sourceSHA256: String?, name: String, cores: Int, unit: VectorUnit = .preferred) throws(RecognitionError) {
+        let network: CRNNModel, decoder: CTCDecoder
         do {
             network = try CRNNModel(stateDict: stateDict, unit: unit)
             decoder = try CTCDecoder(alphabet: alphabet, blank: blank, vocabularySize: network.configuration.vocabularySize)
         } catch {
             throw .invalidModel(file: name, message: "\(name): \(error)")
         }
+        self.init(network: network, decoder: decoder, nominalHeight: nominalHeight, sourceFileName: sourceFileName,
+                  sourceSHA256: sourceSHA256, cores: cores)
+    }
+
+    /// A recognizer around a network and decoder already built (the tools'
+    /// path: `crnn-predict` runs the model it loaded and checked through
+    /// this type without a second copy of the weights).
+    package init(network: CRNNModel, decoder: CTCDecoder, nominalHeight: Int, sourceFileName: String,
+                 sourceSHA256: String?, cores: Int) {
+        self.network = network
+        self.decoder = decoder
         let configuration = network.configuration
+        let alphabet = String(String.UnicodeScalarView(decoder.alphabet)), blank = decoder.blank
         model = ModelDescription(
             alphabet: alphabet, classes: configuration.vocabularySize, blankClass: blank,
             acceptedHeights: configuration.acceptedHeights,
@@ -115,14 +128,14 @@ public final class TextRecognizer: Sendable {
                           options: RecognitionOptions = RecognitionOptions()) throws(RecognitionError) -> Recognition {
         let input = try InputPreparation.input(pixels: pixels, width: width, height: height, bytesPerRow: bytesPerRow,
                                                format: format, name: name, model: model, options: options)
-        return try recognize(input, name: name, options: options, inBatch: false)
+        return try recognize(input, name: name, options: options)
     }
 
     /// Reads the text of an image whose pixels the caller handed over.
     /// - Throws: as `recognize(pixels:...)`.
     public func recognize(_ image: PixelImage, name: String = "pixels",
                           options: RecognitionOptions = RecognitionOptions()) throws(RecognitionError) -> Recognition {
-        try recognize(.pixels(image, name: name), options: options, inBatch: false)
+        try recognize(.pixels(image, name: name), options: options)
     }
 
     /// Reads the text of a PNG or JPEG image in memory, decoded exactly as
@@ -133,7 +146,7 @@ public final class TextRecognizer: Sendable {
     ///   PNG or JPEG the decoder reads; otherwise as `recognize(pixels:...)`.
     public func recognize(encoded bytes: [UInt8], name: String = "encoded image",
                           options: RecognitionOptions = RecognitionOptions()) throws(RecognitionError) -> Recognition {
-        try recognize(.encoded(bytes, name: name), options: options, inBatch: false)
+        try recognize(.encoded(bytes, name: name), options: options)
     }
 
     /// Reads the text of a PNG or JPEG file, decoded as `recognize(encoded:)` decodes.
@@ -141,13 +154,12 @@ public final class TextRecognizer: Sendable {
     ///   read or decoded; otherwise as `recognize(pixels:...)`.
     public func recognize(file path: String,
                           options: RecognitionOptions = RecognitionOptions()) throws(RecognitionError) -> Recognition {
-        try recognize(.file(path), options: options, inBatch: false)
+        try recognize(.file(path), options: options)
     }
 
-    /// One image of any source (see `recognize(_:name:options:inBatch:)`).
-    private func recognize(_ source: ImageSource, options: RecognitionOptions,
-                           inBatch: Bool) throws(RecognitionError) -> Recognition {
-        try recognize(try prepare(source, options: options), name: source.name, options: options, inBatch: inBatch)
+    /// One image of any source, on all of the recognizer's cores.
+    private func recognize(_ source: ImageSource, options: RecognitionOptions) throws(RecognitionError) -> Recognition {
+        try recognize(try prepare(source, options: options), name: source.name, options: options)
     }
 
     /// The model's input for `source`: decoded (files and encoded bytes) and
@@ -176,20 +188,31 @@ public final class TextRecognizer: Sendable {
         }
     }
 
-    /// The model over one prepared input: on its own, the recognizer's turn
-    /// taken and the layers split across its cores; in a batch (which holds
-    /// the turn and gives each core its own images), on the calling core.
-    private func recognize(_ input: CRNNInput, name: String, options: RecognitionOptions,
-                           inBatch: Bool) throws(RecognitionError) -> Recognition {
-        let logits: Logits
-        do {
-            logits = inBatch
-                ? try network.logits(for: input, team: .alone)
-                : try turn.withLock { _ in try network.logits(for: input, team: team) }
-        } catch {
-            throw .computationFailed(image: name, message: "\(error)")
+    /// The model over one prepared input, the recognizer's turn taken and
+    /// the layers split across its cores.
+    private func recognize(_ input: CRNNInput, name: String, options: RecognitionOptions) throws(RecognitionError) -> Recognition {
+        let logits = try turn.withLock { _ throws(RecognitionError) in
+            try compute(name: name) { try network.logits(for: input, team: team) }
         }
         return recognition(logits, options: options)
+    }
+
+    /// Runs the network for the image `name`. A machine that cannot run the
+    /// kernels (OpenBLAS missing or broken, a vector unit this CPU lacks) is
+    /// no image's fault: its message is the kernel's own line, without the
+    /// image's name.
+    /// - Throws: `RecognitionError.computationFailed`.
+    private func compute<T>(name: String, _ body: () throws -> T) throws(RecognitionError) -> T {
+        do { return try body() } catch {
+            if case let .kernel(kernelError)? = error as? CRNNError {
+                switch kernelError {
+                case .blasUnavailable, .vectorUnitUnavailable:
+                    throw .computationFailed(image: name, message: kernelError.description)
+                default: break
+                }
+            }
+            throw .computationFailed(image: name, message: "\(name): \(error)")
+        }
     }
 
     /// Text, confidence and (when asked) the scores of one image's logits.
@@ -204,33 +227,87 @@ public final class TextRecognizer: Sendable {
 
     // MARK: - Batches
 
-    /// Reads every image, one result per image in order: a bad image is an
-    /// error in its own slot and never discards the others. The images are
-    /// spread over the recognizer's cores, one image per core at a time.
+    /// Recognizes every image, using every core of this recognizer (one
+    /// image per core), and returns one result per image, in the order
+    /// given: one image that cannot be read never discards the others.
+    /// While it runs, single-image calls on this recognizer wait.
     public func recognize(_ images: [ImageSource],
                           options: RecognitionOptions = RecognitionOptions()) -> [Result<Recognition, RecognitionError>] {
-        guard images.count > 1, cores > 1 else {
-            return images.map { source in
-                Result { () throws(RecognitionError) in try recognize(source, options: options, inBatch: false) }
+        zip(images, logits(images, options: options)).map { image, result in
+            switch result {
+            case let .success(logits): .success(recognition(logits, options: options))
+            // Without torchBatch every failure is a RecognitionError.
+            case let .failure(error): .failure(error as? RecognitionError
+                ?? .computationFailed(image: image.name, message: "\(image.name): \(error)"))
             }
         }
-        let slots = Mutex([Result<Recognition, RecognitionError>?](repeating: nil, count: images.count))
-        let next = Atomic(0)
+    }
+
+    /// Why `logits(_:torchBatch:...)` refused a group of a PyTorch-style
+    /// batch: its images must all have the first one's size.
+    package struct BatchSizeMismatch: Error {
+        /// The image that differs, its size, and the batch's ("WxH").
+        package let image: String, size: String, expected: String
+    }
+
+    /// The raw logits of every image, in order, one result per image: the
+    /// work of the batch `recognize` and of `crnn-predict`.
+    /// - Parameters:
+    ///   - torchBatch: `nil` runs each image as its own batch of one (the
+    ///     faithful mode); `N` runs consecutive groups of N images as one
+    ///     PyTorch batch (its GRUs along the batch axis), each group failing
+    ///     or succeeding as a whole (`BatchSizeMismatch` when sizes differ).
+    ///   - progress: called after each image or group with the number of
+    ///     images done, from any thread.
+    /// - Returns: per image, the logits, or a `RecognitionError` (or a
+    ///   `BatchSizeMismatch`) saying why not.
+    package func logits(_ images: [ImageSource], torchBatch: Int? = nil, options: RecognitionOptions = RecognitionOptions(),
+                        progress: (@Sendable (Int) -> Void)? = nil) -> [Result<Logits, any Error>] {
+        let size = max(1, torchBatch ?? 1)
+        let groups = stride(from: 0, to: images.count, by: size).map { $0..<min($0 + size, images.count) }
+        let slots = Mutex([Result<Logits, any Error>?](repeating: nil, count: images.count))
+        let next = Atomic(0), done = Atomic(0)
+        let workers = min(cores, groups.count)
+        // One worker: the whole team shares each image's layers; several: one image (or group) per core.
+        let team = workers == 1 ? self.team : .alone
+        @Sendable func run(_ group: Range<Int>) {
+            let results: [Result<Logits, any Error>]
+            do {
+                let inputs = try group.map { index throws(RecognitionError) in try prepare(images[index], options: options) }
+                if torchBatch == nil {
+                    results = [.success(try compute(name: images[group.lowerBound].name) { try network.logits(for: inputs[0], team: team) })]
+                } else {
+                    for (offset, input) in inputs.enumerated().dropFirst()
+                    where input.height != inputs[0].height || input.width != inputs[0].width {
+                        throw BatchSizeMismatch(image: images[group.lowerBound + offset].name, size: "\(input.width)x\(input.height)",
+                                                expected: "\(inputs[0].width)x\(inputs[0].height)")
+                    }
+                    let batch = try compute(name: images[group.lowerBound].name) { try network.logitsTorchBatch(inputs, team: team) }
+                    results = batch.map { .success($0) }
+                }
+            } catch {
+                results = Array(repeating: .failure(error), count: group.count)
+            }
+            slots.withLock { slots in for (index, result) in zip(group, results) { slots[index] = result } }
+            let finished = done.wrappingAdd(group.count, ordering: .relaxed).newValue
+            progress?(finished)
+        }
         turn.withLock { _ in
-            DispatchQueue.concurrentPerform(iterations: min(cores, images.count)) { _ in
+            if workers <= 1 {
+                for group in groups { run(group) }
+                return
+            }
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
                 while true {
                     let index = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard index < images.count else { return }
-                    let result = Result { () throws(RecognitionError) in
-                        try recognize(images[index], options: options, inBatch: true)
-                    }
-                    slots.withLock { $0[index] = result }
+                    guard index < groups.count else { return }
+                    run(groups[index])
                 }
             }
         }
         return slots.withLock { slots in
             slots.enumerated().map { index, slot in
-                slot ?? .failure(.computationFailed(image: images[index].name, message: "the image was not processed"))
+                slot ?? .failure(RecognitionError.computationFailed(image: images[index].name, message: "the image was not processed"))
             }
         }
     }
