@@ -1,10 +1,11 @@
 import Foundation
 import Testing
 import TestSupport
-// The products' faces only, without @testable: what an app sees.
+// Without @testable. (`package` declarations are still visible to this package's own
+// tests; the Examples package, built by scripts/test.sh, is what sees only the public faces.)
 import Conversion
 import Inspection
-import TensorCore  // tensors and dtypes, shipped in the TorchCheckpoint product
+import TensorCore  // Tensor(float32:shape:) is package: an app gets tensors from the reader
 import TorchCheckpoint
 
 /// Each product throws one error type a caller can switch on. The `catch`

@@ -80,7 +80,7 @@ public final class ByteBuffer: @unchecked Sendable {
     ///   or read or is not a regular file, `TensorCoreError.changedWhileRead`
     ///   when its size or modification time moved during the read, or it
     ///   ended early.
-    public static func reading(path: String, limit: Int = .max) throws -> ByteBuffer {
+    package static func reading(path: String, limit: Int = .max) throws -> ByteBuffer {
         try reading(path: path, limit: limit, afterChunk: { _ in })
     }
 
@@ -143,7 +143,7 @@ public final class ByteBuffer: @unchecked Sendable {
     /// guard slot is taken, the file is read (`reading(path:)`) instead.
     /// - Throws: `TensorCoreError.fileAccess` when the file cannot be opened,
     ///   is not a regular file, or cannot be mapped.
-    public static func mapping(path: String) throws -> ByteBuffer {
+    package static func mapping(path: String) throws -> ByteBuffer {
         let (fd, info) = try openRegular(path)
         let size = Int(info.st_size)
         if size == 0 {
@@ -174,7 +174,7 @@ public final class ByteBuffer: @unchecked Sendable {
     /// its size or modification time moved). Read buffers and memory never
     /// throw (a read file was checked when it was read).
     /// - Throws: `TensorCoreError.changedWhileRead` naming the file.
-    public func checkUnchanged() throws {
+    package func checkUnchanged() throws {
         guard let identity else { return }
         var now = stat()
         guard !MappingGuard.isDamaged(identity.guardSlot), fstat(identity.fd, &now) == 0, now.st_size == identity.size,
@@ -243,7 +243,7 @@ public struct ByteSlice: Sendable {
 
     /// A window over `count` bytes of `buffer` from `offset`.
     /// - Throws: `TensorCoreError.rangeOutOfBounds` if it does not fit.
-    public init(buffer: ByteBuffer, offset: Int, count: Int) throws {
+    package init(buffer: ByteBuffer, offset: Int, count: Int) throws {
         guard offset >= 0, count >= 0, offset <= buffer.count, count <= buffer.count - offset else {
             throw TensorCoreError.rangeOutOfBounds(offset: offset, count: count, available: buffer.count)
         }
@@ -264,7 +264,7 @@ public struct ByteSlice: Sendable {
 
     /// A window inside this one, `offset` relative to this slice's start.
     /// - Throws: `TensorCoreError.rangeOutOfBounds` if it does not fit.
-    public func slice(offset: Int, count: Int) throws -> ByteSlice {
+    package func slice(offset: Int, count: Int) throws -> ByteSlice {
         guard offset >= 0, count >= 0, offset <= self.count, count <= self.count - offset else {
             throw TensorCoreError.rangeOutOfBounds(offset: offset, count: count, available: self.count)
         }

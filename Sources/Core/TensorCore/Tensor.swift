@@ -20,7 +20,7 @@ public struct Tensor: Sendable {
     /// A view of `storage` as `dtype` elements.
     /// - Throws: `TensorCoreError` when sizes are negative, overflow, or reach
     ///   past the storage.
-    public init(dtype: DType, shape: [Int], strides: [Int], storageOffset: Int, storage: ByteSlice) throws {
+    package init(dtype: DType, shape: [Int], strides: [Int], storageOffset: Int, storage: ByteSlice) throws {
         let count = try Tensor.validateView(shape: shape, strides: strides, storageOffset: storageOffset,
                                             storageElements: storage.count / dtype.byteWidth)
         self.dtype = dtype
@@ -37,7 +37,7 @@ public struct Tensor: Sendable {
     /// - Throws: `TensorCoreError` when sizes are negative, overflow `Int`, or
     ///   reach past the storage.
     @discardableResult
-    public static func validateView(shape: [Int], strides: [Int], storageOffset: Int, storageElements: Int) throws -> Int {
+    package static func validateView(shape: [Int], strides: [Int], storageOffset: Int, storageElements: Int) throws -> Int {
         guard shape.count == strides.count else { throw TensorCoreError.rankMismatch(shape: shape, strides: strides) }
         guard storageOffset >= 0, shape.allSatisfy({ $0 >= 0 }), strides.allSatisfy({ $0 >= 0 }) else {
             throw TensorCoreError.negativeDimension(shape: shape, strides: strides)
@@ -63,14 +63,14 @@ public struct Tensor: Sendable {
 
     /// A contiguous row-major tensor over `bytes` (copied).
     /// - Throws: `TensorCoreError` when `bytes` does not hold the shape.
-    public init(dtype: DType, shape: [Int], bytes: some Collection<UInt8>) throws {
+    package init(dtype: DType, shape: [Int], bytes: some Collection<UInt8>) throws {
         try self.init(dtype: dtype, shape: shape, strides: Tensor.contiguousStrides(for: shape),
                       storageOffset: 0, storage: ByteSlice(copying: bytes))
     }
 
     /// A contiguous float32 tensor holding `values` in row-major order.
     /// - Throws: `TensorCoreError` when the count does not match the shape.
-    public init(float32 values: [Float], shape: [Int]) throws {
+    package init(float32 values: [Float], shape: [Int]) throws {
         let bytes = values.withUnsafeBytes { Array($0) }
         try self.init(dtype: .float32, shape: shape, bytes: bytes)
         guard elementCount == values.count else {

@@ -1,5 +1,5 @@
 /// What can go wrong when describing tensors over bytes or mapping files.
-public enum TensorCoreError: Error, Equatable, CustomStringConvertible {
+package enum TensorCoreError: Error, Equatable, CustomStringConvertible {
     /// A dimension or a stride is negative.
     case negativeDimension(shape: [Int], strides: [Int])
     /// The shape and strides have different lengths.

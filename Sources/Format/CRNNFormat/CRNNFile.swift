@@ -3,7 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-public import TensorCore
+package import TensorCore
 
 /// An opened CRNN-BIN file: metadata and tensors that are views into the
 /// file's bytes (memory-mapped by `open(path:)`, no copy; see

@@ -1,9 +1,9 @@
 #if canImport(FoundationEssentials)
-public import FoundationEssentials
+package import FoundationEssentials
 #else
-public import Foundation
+package import Foundation
 #endif
-public import TensorCore
+package import TensorCore
 
 /// What `CRNNFileWriter.write` produced.
 package struct CRNNFileSummary: Equatable, Sendable {

@@ -1,4 +1,4 @@
-public import TensorCore
+package import TensorCore
 
 extension CRNNFile {
     /// True when the file at `path` starts with the `CRNN-BIN` magic, or is

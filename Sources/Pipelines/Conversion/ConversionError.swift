@@ -17,6 +17,8 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
     /// An input that may be a checkpoint or a `.bin` is neither; `found`
     /// shows its first bytes.
     case unknownModelFormat(file: String, found: String)
+    /// A report could not be rendered as JSON (`reason` is the encoder's).
+    case reportNotEncodable(reason: String)
     /// The caller's `SourceDigest` failed.
     case sourceDigestFailed(file: String, reason: String)
     /// A tensor to export is named `__metadata__`, the key safetensors reserves.
@@ -54,6 +56,7 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
         case let .unknownModelFormat(file, found):
             "\(file): unknown format (starts with \(found)); expected a PyTorch checkpoint (a torch.save zip archive or "
                 + "legacy pickle) or a .bin written by crnn-convert (starting \"CRNN-BIN\")"
+        case let .reportNotEncodable(reason): "the report cannot be written as JSON: \(reason)"
         case let .sourceDigestFailed(file, reason): "\(file): cannot compute its SHA-256: \(reason)"
         case let .reservedTensorName(file):
             "\(file): a tensor is named '__metadata__', the key safetensors reserves for metadata; rename it"

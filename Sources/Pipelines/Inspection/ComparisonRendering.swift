@@ -1,9 +1,15 @@
+public import Conversion
 import Foundation
 
 extension ComparisonReport {
     /// The report as one JSON document (keys sorted; infinities as the
     /// strings "inf" and "-inf", NaN as "nan").
-    public func json() throws -> String {
+    /// - Throws: `ConversionError.reportNotEncodable` if the encoder fails.
+    public func json() throws(ConversionError) -> String {
+        do { return try jsonUnchecked() } catch { throw .reportNotEncodable(reason: String(describing: error)) }
+    }
+
+    private func jsonUnchecked() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")

@@ -1,11 +1,15 @@
+public import Conversion
 import Foundation
 
 extension InspectionReport {
     /// The report as one JSON document (keys sorted, so output is stable).
-    public func json() throws -> String {
+    /// - Throws: `ConversionError.reportNotEncodable` if the encoder fails.
+    public func json() throws(ConversionError) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        do { return String(decoding: try encoder.encode(self), as: UTF8.self) } catch {
+            throw .reportNotEncodable(reason: String(describing: error))
+        }
     }
 
     /// The report as a human-readable table grouped by layer: each layer's

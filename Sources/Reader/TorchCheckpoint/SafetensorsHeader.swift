@@ -1,8 +1,8 @@
-public import TensorCore
+package import TensorCore
 
 /// The element types the safetensors format defines, by their header names
 /// (`F32`, `BF16`, ...), with their sizes in bits.
-public enum SafetensorsDType: String, CaseIterable, Sendable {
+package enum SafetensorsDType: String, CaseIterable, Sendable {
     // Each case is the format's name for it; `bitWidth` gives its size.
     case bool = "BOOL", f4 = "F4", f6E2M3 = "F6_E2M3", f6E3M2 = "F6_E3M2", u8 = "U8", i8 = "I8"
     case f8E5M2 = "F8_E5M2", f8E4M3 = "F8_E4M3", f8E8M0 = "F8_E8M0", f8E4M3FNUZ = "F8_E4M3FNUZ", f8E5M2FNUZ = "F8_E5M2FNUZ"
@@ -10,7 +10,7 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
     case c64 = "C64", f64 = "F64", i64 = "I64", u64 = "U64"
 
     /// Bits per element (4 and 6 for the sub-byte float types).
-    public var bitWidth: Int {
+    package var bitWidth: Int {
         switch self {
         case .f4: 4
         case .f6E2M3, .f6E3M2: 6
@@ -24,7 +24,7 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
     /// The PyTorch dtype this reader and the tensors use, or `nil` for a
     /// type they do not support (unsigned 16/32/64-bit, 8-bit and smaller
     /// floats, complex).
-    public var dtype: DType? {
+    package var dtype: DType? {
         switch self {
         case .bool: .bool
         case .u8: .uint8
@@ -41,7 +41,7 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
     }
 
     /// The safetensors name of a PyTorch dtype (every `DType` has one).
-    public init(_ dtype: DType) {
+    package init(_ dtype: DType) {
         switch dtype {
         case .bool: self = .bool
         case .uint8: self = .u8
@@ -62,34 +62,34 @@ public enum SafetensorsDType: String, CaseIterable, Sendable {
 /// UTF-8 JSON starting with `{` (trailing whitespace allowed), no duplicate
 /// keys, every dtype known, every byte size equal to the shape's, and the
 /// data offsets, sorted, contiguous from 0 to exactly the end of the file.
-public struct SafetensorsHeader: Sendable {
+package struct SafetensorsHeader: Sendable {
     /// The format's limit on the header length.
-    public static let maxHeaderBytes = 100_000_000
+    package static let maxHeaderBytes = 100_000_000
     /// This reader's limit on a tensor's rank (PyTorch's own is 64).
-    public static let maxRank = 1024
+    package static let maxRank = 1024
 
     /// One tensor as the header describes it.
-    public struct Entry: Sendable, Equatable {
+    package struct Entry: Sendable, Equatable {
         /// The tensor's name (the header key).
-        public let name: String
+        package let name: String
         /// The element type.
-        public let dtype: SafetensorsDType
+        package let dtype: SafetensorsDType
         /// The shape, row-major.
-        public let shape: [Int]
+        package let shape: [Int]
         /// The bytes, relative to the start of the data buffer.
-        public let dataRange: Range<Int>
+        package let dataRange: Range<Int>
     }
 
     /// The tensors in header order.
-    public let entries: [Entry]
+    package let entries: [Entry]
     /// `__metadata__` in header order (empty when absent).
-    public let metadata: [(key: String, value: String)]
+    package let metadata: [(key: String, value: String)]
     /// Where the data buffer starts in the file (8 + the header length).
-    public let dataStart: Int
+    package let dataStart: Int
 
     /// Validates the header of the safetensors file in `file`.
     /// - Throws: `SafetensorsProblem` for anything the format forbids.
-    public init(file: UnsafeRawBufferPointer) throws(SafetensorsProblem) {
+    package init(file: UnsafeRawBufferPointer) throws(SafetensorsProblem) {
         guard file.count >= 8 else { throw .tooSmall(size: file.count) }
         var length: UInt64 = 0
         for index in (0..<8).reversed() { length = length << 8 | UInt64(file[index]) }

@@ -1,5 +1,5 @@
-package import Pickle
-public import TensorCore
+import Pickle
+import TensorCore
 
 /// The globals a torch checkpoint may name, and what each may do. Checked
 /// against PyTorch's own `weights_only` allowlist
