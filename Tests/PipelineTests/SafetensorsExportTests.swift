@@ -57,6 +57,27 @@ import SourceHashing
         }
     }
 
+    /// complex64, uint16/32/64 and float8 go out under the names
+    /// safetensors.torch maps them to, and read back as Python wrote them.
+    @Test func wideDTypesRoundTrip() throws {
+        try Self.exported("safetensors/dtypes_wide.safetensors") { output, _ in
+            let listing = try SafetensorsListing("safetensors/dtypes_wide.expected.json")
+            #expect(listing.mismatches(try Self.reopened(output).loadStateDict(), sameOrder: false) == [])
+        }
+    }
+
+    /// complex128, which safetensors has no type for, is refused by name and nothing is written.
+    @Test func complex128IsRefusedByName() throws {
+        let folder = try Fixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let output = folder.appendingPathComponent("wide.safetensors").path
+        let input = Fixtures.url("checkpoints/dtypes_wide_zip.pt").path
+        #expect(throws: ConversionError.dtypeNotInSafetensors(file: output, tensor: "complex128", dtype: "complex128")) {
+            try SafetensorsExport.convert(input: input, output: output)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
+    }
+
     @Test func safetensorsInputKeepsItsMetadataAndValues() throws {
         try Self.exported("safetensors/dtypes.safetensors") { output, report in
             let checkpoint = try Self.reopened(output)

@@ -197,12 +197,23 @@ public struct Tensor: Sendable {
         return out
     }
 
-    /// Calls `body` with every element as a `Double`, in row-major order.
+    /// Calls `body` with every element as a `Double`, in row-major order; a
+    /// complex element gives two numbers, its real then its imaginary part.
+    /// uint64 values above 2^53 are rounded to the nearest `Double`.
     public func forEachElement(_ body: (Double) throws -> Void) rethrows {
         try storage.withUnsafeBytes { raw in
             let width = dtype.byteWidth
-            try forEachStorageIndex { index in
-                try body(ElementDecoding.double(raw, byteOffset: index * width, dtype: dtype))
+            switch dtype {
+            case .complex64, .complex128:
+                let part: DType = dtype == .complex64 ? .float32 : .float64
+                try forEachStorageIndex { index in
+                    try body(ElementDecoding.double(raw, byteOffset: index * width, dtype: part))
+                    try body(ElementDecoding.double(raw, byteOffset: index * width + width / 2, dtype: part))
+                }
+            default:
+                try forEachStorageIndex { index in
+                    try body(ElementDecoding.double(raw, byteOffset: index * width, dtype: dtype))
+                }
             }
         }
     }
@@ -210,7 +221,8 @@ public struct Tensor: Sendable {
 
 /// Decodes one little-endian element of any dtype.
 public enum ElementDecoding {
-    /// The element of `dtype` at `byteOffset` of `raw`, as a `Double`.
+    /// The element of `dtype` at `byteOffset` of `raw`, as a `Double`; for a
+    /// complex dtype, its real part (`Tensor.forEachElement` gives both).
     @inlinable
     public static func double(_ raw: UnsafeRawBufferPointer, byteOffset: Int, dtype: DType) -> Double {
         switch dtype {
@@ -225,7 +237,65 @@ public enum ElementDecoding {
         case .int8: Double(raw.load(fromByteOffset: byteOffset, as: Int8.self))
         case .uint8: Double(raw[byteOffset])
         case .bool: raw[byteOffset] != 0 ? 1 : 0
+        case .uint16: Double(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: byteOffset, as: UInt16.self)))
+        case .uint32: Double(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: byteOffset, as: UInt32.self)))
+        case .uint64: Double(UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: byteOffset, as: UInt64.self)))
+        case .complex64: double(raw, byteOffset: byteOffset, dtype: .float32)
+        case .complex128: double(raw, byteOffset: byteOffset, dtype: .float64)
+        case .float8_e4m3fn: Float8.value(raw[byteOffset], .e4m3fn)
+        case .float8_e5m2: Float8.value(raw[byteOffset], .e5m2)
+        case .float8_e4m3fnuz: Float8.value(raw[byteOffset], .e4m3fnuz)
+        case .float8_e5m2fnuz: Float8.value(raw[byteOffset], .e5m2fnuz)
         }
+    }
+}
+
+/// The four 8-bit float formats PyTorch saves (c10's Float8_e4m3fn,
+/// Float8_e5m2, Float8_e4m3fnuz, Float8_e5m2fnuz; OCP 8-bit floats and
+/// their "fnuz" variants): a sign bit, then exponent and mantissa bits.
+public enum Float8 {
+    /// One format's layout and special values.
+    public enum Format: Sendable {
+        /// 4 exponent bits (bias 7), 3 mantissa; no infinities; NaN is
+        /// S.1111.111 (0x7F, 0xFF).
+        case e4m3fn
+        /// 5 exponent bits (bias 15), 2 mantissa, as IEEE 754: an all-ones
+        /// exponent is infinity (mantissa 0) or NaN.
+        case e5m2
+        /// 4 exponent bits (bias 8), 3 mantissa; no infinities and no
+        /// negative zero: 0x80 is the one NaN.
+        case e4m3fnuz
+        /// 5 exponent bits (bias 16), 2 mantissa; no infinities and no
+        /// negative zero: 0x80 is the one NaN.
+        case e5m2fnuz
+    }
+
+    /// The value of the bit pattern `bits` in `format`, exactly (every
+    /// 8-bit float is a `Double`).
+    @inlinable
+    public static func value(_ bits: UInt8, _ format: Format) -> Double {
+        let (exponentBits, bias): (Int, Int) = switch format {
+        case .e4m3fn: (4, 7)
+        case .e5m2: (5, 15)
+        case .e4m3fnuz: (4, 8)
+        case .e5m2fnuz: (5, 16)
+        }
+        let mantissaBits = 7 - exponentBits
+        let negative = bits & 0x80 != 0
+        let exponent = Int(bits >> mantissaBits) & ((1 << exponentBits) - 1)
+        let mantissa = Int(bits) & ((1 << mantissaBits) - 1)
+        switch format {
+        case .e4m3fnuz, .e5m2fnuz:
+            if bits == 0x80 { return .nan }
+        case .e4m3fn:
+            if bits & 0x7F == 0x7F { return .nan }
+        case .e5m2:
+            if exponent == 31 { return mantissa == 0 ? (negative ? -.infinity : .infinity) : .nan }
+        }
+        let magnitude = exponent == 0
+            ? Double(mantissa) * Double(sign: .plus, exponent: 1 - bias - mantissaBits, significand: 1)
+            : Double(mantissa + (1 << mantissaBits)) * Double(sign: .plus, exponent: exponent - bias - mantissaBits, significand: 1)
+        return negative ? -magnitude : magnitude
     }
 }
 

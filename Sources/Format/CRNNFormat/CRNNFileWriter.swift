@@ -145,6 +145,9 @@ package enum CRNNFileWriter {
                     throw .badShape(file: file, tensor: name, shape: tensor.shape, reason: "rank above \(FormatLimits.maxRank)")
                 }
                 let dtype = tensor.dtype.isFloatingPoint ? floatType : tensor.dtype
+                guard DTypeCode.code(for: dtype) != nil else {
+                    throw .dtypeNotStorable(file: file, tensor: name, dtype: dtype)
+                }
                 items.append((name, dtype, tensor.shape, tensor.elementCount * dtype.byteWidth))
             }
             layout = FileLayout(metadataJSON: json, tensors: items)

@@ -26,6 +26,9 @@ public enum CRNNFormatError: Error, Equatable, CustomStringConvertible {
     case badDirectory(file: String, reason: String)
     /// A tensor's dtype code is not defined by this format version.
     case unsupportedDType(file: String, tensor: String, code: Int)
+    /// A tensor to write has a dtype the format defines no code for
+    /// (complex, float8, uint16/32/64).
+    case dtypeNotStorable(file: String, tensor: String, dtype: DType)
     /// A tensor's rank or shape is invalid or does not match its byte length.
     case badShape(file: String, tensor: String, shape: [Int], reason: String)
     /// A tensor's data region is misaligned, overlaps another one or leaves the file.
@@ -70,6 +73,9 @@ public enum CRNNFormatError: Error, Equatable, CustomStringConvertible {
             "\(file): bad tensor directory: \(reason)"
         case let .unsupportedDType(file, tensor, code):
             "\(file): tensor '\(tensor)' has unknown dtype code \(code)"
+        case let .dtypeNotStorable(file, tensor, dtype):
+            "\(file): tensor '\(tensor)' is \(dtype.rawValue), which a CRNN-BIN file cannot hold; "
+                + "it holds \(DType.allCases.filter { DTypeCode.code(for: $0) != nil }.map(\.rawValue).joined(separator: ", "))"
         case let .badShape(file, tensor, shape, reason):
             "\(file): tensor '\(tensor)' has bad shape \(shape): \(reason)"
         case let .badOffset(file, tensor, offset, length, reason):

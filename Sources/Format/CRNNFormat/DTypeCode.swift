@@ -2,8 +2,9 @@ import TensorCore
 
 /// The numeric dtype codes of the tensor directory (table "Dtype codes").
 enum DTypeCode {
-    /// The code written for `dtype`; never 0.
-    static func code(for dtype: DType) -> UInt16 {
+    /// The code written for `dtype` (never 0), or `nil` for a dtype this
+    /// version of the format does not hold.
+    static func code(for dtype: DType) -> UInt16? {
         switch dtype {
         case .float32: 1
         case .float16: 2
@@ -15,6 +16,8 @@ enum DTypeCode {
         case .int8: 8
         case .uint8: 9
         case .bool: 10
+        case .complex64, .complex128, .uint16, .uint32, .uint64,
+             .float8_e4m3fn, .float8_e5m2, .float8_e4m3fnuz, .float8_e5m2fnuz: nil
         }
     }
 

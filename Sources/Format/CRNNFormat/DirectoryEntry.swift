@@ -14,7 +14,8 @@ struct DirectoryEntry: Equatable {
         let nameBytes = Array(name.utf8)
         out.append(UInt32(nameBytes.count))
         out.append(contentsOf: nameBytes)
-        out.append(DTypeCode.code(for: dtype))
+        // The writer refused, before any byte was laid out, a dtype without a code.
+        out.append(DTypeCode.code(for: dtype) ?? 0)
         out.append(UInt16(shape.count))
         for dimension in shape { out.append(UInt64(dimension)) }
         out.append(UInt64(dataOffset))

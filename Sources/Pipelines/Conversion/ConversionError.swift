@@ -23,6 +23,8 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
     case sourceDigestFailed(file: String, reason: String)
     /// A tensor to export is named `__metadata__`, the key safetensors reserves.
     case reservedTensorName(file: String)
+    /// A tensor to export has a dtype safetensors has no type for (complex128).
+    case dtypeNotInSafetensors(file: String, tensor: String, dtype: String)
     /// The safetensors header would exceed the format's 100,000,000-byte limit.
     case safetensorsHeaderTooLarge(file: String, bytes: Int, limit: Int)
     /// The file system refused a step of writing a safetensors file atomically.
@@ -60,6 +62,9 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
         case let .sourceDigestFailed(file, reason): "\(file): cannot compute its SHA-256: \(reason)"
         case let .reservedTensorName(file):
             "\(file): a tensor is named '__metadata__', the key safetensors reserves for metadata; rename it"
+        case let .dtypeNotInSafetensors(file, tensor, dtype):
+            "\(file): tensor '\(tensor)' is \(dtype), which safetensors has no type for (it has complex64, not complex128); "
+                + "convert it to complex64 in PyTorch first"
         case let .safetensorsHeaderTooLarge(file, bytes, limit):
             "\(file): the safetensors header would take \(bytes) bytes, over the format's limit of \(limit)"
         case let .writeFailed(file, reason):

@@ -134,11 +134,15 @@ public enum SafetensorsExport {
         var separator = metadata.isEmpty ? "" : ","
         for index in order {
             let (name, tensor) = tensors[index]
+            guard let dtype = SafetensorsDType(tensor.dtype) else {
+                throw ConversionError.dtypeNotInSafetensors(file: file, tensor: name, dtype: tensor.dtype.rawValue)
+            }
             let end = offset + tensor.byteCount
             json += separator
             separator = ","
-            json += JSONText.quoted(name) + ":{\"dtype\":\"\(SafetensorsDType(tensor.dtype).rawValue)\",\"shape\":["
-                + tensor.shape.map(String.init).joined(separator: ",") + "],\"data_offsets\":[\(offset),\(end)]}"
+            let shape = tensor.shape.map(String.init).joined(separator: ",")
+            json += JSONText.quoted(name) + ":{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[" + shape
+                + "],\"data_offsets\":[\(offset),\(end)]}"
             offset = end
         }
         json += "}"

@@ -13,31 +13,47 @@ public struct TensorStatistics: Codable, Equatable, Sendable {
     public var nanCount: Int
     public var infCount: Int
 
-    /// Computes the statistics in one pass (Welford's method, in double precision).
+    /// Computes the statistics in one pass (Welford's method, in double
+    /// precision); a second pass over the values scaled by the largest
+    /// magnitude when the squares overflow (values near 1e300), so `std`
+    /// is finite whenever the true standard deviation is.
     public init(of tensor: Tensor) {
-        var count = 0
-        var mean = 0.0
-        var squares = 0.0
-        var low = Double.infinity
-        var high = -Double.infinity
-        var nans = 0
-        var infinities = 0
-        tensor.forEachElement { value in
-            if value.isNaN { nans += 1; return }
-            if value.isInfinite { infinities += 1; return }
-            count += 1
-            let delta = value - mean
-            mean += delta / Double(count)
-            squares += delta * (value - mean)
-            low = Swift.min(low, value)
-            high = Swift.max(high, value)
+        var pass = Welford(tensor, scale: 1)
+        if !pass.squares.isFinite, pass.count > 1 {
+            let largest = Swift.max(abs(pass.low), abs(pass.high))
+            let scaled = Welford(tensor, scale: largest)
+            pass.squares = scaled.squares
+            self.std = largest * (scaled.squares / Double(pass.count - 1)).squareRoot()
+        } else {
+            self.std = pass.count > 1 ? (pass.squares / Double(pass.count - 1)).squareRoot() : nil
         }
-        self.min = count > 0 ? low : nil
-        self.max = count > 0 ? high : nil
-        self.mean = count > 0 ? mean : nil
-        self.std = count > 1 ? (squares / Double(count - 1)).squareRoot() : nil
-        nanCount = nans
-        infCount = infinities
+        self.min = pass.count > 0 ? pass.low : nil
+        self.max = pass.count > 0 ? pass.high : nil
+        self.mean = pass.count > 0 ? pass.mean : nil
+        nanCount = pass.nans
+        infCount = pass.infinities
+    }
+
+    /// One pass of Welford's method over the finite values divided by `scale`
+    /// (`low`, `high` and `mean` unscaled only when `scale` is 1).
+    private struct Welford {
+        var count = 0, mean = 0.0, squares = 0.0
+        var low = Double.infinity, high = -Double.infinity
+        var nans = 0, infinities = 0
+
+        init(_ tensor: Tensor, scale: Double) {
+            tensor.forEachElement { raw in
+                if raw.isNaN { nans += 1; return }
+                if raw.isInfinite { infinities += 1; return }
+                let value = raw / scale
+                count += 1
+                let delta = value - mean
+                mean += delta / Double(count)
+                squares += delta * (value - mean)
+                low = Swift.min(low, value)
+                high = Swift.max(high, value)
+            }
+        }
     }
 
     enum CodingKeys: String, CodingKey {

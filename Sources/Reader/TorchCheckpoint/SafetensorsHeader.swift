@@ -21,9 +21,9 @@ package enum SafetensorsDType: String, CaseIterable, Sendable {
         }
     }
 
-    /// The PyTorch dtype this reader and the tensors use, or `nil` for a
-    /// type they do not support (unsigned 16/32/64-bit, 8-bit and smaller
-    /// floats, complex).
+    /// The PyTorch dtype this reader and the tensors use (as
+    /// `safetensors.torch` maps them), or `nil` for a type PyTorch has no
+    /// dtype for (F8_E8M0 and the 4- and 6-bit floats).
     package var dtype: DType? {
         switch self {
         case .bool: .bool
@@ -36,12 +36,21 @@ package enum SafetensorsDType: String, CaseIterable, Sendable {
         case .f32: .float32
         case .f64: .float64
         case .i64: .int64
-        default: nil
+        case .u16: .uint16
+        case .u32: .uint32
+        case .u64: .uint64
+        case .c64: .complex64
+        case .f8E4M3: .float8_e4m3fn
+        case .f8E5M2: .float8_e5m2
+        case .f8E4M3FNUZ: .float8_e4m3fnuz
+        case .f8E5M2FNUZ: .float8_e5m2fnuz
+        case .f4, .f6E2M3, .f6E3M2, .f8E8M0: nil
         }
     }
 
-    /// The safetensors name of a PyTorch dtype (every `DType` has one).
-    package init(_ dtype: DType) {
+    /// The safetensors name of a PyTorch dtype, or `nil` for complex128,
+    /// which the format has no type for.
+    package init?(_ dtype: DType) {
         switch dtype {
         case .bool: self = .bool
         case .uint8: self = .u8
@@ -53,6 +62,15 @@ package enum SafetensorsDType: String, CaseIterable, Sendable {
         case .float32: self = .f32
         case .float64: self = .f64
         case .int64: self = .i64
+        case .uint16: self = .u16
+        case .uint32: self = .u32
+        case .uint64: self = .u64
+        case .complex64: self = .c64
+        case .complex128: return nil
+        case .float8_e4m3fn: self = .f8E4M3
+        case .float8_e5m2: self = .f8E5M2
+        case .float8_e4m3fnuz: self = .f8E4M3FNUZ
+        case .float8_e5m2fnuz: self = .f8E5M2FNUZ
         }
     }
 }

@@ -28,10 +28,11 @@ struct StorageReference: Equatable, Sendable {
     /// The key the tensor's bytes are found under (the view's, if a view).
     var resolvedKey: String { view?.key ?? key }
 
-    /// Parses a persistent id `('storage', type, key, location, numel[, view])`.
+    /// Parses a persistent id `('storage', type, key, location, numel[, view])`;
+    /// `tensor` is the tensor it belongs to, when known, for messages.
     /// - Returns: `nil` for persistent ids of other kinds (`'module'`).
     /// - Throws: `CheckpointError` for a malformed or unsupported storage id.
-    static func parse(_ id: PickleValue, file: String) throws -> StorageReference? {
+    static func parse(_ id: PickleValue, tensor: String? = nil, file: String) throws -> StorageReference? {
         guard case let .tuple(fields) = id, let kind = fields.first.flatMap(PickleText.string) else {
             throw CheckpointError.malformed(file: file, reason: "a persistent id is not a tuple: \(PickleText.brief(id))")
         }
@@ -49,7 +50,9 @@ struct StorageReference: Equatable, Sendable {
         } else if let known = TorchAllowlist.storageTypes[type.name] {
             dtype = known
         } else {
-            throw CheckpointError.unsupportedDType(file: file, tensor: "storage", dtype: type.qualifiedName)
+            throw CheckpointError.unsupportedDType(
+                file: file, tensor: tensor ?? "(storage \(PickleText.string(fields[2]) ?? PickleText.brief(fields[2])))",
+                dtype: type.qualifiedName)
         }
         guard let key = PickleText.string(fields[2]) ?? PickleText.integerKey(fields[2]) else {
             throw CheckpointError.malformed(file: file, reason: "a storage key is not a string")
@@ -122,7 +125,7 @@ enum TensorRebuild {
         guard arguments.count >= minimum else {
             throw bad(name, file, "\(function) takes at least \(minimum) arguments, found \(arguments.count)")
         }
-        guard case let .persistent(id) = arguments[0], let storage = try StorageReference.parse(id, file: file) else {
+        guard case let .persistent(id) = arguments[0], let storage = try StorageReference.parse(id, tensor: name, file: file) else {
             throw bad(name, file, "its storage is not a persistent storage id")
         }
         guard case let .int(offset) = arguments[1] else { throw bad(name, file, "storage offset is not an integer") }

@@ -12,10 +12,11 @@ enum TorchAllowlist {
         "DoubleStorage": .float64, "FloatStorage": .float32, "HalfStorage": .float16,
         "BFloat16Storage": .bfloat16, "LongStorage": .int64, "IntStorage": .int32,
         "ShortStorage": .int16, "CharStorage": .int8, "ByteStorage": .uint8, "BoolStorage": .bool,
+        "ComplexFloatStorage": .complex64, "ComplexDoubleStorage": .complex128,
     ]
     /// Storage classes torch can write whose elements this reader does not decode.
     static let unsupportedStorageTypes = [
-        "ComplexDoubleStorage", "ComplexFloatStorage", "QInt32Storage", "QInt8Storage",
+        "QInt32Storage", "QInt8Storage",
         "QUInt2x4Storage", "QUInt4x2Storage", "QUInt8Storage",
     ]
     /// `torch.<name>` dtype objects and the DType each stands for.
@@ -23,11 +24,14 @@ enum TorchAllowlist {
         "float32": .float32, "float16": .float16, "bfloat16": .bfloat16, "float64": .float64,
         "int64": .int64, "int32": .int32, "int16": .int16, "int8": .int8, "uint8": .uint8, "bool": .bool,
         "float": .float32, "half": .float16, "double": .float64, "long": .int64, "int": .int32, "short": .int16,
+        "complex64": .complex64, "complex128": .complex128, "cfloat": .complex64, "cdouble": .complex128,
+        "uint16": .uint16, "uint32": .uint32, "uint64": .uint64,
+        "float8_e4m3fn": .float8_e4m3fn, "float8_e5m2": .float8_e5m2,
+        "float8_e4m3fnuz": .float8_e4m3fnuz, "float8_e5m2fnuz": .float8_e5m2fnuz,
     ]
     /// dtype objects torch can write that this reader recognises but does not decode.
     static let unsupportedDTypes = [
-        "complex32", "complex64", "complex128", "bcomplex32", "qint8", "qint32", "quint8", "quint4x2", "quint2x4",
-        "uint16", "uint32", "uint64", "float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz",
+        "complex32", "chalf", "bcomplex32", "qint8", "qint32", "quint8", "quint4x2", "quint2x4",
         "float8_e8m0fnu", "float4_e2m1fn_x2", "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2",
     ]
 
