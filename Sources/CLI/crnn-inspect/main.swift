@@ -15,7 +15,9 @@ struct CRNNInspect: ParsableCommand {
 
             The table groups tensors by layer (the name up to its last dot) with element counts and bytes. \
             Without --stats no tensor data is read, so even a very large file is inspected at the cost of \
-            its pickle. Exit status: 0 on success, 1 with one line on stderr for any unreadable input.
+            its pickle. Tensors outside the state_dict (an optimizer's state, an EMA copy, tensors in lists) \
+            are counted under the table, with where they are; --all lists every tensor in the file by its \
+            path in the pickled object (optimizer.state.0.exp_avg). Exit status: 0 on success, 1 with one line on stderr for any unreadable input.
 
             FILE must be a regular file (a FIFO, socket or device is refused at once). The CRC-32 of every \
             zip record read is checked first (with --stats, every tensor's record); a mismatch names the \
@@ -32,6 +34,9 @@ struct CRNNInspect: ParsableCommand {
     @Flag(help: "Also read every tensor and show min, max, mean, standard deviation and NaN/Inf counts.")
     var stats = false
 
+    @Flag(help: "Also list every tensor anywhere in the file by its path (an optimizer's state, an EMA copy, tensors in lists), not only the state_dict's.")
+    var all = false
+
     @Flag(help: "Read a whole pickled nn.Module (torch.save(model)): its classes are named, never loaded or run.")
     var allowPickledModules = false
 
@@ -46,7 +51,8 @@ struct CRNNInspect: ParsableCommand {
     func run() throws {
         if let compare { return try runComparison(with: compare) }
         try reportingErrors("crnn-inspect") {
-            let report = try Inspector.inspect(path: file, statistics: stats, allowPickledModules: allowPickledModules)
+            let report = try Inspector.inspect(
+                path: file, statistics: stats, allowPickledModules: allowPickledModules, listingEveryTensor: all)
             try StandardOutput.write(json ? try report.json() : report.table())
         }
     }

@@ -27,6 +27,31 @@ public struct InspectionReport: Codable, Equatable, Sendable {
         public var bytes: Int
     }
 
+    /// A tensor anywhere in the file, by its path in the pickled object.
+    public struct LocatedTensorSummary: Codable, Equatable, Sendable {
+        /// Dict keys and list positions joined by `.` (`optimizer.state.0.exp_avg`).
+        public var path: String
+        /// PyTorch's dtype name.
+        public var dtype: String
+        /// The shape; empty for a scalar.
+        public var shape: [Int]
+        /// Whether it is one of the state_dict's tensors (the table's rows).
+        public var inStateDict: Bool
+    }
+
+    /// The tensors the state_dict leaves out, and where they are.
+    public struct Outside: Codable, Equatable, Sendable {
+        /// One top-level key (or list position) and how many of them it holds.
+        public struct Place: Codable, Equatable, Sendable {
+            public var key: String
+            public var count: Int
+        }
+        /// How many tensors are outside the state_dict.
+        public var count: Int
+        /// Where they are, in file order.
+        public var under: [Place]
+    }
+
     /// Totals over the whole file.
     public struct Totals: Codable, Equatable, Sendable {
         public var tensors: Int
@@ -43,6 +68,16 @@ public struct InspectionReport: Codable, Equatable, Sendable {
     public var tensors: [TensorSummary]
     public var layers: [LayerSummary]
     public var total: Totals
+    /// The file's tensors outside the state_dict (an optimizer's state, an
+    /// EMA copy, tensors in lists); `nil` for a `.bin`, safetensors or
+    /// TorchScript file, whose tensors are all the state_dict.
+    public var outsideStateDict: Outside?
+    /// Other dicts of tensors that could have been the state_dict and were
+    /// not chosen, by path.
+    public var passedOver: [String] = []
+    /// Every tensor in the file by its path (`crnn-inspect --all`); `nil`
+    /// unless asked for.
+    public var allTensors: [LocatedTensorSummary]?
 
     /// A named fact about the file.
     public struct Detail: Codable, Equatable, Sendable {

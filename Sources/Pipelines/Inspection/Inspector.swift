@@ -16,13 +16,22 @@ public enum Inspector {
     ///   problem; `.emptyModelFile` or `.unknownModelFormat` for a file that
     ///   is neither; `.notACRNN` or `.metadataContradictsTensors` for a
     ///   `.bin` whose description would be false.
-    public static func inspect(path: String, statistics: Bool, allowPickledModules: Bool = false) throws(ConversionError) -> InspectionReport {
-        do { return try inspectUnchecked(path: path, statistics: statistics, allowPickledModules: allowPickledModules) } catch {
+    ///   - listingEveryTensor: also list every tensor in the file by its path
+    ///     (`allTensors`), the state_dict's and the others.
+    public static func inspect(
+        path: String, statistics: Bool, allowPickledModules: Bool = false, listingEveryTensor: Bool = false
+    ) throws(ConversionError) -> InspectionReport {
+        do {
+            return try inspectUnchecked(path: path, statistics: statistics, allowPickledModules: allowPickledModules,
+                                        listingEveryTensor: listingEveryTensor)
+        } catch {
             throw ConversionError.converted(error, file: path)
         }
     }
 
-    private static func inspectUnchecked(path: String, statistics: Bool, allowPickledModules: Bool) throws -> InspectionReport {
+    private static func inspectUnchecked(
+        path: String, statistics: Bool, allowPickledModules: Bool, listingEveryTensor: Bool
+    ) throws -> InspectionReport {
         if try ConversionError.isCRNNFile(path) {
             let file = try CRNNFile.open(path: path)
             try checkMetadata(of: file)
@@ -36,7 +45,7 @@ public enum Inspector {
         } catch {
             throw ConversionError.namingTheBinAlternative(error)
         }
-        return try report(for: checkpoint, statistics: statistics)
+        return try report(for: checkpoint, statistics: statistics, listingEveryTensor: listingEveryTensor)
     }
 
     /// Refuses a `.bin` whose metadata contradicts its tensors (classes,
@@ -55,7 +64,12 @@ public enum Inspector {
     }
 
     /// The report for an opened checkpoint.
-    public static func report(for checkpoint: TorchCheckpoint, statistics: Bool) throws(CheckpointError) -> InspectionReport {
+    /// - Parameter listingEveryTensor: also list every tensor in the file by its path.
+    /// - Throws: `CheckpointError` when a tensor cannot be read (with
+    ///   `statistics`) or a tensor outside the state_dict is malformed.
+    public static func report(
+        for checkpoint: TorchCheckpoint, statistics: Bool, listingEveryTensor: Bool = false
+    ) throws(CheckpointError) -> InspectionReport {
         let info = checkpoint.info
         var details: [(String, String)] = [("layout", info.layout.summary)]
         if let root = info.archiveRoot { details.append(("archive root", root + "/")) }
@@ -73,9 +87,22 @@ public enum Inspector {
             stats = stateDict.entries.map { TensorStatistics(of: $0.tensor) }
             try checkpoint.checkUnchanged()
         }
-        return InspectionReport(
+        var report = InspectionReport(
             file: checkpoint.fileName, format: info.layout.formatName, details: details,
             tensors: checkpoint.tensors.map { ($0.name, $0.record.dtype, $0.record.shape) }, statistics: stats)
+        let inventory = try checkpoint.inventory()
+        if info.layout != .safetensors, !info.source.isTorchScript {
+            report.outsideStateDict = InspectionReport.Outside(
+                count: inventory.outsideCount,
+                under: inventory.outsideUnder.map { InspectionReport.Outside.Place(key: $0.key, count: $0.count) })
+        }
+        report.passedOver = info.passedOver
+        if listingEveryTensor {
+            report.allTensors = inventory.all.map {
+                InspectionReport.LocatedTensorSummary(path: $0.path, dtype: $0.dtype.rawValue, shape: $0.shape, inStateDict: $0.inStateDict)
+            }
+        }
+        return report
     }
 
     /// The report for one of our `.bin` files, with its metadata as details.

@@ -51,7 +51,33 @@ extension InspectionReport {
         }
         lines.append("")
         lines.append("total: \(total.tensors) tensors in \(layers.count) layers, \(grouped(total.elements)) elements, \(bytesText(total.bytes))")
+        if !passedOver.isEmpty {
+            lines.append("also dicts of tensors, passed over for the state_dict: " + passedOver.map { "'\($0)'" }.joined(separator: ", "))
+        }
+        if let outside = outsideStateDict, outside.count > 0 {
+            let places = outside.under.map { "'\($0.key)' (\(grouped($0.count)))" }.joined(separator: ", ")
+            lines.append("\(grouped(outside.count)) more \(outside.count == 1 ? "tensor" : "tensors") outside the state_dict, under \(places)"
+                + (allTensors == nil ? "; --all lists them" : ""))
+        }
+        if let allTensors {
+            lines.append("")
+            lines += everyTensorTable(allTensors)
+        }
         return lines.joined(separator: "\n")
+    }
+
+    /// `--all`: every tensor in the file by its path, those outside the
+    /// state_dict marked.
+    private func everyTensorTable(_ all: [LocatedTensorSummary]) -> [String] {
+        let pathWidth = max(24, all.map { $0.path.count }.max() ?? 0)
+        let dtypeWidth = max(8, all.map { $0.dtype.count }.max() ?? 0)
+        var lines = ["every tensor in the file (\(grouped(all.count))), by path; * = outside the state_dict",
+                     "  " + pad("path", pathWidth) + "  " + pad("dtype", dtypeWidth) + "  shape"]
+        for tensor in all {
+            lines.append((tensor.inStateDict ? "  " : "* ") + pad(tensor.path, pathWidth) + "  " + pad(tensor.dtype, dtypeWidth)
+                + "  [" + tensor.shape.map(String.init).joined(separator: ", ") + "]")
+        }
+        return lines
     }
 
     private func pad(_ text: String, _ width: Int) -> String {

@@ -13,6 +13,11 @@ public enum StateDictSource: Equatable, Sendable, CustomStringConvertible {
     /// (`torch.jit.save`), named as `torch.jit.load(f).state_dict()` names them.
     case torchScript(className: String)
 
+    /// True for a TorchScript archive's module.
+    public var isTorchScript: Bool {
+        if case .torchScript = self { true } else { false }
+    }
+
     public var description: String {
         switch self {
         case .topLevel: "top level"
@@ -29,6 +34,8 @@ struct LocatedStateDict {
     var entries: [(name: String, record: TensorRecord)]
     var source: StateDictSource
     var strippedPrefix: String?
+    /// The other candidates the search saw and did not choose, by path.
+    var passedOver: [String] = []
 }
 
 /// Finds the state_dict in a checkpoint's object: a dict of tensors at the
@@ -52,6 +59,30 @@ enum StateDictLocator {
             throw CheckpointError.noStateDict(file: file, found: describe(root))
         }
         if stripsPrefixes { stripWrapperPrefixes(&found) }
+        let chosen: [String] = switch found.source {
+        case let .wrapper(keys), let .pickledModule(_, keys): keys
+        case .topLevel, .torchScript: []
+        }
+        if !chosen.isEmpty {
+            found.passedOver = try candidates(root, keys: [], names: names, depth: 0)
+                .filter { $0 != chosen }.map { $0.joined(separator: ".") }
+        }
+        return found
+    }
+
+    /// The key paths (within two levels, as the search looks) of every
+    /// non-empty dict of tensors or pickled module.
+    private static func candidates(_ value: PickleValue, keys: [String], names: NameCheck, depth: Int) throws -> [[String]] {
+        if !keys.isEmpty {
+            if let entries = try? tensorDict(value, names: names), !entries.isEmpty { return [keys] }
+            if case .object = value, (try? moduleTensors(value, names: names)) != nil { return [keys] }
+        }
+        guard depth < 2, case let .dict(dict) = value else { return [] }
+        var found = [[String]]()
+        for entry in dict.entries {
+            guard let key = PickleText.string(entry.key) else { continue }
+            found += try candidates(entry.value, keys: keys + [key], names: names, depth: depth + 1)
+        }
         return found
     }
 

@@ -64,6 +64,10 @@ public struct CheckpointInfo: Equatable, Sendable {
     public var strippedPrefix: String?
     /// The file's size in bytes.
     public var fileSize: Int
+    /// Other dicts of tensors (or pickled modules) the file holds that could
+    /// have been the state_dict and were not chosen, by path
+    /// (`model_ema`): the choice was a guess among these.
+    public var passedOver: [String] = []
 }
 
 /// A PyTorch checkpoint opened without Python: its state_dict's tensors as
@@ -82,6 +86,10 @@ public struct TorchCheckpoint: Sendable {
 
     private let buffer: ByteBuffer
     private let storages: StorageTable
+    /// True when the state_dict was found in the pickled object (a plain
+    /// `torch.save`), whose other tensors `inventory()` then lists; false
+    /// for safetensors and TorchScript, whose tensors are all the state_dict.
+    private var walksRoot = false
     private let zip: ZipContainer?
     private let recordLimit: Int
 
@@ -208,8 +216,25 @@ public struct TorchCheckpoint: Sendable {
         tensors = located.entries
         info.source = located.source
         info.strippedPrefix = located.strippedPrefix
+        info.passedOver = located.passedOver
+        walksRoot = readyStateDict == nil && declarations == nil
         info.storageCount = Set(located.entries.map(\.record.storageKey)).count
         self.info = info
+    }
+
+    /// Every tensor in the file, the state_dict's and any others (an
+    /// optimizer's state, an EMA copy, tensors in lists or config objects),
+    /// by path; reads no tensor data.
+    /// - Throws: `CheckpointError.malformed` for a tensor outside the
+    ///   state_dict whose rebuild arguments are malformed.
+    public func inventory() throws(CheckpointError) -> TensorInventory {
+        let chosen = tensors.map(\.record)
+        guard walksRoot else {
+            return TensorWalk.inventory(all: tensors.map { (path: $0.name, record: $0.record) }, chosen: chosen)
+        }
+        do {
+            return TensorWalk.inventory(all: try TensorWalk.tensors(in: root, file: fileName), chosen: chosen)
+        } catch { throw CheckpointError.converted(error, file: fileName) }
     }
 
     /// The value stored under `key` when the file's object is a dict.
