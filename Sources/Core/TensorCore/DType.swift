@@ -13,15 +13,18 @@ public enum DType: String, CaseIterable, Sendable, Codable {
     /// finite (no infinities), `fnuz` also without negative zero (one NaN,
     /// 0x80).
     case float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz
+    /// The stored integers of a quantized tensor (`torch.quantize_per_tensor`,
+    /// `quantize_per_channel`); the value is `(q - zero_point) * scale`.
+    case qint8, quint8, qint32
 
     /// Bytes per element (both parts of a complex number).
     public var byteWidth: Int {
         switch self {
         case .float64, .int64, .uint64, .complex64: 8
         case .complex128: 16
-        case .float32, .int32, .uint32: 4
+        case .float32, .int32, .uint32, .qint32: 4
         case .float16, .bfloat16, .int16, .uint16: 2
-        case .int8, .uint8, .bool, .float8_e4m3fn, .float8_e5m2, .float8_e4m3fnuz, .float8_e5m2fnuz: 1
+        case .int8, .uint8, .bool, .float8_e4m3fn, .float8_e5m2, .float8_e4m3fnuz, .float8_e5m2fnuz, .qint8, .quint8: 1
         }
     }
 
@@ -33,6 +36,9 @@ public enum DType: String, CaseIterable, Sendable, Codable {
         default: false
         }
     }
+
+    /// True for the stored integers of a quantized tensor.
+    public var isQuantized: Bool { self == .qint8 || self == .quint8 || self == .qint32 }
 
     /// True for complex64 and complex128, whose elements are two numbers.
     public var isComplex: Bool { self == .complex64 || self == .complex128 }

@@ -246,6 +246,9 @@ public enum ElementDecoding {
         case .float8_e5m2: Float8.value(raw[byteOffset], .e5m2)
         case .float8_e4m3fnuz: Float8.value(raw[byteOffset], .e4m3fnuz)
         case .float8_e5m2fnuz: Float8.value(raw[byteOffset], .e5m2fnuz)
+        case .qint8: Double(raw.load(fromByteOffset: byteOffset, as: Int8.self))
+        case .quint8: Double(raw[byteOffset])
+        case .qint32: Double(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: byteOffset, as: Int32.self)))
         }
     }
 }

@@ -17,7 +17,7 @@ enum DTypeCode {
         case .uint8: 9
         case .bool: 10
         case .complex64, .complex128, .uint16, .uint32, .uint64,
-             .float8_e4m3fn, .float8_e5m2, .float8_e4m3fnuz, .float8_e5m2fnuz: nil
+             .float8_e4m3fn, .float8_e5m2, .float8_e4m3fnuz, .float8_e5m2fnuz, .qint8, .quint8, .qint32: nil
         }
     }
 

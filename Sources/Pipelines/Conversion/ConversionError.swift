@@ -23,6 +23,9 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
     case sourceDigestFailed(file: String, reason: String)
     /// A tensor to export is named `__metadata__`, the key safetensors reserves.
     case reservedTensorName(file: String)
+    /// A tensor is sparse or quantized (`kind` says which), which neither a
+    /// CRNN's weights nor a safetensors file can be.
+    case notDenseTensor(file: String, tensor: String, kind: String)
     /// A tensor to export has a dtype safetensors has no type for (complex128).
     case dtypeNotInSafetensors(file: String, tensor: String, dtype: String)
     /// The safetensors header would exceed the format's 100,000,000-byte limit.
@@ -62,6 +65,9 @@ public enum ConversionError: Error, Equatable, CustomStringConvertible {
         case let .sourceDigestFailed(file, reason): "\(file): cannot compute its SHA-256: \(reason)"
         case let .reservedTensorName(file):
             "\(file): a tensor is named '__metadata__', the key safetensors reserves for metadata; rename it"
+        case let .notDenseTensor(file, tensor, kind):
+            "\(file): tensor '\(tensor)' is \(kind); a CRNN's weights and a safetensors file's tensors are dense: "
+                + "dequantize or densify it in PyTorch first (t.dequantize(), t.to_dense())"
         case let .dtypeNotInSafetensors(file, tensor, dtype):
             "\(file): tensor '\(tensor)' is \(dtype), which safetensors has no type for (it has complex64, not complex128); "
                 + "convert it to complex64 in PyTorch first"
@@ -101,6 +107,19 @@ extension ConversionError {
         case let error as CRNNFormatError: .format(error)
         case let error as SafetensorsProblem: .checkpoint(.invalidSafetensors(file: file, problem: error))
         default: .checkpoint(CheckpointError.converted(error, file: file))
+        }
+    }
+
+    /// Refuses the first sparse or quantized tensor of `checkpoint`.
+    /// - Throws: `.notDenseTensor` naming it and what it is.
+    package static func requireDense(_ checkpoint: TorchCheckpoint) throws(ConversionError) {
+        for (name, record) in checkpoint.tensors {
+            if let sparse = record.sparse {
+                throw .notDenseTensor(file: checkpoint.fileName, tensor: name, kind: "sparse (\(sparse.layout))")
+            }
+            if let quantization = record.quantization {
+                throw .notDenseTensor(file: checkpoint.fileName, tensor: name, kind: "quantized (\(record.dtype.rawValue), \(quantization.scheme))")
+            }
         }
     }
 

@@ -154,6 +154,7 @@ public enum Converter {
         // The digest only goes into the metadata: compute it on the other core meanwhile.
         let digest = sourceDigest.map { hash in BackgroundWork { try hash(path) } }
         let checkpoint = try TorchCheckpoint.open(path: path, options: CheckpointOptions(allowPickledModules: true))
+        try ConversionError.requireDense(checkpoint)
         let stateDict = try checkpoint.loadStateDict()
         // Every key, shape and dtype, without copying any values.
         let configuration: CRNNConfiguration

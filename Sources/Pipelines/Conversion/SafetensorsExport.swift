@@ -196,6 +196,7 @@ public enum SafetensorsExport {
         }
         let checkpoint = try TorchCheckpoint.open(
             path: path, options: CheckpointOptions(allowPickledModules: true, stripsWrapperPrefixes: false))
+        try ConversionError.requireDense(checkpoint)
         var carried = checkpoint.safetensorsMetadata
         for key in AlphabetResolver.checkpointKeys where checkpoint.info.layout != .safetensors {
             if case let .string(text)? = checkpoint.topLevelValue(forKey: key) { carried.append((key, text)) }

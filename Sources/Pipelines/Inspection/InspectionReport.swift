@@ -15,8 +15,43 @@ public struct InspectionReport: Codable, Equatable, Sendable {
         public var elements: Int
         /// Bytes the elements take when packed.
         public var bytes: Int
-        /// Present with `--stats`.
+        /// Present with `--stats` (for a quantized tensor, over its stored
+        /// integers; for a sparse one, over its stored values).
         public var stats: TensorStatistics?
+        /// `sparse_coo`, `sparse_csr`, `sparse_csc`, `sparse_bsr` or
+        /// `sparse_bsc` for a sparse tensor (whose `bytes` are those of its
+        /// parts); absent for a dense one.
+        public var layout: String?
+        /// A sparse tensor's number of stored values (blocks for BSR, BSC).
+        public var storedValues: Int?
+        /// A quantized tensor's scheme and parameters.
+        public var quantization: QuantizationSummary?
+    }
+
+    /// How a quantized tensor's stored integers map to values,
+    /// `(q - zeroPoint) * scale`.
+    public struct QuantizationSummary: Codable, Equatable, Sendable {
+        /// `per_tensor_affine`, `per_channel_affine` or `per_channel_affine_float_qparams`.
+        public var scheme: String
+        /// Per-tensor schemes: the scale and zero point.
+        public var scale: Double?
+        public var zeroPoint: Int?
+        /// Per-channel schemes: the dimension the parameters run along, and
+        /// the dtypes of the scale and zero-point tensors.
+        public var axis: Int?
+        public var scalesDType: String?
+        public var zeroPointsDType: String?
+        /// Per-channel schemes: one scale and zero point per index along `axis`.
+        public var scales: [Double]?
+        public var zeroPoints: [Double]?
+    }
+
+    /// What a tensor's record adds to its summary (sparse layout, quantization, stored bytes).
+    struct Extra {
+        var layout: String?
+        var storedValues: Int?
+        var quantization: QuantizationSummary?
+        var storedBytes: Int?
     }
 
     /// The tensors sharing a layer prefix (the name up to its last dot).
@@ -87,16 +122,18 @@ public struct InspectionReport: Codable, Equatable, Sendable {
 
     /// Builds the summaries and totals from named tensors.
     init(file: String, format: String, details: [(String, String)], tensors: [(name: String, dtype: DType, shape: [Int])],
-         statistics: [TensorStatistics]?) {
+         statistics: [TensorStatistics]?, extras: [Extra]? = nil) {
         self.file = file
         self.format = format
         self.details = details.map { Detail(key: $0.0, value: $0.1) }
         var summaries = [TensorSummary]()
         for (index, tensor) in tensors.enumerated() {
             let elements = tensor.shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).partialValue }
+            let extra = extras?[index]
             summaries.append(TensorSummary(
                 name: tensor.name, dtype: tensor.dtype.rawValue, shape: tensor.shape, elements: elements,
-                bytes: elements &* tensor.dtype.byteWidth, stats: statistics?[index]))
+                bytes: extra?.storedBytes ?? elements &* tensor.dtype.byteWidth, stats: statistics?[index],
+                layout: extra?.layout, storedValues: extra?.storedValues, quantization: extra?.quantization))
         }
         self.tensors = summaries
         var layers = [LayerSummary]()

@@ -89,7 +89,15 @@ public enum Inspector {
         }
         var report = InspectionReport(
             file: checkpoint.fileName, format: info.layout.formatName, details: details,
-            tensors: checkpoint.tensors.map { ($0.name, $0.record.dtype, $0.record.shape) }, statistics: stats)
+            tensors: checkpoint.tensors.map { ($0.name, $0.record.dtype, $0.record.shape) }, statistics: stats,
+            extras: try checkpoint.tensors.map { entry throws(CheckpointError) in
+                var extra = extra(for: entry.record)
+                if let parameters = try checkpoint.channelQuantizationParameters(of: entry.record) {
+                    extra.quantization?.scales = parameters.scales
+                    extra.quantization?.zeroPoints = parameters.zeroPoints
+                }
+                return extra
+            })
         let inventory = try checkpoint.inventory()
         if info.layout != .safetensors, !info.source.isTorchScript {
             report.outsideStateDict = InspectionReport.Outside(
@@ -103,6 +111,23 @@ public enum Inspector {
             }
         }
         return report
+    }
+
+    /// The sparse layout or quantization a record adds to its summary.
+    static func extra(for record: TensorRecord) -> InspectionReport.Extra {
+        var extra = InspectionReport.Extra()
+        if let sparse = record.sparse {
+            extra.layout = sparse.layout
+            extra.storedValues = sparse.storedValues
+            extra.storedBytes = sparse.components.reduce(0) { $0 &+ $1.record.elementCount &* $1.record.dtype.byteWidth }
+        }
+        if let quantization = record.quantization {
+            extra.quantization = InspectionReport.QuantizationSummary(
+                scheme: quantization.scheme, scale: quantization.scale, zeroPoint: quantization.zeroPoint, axis: quantization.axis,
+                scalesDType: quantization.channelParameters.first?.dtype.rawValue,
+                zeroPointsDType: quantization.channelParameters.last?.dtype.rawValue)
+        }
+        return extra
     }
 
     /// The report for one of our `.bin` files, with its metadata as details.

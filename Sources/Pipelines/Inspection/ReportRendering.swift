@@ -46,6 +46,7 @@ extension InspectionReport {
                     row += "  " + [stats.min, stats.max, stats.mean, stats.std].map { leftPad(number($0), 11) }.joined(separator: " ")
                     row += "  \(stats.nanCount)/\(stats.infCount)"
                 }
+                if let note = Self.note(tensor) { row += "  " + note }
                 lines.append(row)
             }
         }
@@ -78,6 +79,25 @@ extension InspectionReport {
                 + "  [" + tensor.shape.map(String.init).joined(separator: ", ") + "]")
         }
         return lines
+    }
+
+    /// What a sparse or quantized tensor's row adds: its layout and stored
+    /// values, or its scheme and parameters.
+    static func note(_ tensor: TensorSummary) -> String? {
+        if let layout = tensor.layout {
+            return "\(layout), \(tensor.storedValues ?? 0) stored \(layout == "sparse_bsr" || layout == "sparse_bsc" ? "blocks" : "values")"
+        }
+        guard let quantization = tensor.quantization else { return nil }
+        if let scale = quantization.scale, let zeroPoint = quantization.zeroPoint {
+            return "\(quantization.scheme), scale \(scale), zero point \(zeroPoint)"
+        }
+        func listed(_ values: [Double]?) -> String {
+            guard let values else { return "?" }
+            let shown = values.prefix(8).map { String(format: "%g", $0) }.joined(separator: ", ")
+            return "[" + shown + (values.count > 8 ? ", ... (\(values.count))" : "") + "]"
+        }
+        return "\(quantization.scheme) along axis \(quantization.axis ?? 0), scales \(listed(quantization.scales)) "
+            + "(\(quantization.scalesDType ?? "?")), zero points \(listed(quantization.zeroPoints)) (\(quantization.zeroPointsDType ?? "?"))"
     }
 
     private func pad(_ text: String, _ width: Int) -> String {

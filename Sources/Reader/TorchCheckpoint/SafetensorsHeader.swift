@@ -48,8 +48,8 @@ package enum SafetensorsDType: String, CaseIterable, Sendable {
         }
     }
 
-    /// The safetensors name of a PyTorch dtype, or `nil` for complex128,
-    /// which the format has no type for.
+    /// The safetensors name of a PyTorch dtype, or `nil` for complex128 and
+    /// the quantized types, which the format has no type for.
     package init?(_ dtype: DType) {
         switch dtype {
         case .bool: self = .bool
@@ -66,7 +66,7 @@ package enum SafetensorsDType: String, CaseIterable, Sendable {
         case .uint32: self = .u32
         case .uint64: self = .u64
         case .complex64: self = .c64
-        case .complex128: return nil
+        case .complex128, .qint8, .quint8, .qint32: return nil
         case .float8_e4m3fn: self = .f8E4M3
         case .float8_e5m2: self = .f8E5M2
         case .float8_e4m3fnuz: self = .f8E4M3FNUZ

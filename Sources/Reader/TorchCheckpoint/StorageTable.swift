@@ -25,6 +25,12 @@ struct StorageTable: Sendable {
 
     /// Checks that `record` lies inside its storage.
     func validate(_ record: TensorRecord, name: String, file: String) throws {
+        // A sparse tensor's parts, and a per-channel quantized tensor's parameters, are tensors of their own.
+        if let sparse = record.sparse {
+            for (role, component) in sparse.components { try validate(component, name: "\(name) (\(role))", file: file) }
+            return
+        }
+        for parameters in record.quantization?.channelParameters ?? [] { try validate(parameters, name: name, file: file) }
         guard let location = locations[record.storageKey] else {
             throw CheckpointError.malformed(file: file, reason: "tensor '\(name)' uses storage '\(record.storageKey)', which the file does not hold")
         }

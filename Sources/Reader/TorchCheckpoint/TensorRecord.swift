@@ -90,6 +90,53 @@ public struct TensorRecord: Equatable, Sendable {
     public var elementCount: Int { shape.reduce(1, *) }
 
     let storage: StorageReference
+    /// How a quantized tensor's stored integers (`dtype` qint8, quint8 or
+    /// qint32) map to values; `nil` for any other tensor.
+    public internal(set) var quantization: Quantization? = nil
+    /// A sparse tensor's layout and component tensors; `nil` for a dense
+    /// one. `dtype` is its values' type, `shape` its dense size, and the
+    /// other fields describe its stored values.
+    public internal(set) var sparse: SparseStructure? = nil
+
+    /// The record whose elements `loadStateDict()` reads for this tensor:
+    /// itself, or for a sparse tensor its stored values.
+    var storedElements: TensorRecord { sparse?.components.last?.record ?? self }
+}
+
+/// How a quantized tensor's stored integers map to real values:
+/// `(q - zeroPoint) * scale`, with one scale and zero point for the whole
+/// tensor or one per index along `axis`.
+public struct Quantization: Equatable, Sendable {
+    /// PyTorch's name of the scheme: `per_tensor_affine`,
+    /// `per_channel_affine` or `per_channel_affine_float_qparams`.
+    public let scheme: String
+    /// The scale of a per-tensor scheme.
+    public let scale: Double?
+    /// The zero point of a per-tensor scheme.
+    public let zeroPoint: Int?
+    /// The dimension a per-channel scheme's parameters run along.
+    public let axis: Int?
+    /// A per-channel scheme's scales and zero points, as the tensors the
+    /// file stores them in (in that order); empty for a per-tensor scheme.
+    public let channelParameters: [TensorRecord]
+}
+
+/// The components of a sparse tensor, as `torch._utils._rebuild_sparse_tensor`
+/// receives them.
+public struct SparseStructure: Equatable, Sendable {
+    /// PyTorch's name of the layout: `sparse_coo`, `sparse_csr`,
+    /// `sparse_csc`, `sparse_bsr` or `sparse_bsc`.
+    public let layout: String
+    /// The component tensors by role, values last: COO `indices`, `values`;
+    /// compressed layouts `compressed_indices`, `plain_indices`, `values`.
+    public let components: [(role: String, record: TensorRecord)]
+    /// How many values (or blocks, for BSR and BSC) are stored.
+    public var storedValues: Int { components.last?.record.shape.first ?? 0 }
+
+    public static func == (a: SparseStructure, b: SparseStructure) -> Bool {
+        a.layout == b.layout && a.components.map(\.role) == b.components.map(\.role)
+            && a.components.map(\.record) == b.components.map(\.record)
+    }
 }
 
 /// Interprets the rebuild calls `torch.save` writes for tensors and parameters.
@@ -115,6 +162,10 @@ enum TensorRebuild {
         case ("torch._utils", "_rebuild_tensor"), ("torch._utils", "_rebuild_tensor_v2"),
              ("torch._utils", "_rebuild_tensor_v3"):
             return try plainTensor(function.name, arguments, name: name, file: file)
+        case ("torch._utils", "_rebuild_qtensor"):
+            return try quantizedTensor(arguments, name: name, file: file)
+        case ("torch._utils", "_rebuild_sparse_tensor"):
+            return try sparseTensor(arguments, name: name, file: file)
         default:
             return nil
         }
@@ -146,6 +197,83 @@ enum TensorRebuild {
         guard let dtype else { throw bad(name, file, "an untyped storage without a dtype") }
         return TensorRecord(dtype: dtype, shape: shape, strides: strides, storageOffset: offset,
                             storageKey: storage.resolvedKey, storage: storage)
+    }
+
+    /// `_rebuild_qtensor(storage, offset, size, stride, quantizer_params,
+    /// requires_grad, backward_hooks)`; `quantizer_params` is
+    /// `(scheme, scale, zero_point)` or `(scheme, scales, zero_points, axis)`.
+    private static func quantizedTensor(_ arguments: [PickleValue], name: String, file: String) throws -> TensorRecord {
+        guard arguments.count >= 5 else { throw bad(name, file, "_rebuild_qtensor takes 7 arguments, found \(arguments.count)") }
+        var record = try plainTensor("_rebuild_tensor_v2", Array(arguments[0..<4]), name: name, file: file)
+        guard record.dtype.isQuantized else {
+            throw bad(name, file, "a quantized tensor over a \(record.dtype.rawValue) storage; expected qint8, quint8 or qint32")
+        }
+        guard case let .tuple(parameters) = arguments[4], case let .global(scheme)? = parameters.first,
+              TorchAllowlist.quantizationSchemes.contains(scheme.name) else {
+            throw bad(name, file, "its quantizer parameters are not (scheme, ...) with a known scheme")
+        }
+        switch (scheme.name, parameters.count) {
+        case ("per_tensor_affine", 3):
+            let scale: Double
+            switch parameters[1] {
+            case let .float(value): scale = value
+            case let .int(value): scale = Double(value)
+            default: throw bad(name, file, "its scale is not a number")
+            }
+            guard case let .int(zeroPoint) = parameters[2] else { throw bad(name, file, "its zero point is not an integer") }
+            record.quantization = Quantization(scheme: scheme.name, scale: scale, zeroPoint: zeroPoint, axis: nil, channelParameters: [])
+        case ("per_channel_affine", 4), ("per_channel_affine_float_qparams", 4):
+            guard case let .int(axis) = parameters[3], axis >= 0, axis < record.shape.count else {
+                throw bad(name, file, "its per-channel axis is not a dimension of shape \(record.shape)")
+            }
+            var channel = [TensorRecord]()
+            for (index, role) in ["scales", "zero points"].enumerated() {
+                guard let tensor = try Self.record(from: parameters[1 + index], name: name + " (\(role))", file: file),
+                      tensor.elementCount == record.shape[axis] else {
+                    throw bad(name, file, "its \(role) are not a tensor of \(record.shape[axis]) values (size along axis \(axis))")
+                }
+                channel.append(tensor)
+            }
+            record.quantization = Quantization(scheme: scheme.name, scale: nil, zeroPoint: nil, axis: axis, channelParameters: channel)
+        default:
+            throw bad(name, file, "\(scheme.name) with \(parameters.count - 1) parameters")
+        }
+        return record
+    }
+
+    /// `_rebuild_sparse_tensor(layout, data)`: `data` is `(indices, values,
+    /// size[, is_coalesced])` for COO and `(compressed_indices,
+    /// plain_indices, values, size)` for CSR, CSC, BSR and BSC.
+    private static func sparseTensor(_ arguments: [PickleValue], name: String, file: String) throws -> TensorRecord {
+        guard arguments.count == 2, case let .call(getLayout, layoutArguments, _) = arguments[0], getLayout.name == "_get_layout",
+              let layoutName = layoutArguments.first.flatMap(PickleText.string), layoutName.hasPrefix("torch."),
+              case let .tuple(data) = arguments[1] else {
+            throw bad(name, file, "malformed _rebuild_sparse_tensor arguments")
+        }
+        let layout = String(layoutName.dropFirst("torch.".count))
+        let roles: [String]
+        switch (layout, data.count) {
+        case ("sparse_coo", 3), ("sparse_coo", 4): roles = ["indices", "values"]
+        case ("sparse_csr", 4), ("sparse_csc", 4), ("sparse_bsr", 4), ("sparse_bsc", 4):
+            roles = ["compressed_indices", "plain_indices", "values"]
+        default: throw bad(name, file, "sparse layout \(layout) with \(data.count) parts; expected sparse_coo, sparse_csr, sparse_csc, sparse_bsr or sparse_bsc")
+        }
+        var components = [(role: String, record: TensorRecord)]()
+        for (index, role) in roles.enumerated() {
+            guard let component = try Self.record(from: data[index], name: name + " (\(role))", file: file),
+                  component.sparse == nil, component.quantization == nil else {
+                throw bad(name, file, "its \(role) are not a dense tensor")
+            }
+            components.append((role, component))
+        }
+        guard let size = integers(data[roles.count]), size.allSatisfy({ $0 >= 0 }) else {
+            throw bad(name, file, "its size is not a tuple of sizes")
+        }
+        let values = components[components.count - 1].record
+        var record = TensorRecord(dtype: values.dtype, shape: size, strides: values.strides, storageOffset: values.storageOffset,
+                                  storageKey: values.storageKey, storage: values.storage)
+        record.sparse = SparseStructure(layout: layout, components: components)
+        return record
     }
 
     private static func integers(_ value: PickleValue) -> [Int]? {

@@ -13,11 +13,11 @@ enum TorchAllowlist {
         "BFloat16Storage": .bfloat16, "LongStorage": .int64, "IntStorage": .int32,
         "ShortStorage": .int16, "CharStorage": .int8, "ByteStorage": .uint8, "BoolStorage": .bool,
         "ComplexFloatStorage": .complex64, "ComplexDoubleStorage": .complex128,
+        "QInt8Storage": .qint8, "QUInt8Storage": .quint8, "QInt32Storage": .qint32,
     ]
     /// Storage classes torch can write whose elements this reader does not decode.
     static let unsupportedStorageTypes = [
-        "QInt32Storage", "QInt8Storage",
-        "QUInt2x4Storage", "QUInt4x2Storage", "QUInt8Storage",
+        "QUInt2x4Storage", "QUInt4x2Storage",
     ]
     /// `torch.<name>` dtype objects and the DType each stands for.
     static let dtypes: [String: DType] = [
@@ -28,18 +28,21 @@ enum TorchAllowlist {
         "uint16": .uint16, "uint32": .uint32, "uint64": .uint64,
         "float8_e4m3fn": .float8_e4m3fn, "float8_e5m2": .float8_e5m2,
         "float8_e4m3fnuz": .float8_e4m3fnuz, "float8_e5m2fnuz": .float8_e5m2fnuz,
+        "qint8": .qint8, "quint8": .quint8, "qint32": .qint32,
     ]
     /// dtype objects torch can write that this reader recognises but does not decode.
     static let unsupportedDTypes = [
-        "complex32", "chalf", "bcomplex32", "qint8", "qint32", "quint8", "quint4x2", "quint2x4",
+        "complex32", "chalf", "bcomplex32", "quint4x2", "quint2x4",
         "float8_e8m0fnu", "float4_e2m1fn_x2", "bits8", "bits16", "bits1x8", "bits2x4", "bits4x2",
     ]
 
     /// Tensor rebuild functions in `torch._utils` that this reader interprets.
     static let rebuildFunctions = [
         "_rebuild_tensor", "_rebuild_tensor_v2", "_rebuild_tensor_v3",
-        "_rebuild_parameter", "_rebuild_parameter_with_state",
+        "_rebuild_parameter", "_rebuild_parameter_with_state", "_rebuild_qtensor", "_rebuild_sparse_tensor",
     ]
+    /// The quantization schemes a quantized tensor names (`torch.per_tensor_affine`, ...).
+    static let quantizationSchemes = ["per_tensor_affine", "per_channel_affine", "per_channel_affine_float_qparams"]
 
     /// The list builders `torch.jit.save` writes for typed list attributes
     /// (`torch.jit._pickle`); recorded as calls, never made.
@@ -77,7 +80,7 @@ enum TorchAllowlist {
         globals[PickleGlobal("torch", "UntypedStorage")] = .value
         globals[PickleGlobal("torch.storage", "UntypedStorage")] = .value
         globals[PickleGlobal("torch.storage", "TypedStorage")] = .value
-        for name in Array(dtypes.keys) + unsupportedDTypes { globals[PickleGlobal("torch", name)] = .value }
+        for name in Array(dtypes.keys) + unsupportedDTypes + quantizationSchemes { globals[PickleGlobal("torch", name)] = .value }
         // Plain values that training scripts put beside the weights.
         for module in ["numpy.core.multiarray", "numpy._core.multiarray"] {
             globals[PickleGlobal(module, "scalar")] = .callable

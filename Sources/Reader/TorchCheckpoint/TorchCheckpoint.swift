@@ -267,7 +267,9 @@ public struct TorchCheckpoint: Sendable {
     private func loadStorages() throws -> StateDict {
         var loaded = [String: ByteSlice]()
         var result = StateDict()
-        for (name, record) in tensors {
+        for (name, described) in tensors {
+            // A sparse tensor's entry is its stored values.
+            let record = described.storedElements
             let storage: ByteSlice
             if let cached = loaded[record.storageKey] {
                 storage = cached
@@ -283,6 +285,25 @@ public struct TorchCheckpoint: Sendable {
             }
         }
         return result
+    }
+
+    /// The scales and zero points of a per-channel quantized tensor (read
+    /// from the small tensors that hold them), as numbers; `nil` for any
+    /// other tensor.
+    /// - Throws: `CheckpointError` when their records cannot be read.
+    public func channelQuantizationParameters(of record: TensorRecord) throws(CheckpointError) -> (scales: [Double], zeroPoints: [Double])? {
+        guard let parameters = record.quantization?.channelParameters, parameters.count == 2 else { return nil }
+        do {
+            let values = try parameters.map { parameter in
+                try Tensor(dtype: parameter.dtype, shape: parameter.shape, strides: parameter.strides,
+                           storageOffset: parameter.storageOffset, storage: try loadStorage(parameter.storageKey)).doubleValues()
+            }
+            try checkUnchanged()
+            return (values[0], values[1])
+        } catch {
+            try checkUnchanged()
+            throw CheckpointError.converted(error, file: fileName)
+        }
     }
 
     private func loadStorage(_ key: String) throws -> ByteSlice {
