@@ -1,4 +1,5 @@
-// libFuzzer harness: the whole checkpoint reader (zip and legacy) on arbitrary
+// libFuzzer harness: the whole checkpoint reader (zip and legacy, TorchScript
+// archives, quantized and sparse tensors, the walk for every tensor) on arbitrary
 // bytes. When the file opens, every tensor's data is read too, for inputs of up
 // to 64 KiB (scripts/fuzz.sh caps inputs at 16 KiB) and while the tensors hold
 // at most 1 Mi elements together: a zero stride lets a few bytes stand for
@@ -26,8 +27,12 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         elements += overflow ? 1 << 40 : count
         if elements > 1 << 20 { break }
     }
+    // Every tensor in the object, inside the state_dict or not (crnn-inspect's count and --all).
+    _ = try? checkpoint.inventory()
     if let stateDict = try? checkpoint.loadStateDict(), elements <= 1 << 20 {
         for (_, tensor) in stateDict.entries { _ = tensor.doubleValues().count }
+        // A per-channel quantized tensor's scales and zero points (read for the listing).
+        for (_, record) in checkpoint.tensors { _ = try? checkpoint.channelQuantizationParameters(of: record) }
     }
     return 0
 }
