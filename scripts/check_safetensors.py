@@ -48,6 +48,8 @@ SOURCES = [
     ("checkpoints/crnn/narrow_bfloat16.pt", "dict"),
     ("checkpoints/crnn/narrow_whole_module.pt", "module"),
     ("safetensors/dtypes.safetensors", "safetensors"),
+    ("safetensors/dtypes_wide.safetensors", "safetensors"),
+    ("checkpoints/training_checkpoint.pt", "wrapper"),
     ("model/crnn.pt", "dict"),
 ]
 
