@@ -35,7 +35,8 @@ struct CRNNPredict: ParsableCommand {
 
             On CPUs with AVX-512 the layers run on AVX-512 kernels, on other CPUs with AVX2 and FMA on \
             AVX2 kernels; CRNN_VECTOR_UNIT=portable (or avx2, avx512) in the environment picks a unit \
-            (portable: Swift loops and OpenBLAS); any other value is an error.
+            (portable: Swift loops and OpenBLAS, or a built-in product where OpenBLAS is missing or \
+            CRNN_BLAS=builtin); any other value is an error.
 
             Results are printed in input order as they are done, a chunk of images at a time, so memory \
             stays flat for any number of images. An image that cannot be read is one line on standard \

@@ -26,7 +26,7 @@ extension ConvolutionKernel {
         let bk = try blasSize(k, operation: op), bp = try blasSize(p, operation: op)
         // Checked once here: each member's block of output channels below is no larger.
         _ = try blasSize(outChannels, operation: op)
-        let blas = try OpenBLAS.library()
+        let blas = try MatrixProduct.current()
         withOptionalBuffer(residual) { residualBase in
             input.withUnsafeBufferPointer { inputBuffer in
                 weights.withUnsafeBufferPointer { weightBuffer in

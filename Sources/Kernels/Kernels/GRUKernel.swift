@@ -96,7 +96,7 @@ public struct GRUDirectionKernel: Sendable {
         let bG = try blasSize(g, operation: op), bH = try blasSize(hs, operation: op)
         let inputProduct = try inputWeights.product(rows: rows, operation: op)
         // The portable unit's library (the hidden products use it too), or a vector unit's kernels.
-        let blas: OpenBLAS? = if case let .portable(_, library) = inputProduct { library } else { nil }
+        let blas: MatrixProduct? = if case let .portable(_, library) = inputProduct { library } else { nil }
         let kernels: crnn_vector_kernels? = if case let .vector(_, table) = inputProduct { table } else { nil }
 
         // Per-call buffers: input gates for all steps, hidden gates of one step, the state.

@@ -23,6 +23,9 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The environment variable `CRNN_VECTOR_UNIT` holds `value`, which
     /// names no vector unit.
     case unknownVectorUnit(value: String)
+    /// The environment variable `CRNN_BLAS` holds `value`, which is neither
+    /// `openblas` nor `builtin`.
+    case unknownMatrixProduct(value: String)
 
     public var description: String {
         switch self {
@@ -41,12 +44,16 @@ public enum KernelError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .sizeOverflow(operation):
             "\(operation): sizes overflow"
         case let .blasUnavailable(reason):
-            "cannot open OpenBLAS (\(reason)); install it with scripts/install-deps.sh (Debian: libopenblas0)"
+            "cannot open OpenBLAS (\(reason)), which CRNN_BLAS=openblas requires; install it with scripts/install-deps.sh "
+                + "(Debian: libopenblas0), or leave CRNN_BLAS unset to use the built-in product"
         case let .vectorUnitUnavailable(unit):
             "this CPU cannot run the \(unit) kernels; use VectorUnit.portable (or CRNN_VECTOR_UNIT=portable)"
         case let .unknownVectorUnit(value):
             "CRNN_VECTOR_UNIT is '\(value)', which names no vector unit; allowed values: "
                 + VectorUnit.allCases.map(\.rawValue).joined(separator: ", ") + " (or leave it unset for the fastest this CPU has)"
+        case let .unknownMatrixProduct(value):
+            "CRNN_BLAS is '\(value)'; allowed values: " + MatrixProduct.choices.joined(separator: ", ")
+                + " (or leave it unset: OpenBLAS when the system has it, else the built-in product)"
         }
     }
 }

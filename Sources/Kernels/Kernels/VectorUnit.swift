@@ -66,7 +66,12 @@ public enum VectorUnit: String, Sendable, CaseIterable {
     /// Refuses a `CRNN_VECTOR_UNIT` that names no unit, so that a misspelt
     /// setting is not silently replaced by the default.
     /// - Throws: `KernelError.unknownVectorUnit` naming the value.
+    /// Refuses a `CRNN_BLAS` other than `openblas` or `builtin` likewise.
+    /// - Throws: `KernelError.unknownVectorUnit` or `.unknownMatrixProduct` naming the value.
     public static func checkEnvironment() throws(KernelError) {
         if let value = environmentValue, VectorUnit(rawValue: value) == nil { throw .unknownVectorUnit(value: value) }
+        if let value = MatrixProduct.environmentValue, !MatrixProduct.choices.contains(value) {
+            throw .unknownMatrixProduct(value: value)
+        }
     }
 }

@@ -63,7 +63,7 @@ struct WeightMatrix: Sendable {
     /// A product over `rows` rows with everything that can fail checked:
     /// the 32-bit sizes, and the library for the portable unit.
     enum Product {
-        case portable(rows: Int32, blas: OpenBLAS)
+        case portable(rows: Int32, blas: MatrixProduct)
         case vector(rows: Int32, kernels: crnn_vector_kernels)
     }
 
@@ -75,7 +75,7 @@ struct WeightMatrix: Sendable {
         let n = try blasSize(rows, operation: operation)
         _ = try blasSize(try checkedProduct(rows, max(inFeatures, outFeatures), operation: operation), operation: operation)
         if let kernels = unit.vectorKernels { return .vector(rows: n, kernels: kernels) }
-        return .portable(rows: n, blas: try OpenBLAS.library())
+        return .portable(rows: n, blas: try MatrixProduct.current())
     }
 
     /// `y[r, o] = bias[o] + x[r, :] · W[o, :]` for the product's rows and the

@@ -178,7 +178,7 @@ public struct WinogradConvolution: Sendable {
             _ = try blasSize(size, operation: op)
         }
         let kernels = unit.vectorKernels
-        let blas = kernels == nil ? try OpenBLAS.library() : nil
+        let blas = kernels == nil ? try MatrixProduct.current() : nil
         withOptionalBuffer(residual) { residualBase in
             input.withUnsafeBufferPointer { inputBuffer in
                 transformedWeights.withUnsafeBufferPointer { weightBuffer in

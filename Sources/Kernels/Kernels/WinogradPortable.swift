@@ -3,7 +3,7 @@ extension WinogradConvolution {
     /// Portable unit: each member takes whole rows of the tile (ξ = 4 * row +
     /// column), transform then OpenBLAS products; then each a block of output
     /// channels for the output pass.
-    func runPortable(_ call: Call, blas: OpenBLAS, team: ThreadTeam) {
+    func runPortable(_ call: Call, blas: MatrixProduct, team: ThreadTeam) {
         let total = call.tiles.total
         let transformedInput = call.scratch, products = call.scratch + 16 * inChannels * total
         let o = Int32(outChannels), i = Int32(inChannels), n = Int32(total)
