@@ -27,9 +27,13 @@ buildlog=$build/build-$target.log
 quiet() {  # runs a build step, keeping its output in the build log unless it fails
     "$@" >>"$buildlog" 2>&1 || { cat "$buildlog" >&2; exit 1; }
 }
+# The product targets build with InternalImportsByDefault (Package.swift, productFace): so must they here.
+products=" TensorCore TorchCheckpoint CRNNFormat CRNNRuntime Inspection Conversion "
 module() {  # module NAME SOURCES... : a static library and its module, instrumented
     local name=$1; shift
-    quiet swiftc "${flags[@]}" "${extra[@]}" -emit-library -static -emit-module -module-name "$name" \
+    local face=()
+    [[ "$products" == *" $name "* ]] && face=(-enable-upcoming-feature InternalImportsByDefault)
+    quiet swiftc "${flags[@]}" "${extra[@]}" "${face[@]}" -emit-library -static -emit-module -module-name "$name" \
         -emit-module-path "$build/$name.swiftmodule" -o "$build/lib$name.a" "$@"
 }
 
@@ -87,7 +91,8 @@ case "$target" in
     links=(-lImageDecoding -lTensorCore -lSystemShim -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
   *) echo "unknown target '$target'; expected pickle, checkpoint, bin, image or safetensors" >&2; exit 2 ;;
 esac
-quiet swiftc "${flags[@]}" "${extra[@]}" -L "$build" "fuzz/$target.swift" "${links[@]}" -o "$build/fuzz-$target"
+# -lswiftGlibc: the internally imported SystemShim no longer autolinks the Glibc overlay into the harness.
+quiet swiftc "${flags[@]}" "${extra[@]}" -L "$build" "fuzz/$target.swift" "${links[@]}" -lswiftGlibc -o "$build/fuzz-$target"
 
 seed_limit=2M
 [ "$max_len" -gt 0 ] && seed_limit=$((max_len + 1))c
