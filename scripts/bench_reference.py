@@ -98,6 +98,8 @@ def main():
     parser.add_argument('--threads', type=int, default=2)
     parser.add_argument('--runs', type=int, default=100)
     parser.add_argument('--warmup', type=int, default=10)
+    parser.add_argument('--torch-only', action='store_true',
+                        help='PyTorch only (the AVX2 peer: run with ATEN_CPU_CAPABILITY=avx2 in the environment)')
     args = parser.parse_args()
     result = {}
     try:
@@ -127,8 +129,12 @@ def main():
     predict = process_figures(PREDICT_TORCH.format(fixtures=os.path.join(HERE, '..', 'fixtures'),
                                                    threads=args.threads, model=args.model, files=files32))
     result['torch'] = {'available': True, 'version': torch.__version__, 'threads': args.threads,
+                       'cpu_capability': torch.backends.cpu.get_cpu_capability(),
                        'latency_ms': latency, 'throughput_images_per_s': throughput,
                        'load_seconds': load['seconds'], 'process_32_images': predict}
+    if args.torch_only:
+        print(json.dumps(result))
+        return
     try:
         import onnxruntime as ort
         import numpy as np

@@ -11,9 +11,10 @@ struct ChildRun {
 }
 
 enum ChildProcess {
-    /// Runs `path` with `arguments`, capturing standard output, and measures it
-    /// from spawn to exit.
-    static func run(_ path: String, _ arguments: [String]) throws -> ChildRun {
+    /// Runs `path` with `arguments` (and this process's environment with
+    /// `environment` added), capturing standard output, and measures it from
+    /// spawn to exit.
+    static func run(_ path: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildRun {
         var pipe: [Int32] = [0, 0]
         guard systemPipe(&pipe) == 0 else { throw BenchError.spawn(path, "no pipe") }
         var actions = posix_spawn_file_actions_t()
@@ -23,9 +24,13 @@ enum ChildProcess {
         posix_spawn_file_actions_addclose(&actions, pipe[0])
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var variables = ProcessInfo.processInfo.environment
+        for (key, value) in environment { variables[key] = value }
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
         let start = DispatchTime.now().uptimeNanoseconds
-        let spawned = posix_spawn(&pid, path, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, path, &actions, nil, argv, envp)
         close(pipe[1])
         guard spawned == 0 else {
             close(pipe[0])

@@ -47,8 +47,11 @@ enum KernelProfile {
     /// each form on `unit`.
     static func run(unit: VectorUnit, batches: [Int] = [1, 4], runs: Int = 50) throws {
         BLASThreads.setCount(1)
-        print("vector unit: \(unit.rawValue)")
-        print("convolution (x count)                   batch   im2col ms/img   winograd ms/img   GFLOP/s (best)")
+        let peak = try ArithmeticPeak.gflops(unit: unit, threads: 1)
+        print("vector unit: \(unit.rawValue); \(CPUDescription.current.summary)")
+        print(String(format: "one-thread arithmetic peak (register-only multiply-adds): %.0f GFLOP/s", peak))
+        print("GFLOP/s as performed: the Winograd form's 16 products counted as it does them, im2col's directly")
+        print("convolution (x count)                   batch   im2col ms/img   winograd ms/img   im2col GFLOP/s (%peak)   winograd GFLOP/s (%peak)")
         var totals = [Int: (Double, Double)]()
         for c in cases {
             let padding = c.kernel / 2
@@ -74,17 +77,25 @@ enum KernelProfile {
                 }
                 let out = try kernel.outputShape(for: shape)
                 let flops = 2.0 * Double(kernel.reductionLength * out.planeCount * c.outChannels)
-                let fastest = times.min() ?? 1
+                // Winograd F(2x2, 3x3): 16 products of [out x in] by [in x tiles].
+                let tiles = Double(((out.height + 1) / 2) * ((out.width + 1) / 2) * batch)
+                let winogradFlops = 2.0 * 16 * Double(c.inChannels * c.outChannels) * tiles
+                func rate(_ operations: Double, _ milliseconds: Double) -> String {
+                    let gflops = operations / Double(batch) / (milliseconds / 1000) / 1e9
+                    return String(format: "%.0f (%.0f%%)", gflops, 100 * gflops / peak)
+                }
                 var total = totals[batch] ?? (0, 0)
                 total.0 += times[0] * Double(c.count)
                 total.1 += (times.count > 1 ? times[1] : times[0]) * Double(c.count)
                 totals[batch] = total
                 let label = "\(c.name) (x\(c.count))"
                 let winograd = times.count > 1 ? String(format: "%.3f", times[1]) : "-"
+                let direct = rate(flops, times[0]), transformed = times.count > 1 ? rate(winogradFlops, times[1]) : "-"
                 print(label.padding(toLength: 40, withPad: " ", startingAt: 0)
                       + String(format: "%5d   %13.3f   ", batch, times[0])
                       + String(repeating: " ", count: max(0, 15 - winograd.count)) + winograd
-                      + String(format: "   %.0f", flops / (fastest / 1000) / 1e9))
+                      + String(repeating: " ", count: max(0, 25 - direct.count)) + direct
+                      + String(repeating: " ", count: max(0, 27 - transformed.count)) + transformed)
             }
         }
         for batch in batches.sorted() {

@@ -20,7 +20,8 @@ struct Report {
     }
 
     func table() -> String {
-        let engines = [("Swift", ["swift"]), ("PyTorch", ["reference", "torch"]), ("ONNX Runtime", ["reference", "onnxruntime"])]
+        let engines = [("Swift", ["swift"]), ("PyTorch", ["reference", "torch"]), ("ONNX Runtime", ["reference", "onnxruntime"]),
+                       ("PyTorch (AVX2)", ["reference_avx2", "torch"])]
         func value(_ engine: [String], _ path: [String]) -> Double? {
             var node: Any? = results
             for key in engine + path { node = (node as? [String: Any])?[key] }
@@ -46,14 +47,42 @@ struct Report {
         lines.append(pad("convert vs torch.load, start to exit (s)", 40) + pad(cell(convert, "%.3f", ratioTo: nil), 22)
                      + pad(cell(load, "%.3f", ratioTo: convert), 22))
         lines.append("")
+        let machine = results["machine"] as? [String: Any] ?? [:]
+        if let cpu = machine["cpu"] as? [String: Any] {
+            lines.append("CPU: \(cpu["vendor"] ?? "?") \(cpu["model_name"] ?? "?") (family \(cpu["family"] ?? "?"), model \(cpu["model"] ?? "?")), "
+                         + "\(machine["cores"] ?? "?") cores, \(machine["threads"] ?? "?") threads; Swift on the \(machine["vector_unit"] ?? "?") unit")
+        }
+        let unit = machine["vector_unit"] as? String ?? ""
+        if let peaks = results["peaks"] as? [String: Any] {
+            let listed = ["avx512", "avx2", "portable"].compactMap { name -> String? in
+                guard let peak = peaks[name] as? [String: Any], let one = (peak["one_thread_gflops"] as? NSNumber)?.doubleValue,
+                      let all = (peak["all_threads_gflops"] as? NSNumber)?.doubleValue else { return nil }
+                return String(format: "%@ %.0f (1 thread) / %.0f (all)", name, one, all)
+            }
+            lines.append("arithmetic peak, register-only multiply-add loops, GFLOP/s: " + listed.joined(separator: "; "))
+        }
+        if let performed = number("model", "flops_performed_per_image"), let convolution = number("model", "convolution_flops_performed_per_image"),
+           let direct = number("model", "flops_per_image") {
+            lines.append(String(format: "work per image as performed: %.1f MFLOP (convolutions %.1f, Winograd F(2x2,3x3) counted; direct count of the whole model %.1f)",
+                                performed / 1e6, convolution / 1e6, direct / 1e6))
+            if let peak = ((results["peaks"] as? [String: Any])?[unit] as? [String: Any])?["all_threads_gflops"] as? NSNumber {
+                if let median = number("swift", "latency_ms", "median") {
+                    let rate = performed / (median / 1000) / 1e9
+                    lines.append(String(format: "Swift latency: %.0f GFLOP/s, %.0f%% of the %@ peak on all threads", rate, 100 * rate / peak.doubleValue, unit))
+                }
+                if let throughput = number("swift", "throughput_images_per_s") {
+                    let rate = performed * throughput / 1e9
+                    lines.append(String(format: "Swift throughput: %.0f GFLOP/s, %.0f%% of the %@ peak on all threads", rate, 100 * rate / peak.doubleValue, unit))
+                }
+            }
+        }
         if let flops = number("model", "flops_per_image"), let gflops = number("sgemm_gflops"),
            let bound = number("lower_bound_ms"), let median = number("swift", "latency_ms", "median") {
             let core = (results["machine"] as? [String: Any])?["openblas_core"] as? String ?? "unknown"
             lines.append(String(format: "model: %.1f MFLOP per image; OpenBLAS sgemm (%@ kernels) %.0f GFLOP/s here; arithmetic lower bound %.2f ms;",
                                 flops / 1e6, core, gflops, bound))
-            let unit = (results["machine"] as? [String: Any])?["vector_unit"] as? String ?? "unknown"
-            lines.append(String(format: "Swift latency is %.2fx the bound (Swift kernels: %@ unit; the bound counts the direct convolutions' multiply-adds, which Winograd reduces)",
-                                median / bound, unit))
+            lines.append(String(format: "Swift latency is %.2fx that bound (it counts the direct convolutions' multiply-adds, which Winograd reduces, at OpenBLAS's rate, which follows OPENBLAS_CORETYPE)",
+                                median / bound))
         }
         if let size = number("model", "bin_megabytes"), let peak = number("swift", "process_32_images", "peak_rss_mb") {
             lines.append(String(format: "model file %.1f MB; crnn-predict peak memory %.1f MB = file + %.1f MB", size, peak, peak - size))

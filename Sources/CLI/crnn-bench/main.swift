@@ -35,10 +35,23 @@ struct CRNNBench: ParsableCommand {
     var imagesPerPass = 1
     @Flag(help: "Instead: time each convolution shape of the model alone, in each form, on one thread.")
     var kernels = false
+    @Option(help: "The vector unit to measure: avx512, avx2 or portable (default: the fastest this CPU has). Sets CRNN_VECTOR_UNIT for this run and its children.")
+    var unit: String?
+
+    func validate() throws {
+        if let unit {
+            guard let chosen = VectorUnit(rawValue: unit) else {
+                throw ValidationError("--unit must be one of \(VectorUnit.allCases.map(\.rawValue).joined(separator: ", ")), not '\(unit)'")
+            }
+            guard chosen.isAvailable else { throw ValidationError("this CPU cannot run the \(unit) unit") }
+        }
+    }
 
     func run() throws {
+        // Before anything reads VectorUnit.preferred; the children inherit it.
+        if let unit { setenv("CRNN_VECTOR_UNIT", unit, 1) }
         try reportingErrors("crnn-bench") {
-            if kernels { return try KernelProfile.run(unit: .preferred) }
+            if kernels { return try KernelProfile.run(unit: unit.flatMap(VectorUnit.init(rawValue:)) ?? .preferred) }
             let binFolder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crnn-bench-\(getpid())")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -74,13 +87,23 @@ struct CRNNBench: ParsableCommand {
             guard let cost = CRNNCost(configuration: loaded.model.configuration, height: inputs[0].height,
                                       width: inputs[0].width) else { throw ValidationError("\(model): no layer plan for its trunk widths") }
             let gflops = try BLASThroughput.sgemmGFLOPS(threads: threads)
+            // Each unit's arithmetic limit, measured here (register-only multiply-add loops).
+            var peaks: [String: Any] = [:]
+            for candidate in VectorUnit.allCases where candidate.isAvailable {
+                peaks[candidate.rawValue] = ["one_thread_gflops": try ArithmeticPeak.gflops(unit: candidate, threads: 1),
+                                             "all_threads_gflops": try ArithmeticPeak.gflops(unit: candidate, threads: threads)]
+            }
             let fileMB = Double((try FileManager.default.attributesOfItem(atPath: binary)[.size] as? Int) ?? 0) / 1_048_576
 
             var results: [String: Any] = [
                 "machine": ["cores": ProcessInfo.processInfo.activeProcessorCount, "threads": threads,
-                            "openblas_core": BLASThreads.coreName, "vector_unit": VectorUnit.preferred.rawValue],
+                            "openblas_core": BLASThreads.coreName, "vector_unit": VectorUnit.preferred.rawValue,
+                            "cpu": CPUDescription.current.json],
                 "model": ["file": model, "bin_megabytes": fileMB, "flops_per_image": cost.total,
-                          "flops_hidden_products_skipped_at_batch_one": cost.recurrentHidden],
+                          "flops_hidden_products_skipped_at_batch_one": cost.recurrentHidden,
+                          "flops_performed_per_image": cost.performed,
+                          "convolution_flops_performed_per_image": cost.convolutionPerformed],
+                "peaks": peaks,
                 "sgemm_gflops": gflops,
                 "lower_bound_ms": Double(cost.total) / (gflops * 1e9) * 1000,
                 "swift": ["latency_ms": latency.json, "throughput_images_per_s": throughput,
@@ -89,6 +112,9 @@ struct CRNNBench: ParsableCommand {
             ]
             if !swiftOnly {
                 results["reference"] = try referenceFigures(scratch: scratch)
+                // The AVX2 unit's peer: PyTorch's kernels held to AVX2 (ATEN_CPU_CAPABILITY=avx2).
+                results["reference_avx2"] = try referenceFigures(scratch: scratch, environment: ["ATEN_CPU_CAPABILITY": "avx2"],
+                                                                 extraArguments: ["--torch-only"])
             }
             let report = Report(results: results)
             print(report.table())
@@ -99,7 +125,8 @@ struct CRNNBench: ParsableCommand {
         }
     }
 
-    private func referenceFigures(scratch: URL) throws -> [String: Any] {
+    private func referenceFigures(scratch: URL, environment: [String: String] = [:],
+                                  extraArguments: [String] = []) throws -> [String: Any] {
         guard let pythonPath = ProcessInfo.processInfo.environment["PATH"]?.split(separator: ":")
             .map({ "\($0)/\(python)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             return ["torch": ["available": false, "reason": "\(python) not found"]]
@@ -108,7 +135,8 @@ struct CRNNBench: ParsableCommand {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("scripts/bench_reference.py").path
         let run = try ChildProcess.run(pythonPath, [script, "--model", model, "--images", images, "--threads", String(threads),
-                                                    "--runs", String(runs), "--warmup", String(warmup)])
+                                                    "--runs", String(runs), "--warmup", String(warmup)] + extraArguments,
+                                       environment: environment)
         guard run.status == 0, let data = run.output.split(separator: "\n").last.map({ Data($0.utf8) }),
               let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             return ["torch": ["available": false, "reason": "bench_reference.py failed (status \(run.status))"]]

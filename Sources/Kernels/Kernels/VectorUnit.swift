@@ -41,7 +41,7 @@ public enum VectorUnit: String, Sendable, CaseIterable {
 
     /// Refuses a unit this machine cannot run (every kernel's init asks).
     /// - Throws: `KernelError.vectorUnitUnavailable`.
-    func checkAvailable() throws {
+    func checkAvailable() throws(KernelError) {
         guard isAvailable else { throw KernelError.vectorUnitUnavailable(unit: rawValue) }
     }
 

@@ -11,6 +11,14 @@ public struct CRNNCost: Sendable, Equatable {
     public let recurrentHidden: Int
     /// All of them.
     public var total: Int { convolution + recurrentInputs + recurrentHidden }
+    /// The convolutions' operations as this project's kernels perform them:
+    /// the 3x3 stride-1 ones by Winograd F(2x2, 3x3), 16 products of
+    /// [out x in] by [in x tiles] over ceil(H/2) * ceil(W/2) tiles (about
+    /// 16/36 of the direct count), the others directly.
+    public let convolutionPerformed: Int
+    /// What the kernels perform for one image at batch one: the Winograd
+    /// count, the head's input products, no hidden-state products (h = 0).
+    public var performed: Int { convolutionPerformed + recurrentInputs }
 
     /// The cost of one image of `height` x `width` under `configuration`, or
     /// `nil` when its trunk widths make no layer plan.
@@ -21,6 +29,14 @@ public struct CRNNCost: Sendable, Equatable {
             let layer = entry.layer
             let outputs = layer.outputSize(entry.height) * layer.outputSize(entry.width)
             return total + 2 * layer.inChannels * layer.kernel * layer.kernel * layer.outChannels * outputs
+        }
+        convolutionPerformed = layers.reduce(0) { total, entry in
+            let layer = entry.layer
+            let (rows, columns) = (layer.outputSize(entry.height), layer.outputSize(entry.width))
+            guard layer.kernel == 3, layer.stride == 1, layer.padding == 1 else {
+                return total + 2 * layer.inChannels * layer.kernel * layer.kernel * layer.outChannels * rows * columns
+            }
+            return total + 2 * 16 * layer.inChannels * layer.outChannels * ((rows + 1) / 2) * ((columns + 1) / 2)
         }
         let channels = architecture.cn6.outChannels
         let hidden = configuration.hiddenSize

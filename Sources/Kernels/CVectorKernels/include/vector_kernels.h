@@ -136,7 +136,19 @@ typedef struct {
                                      int first_channel, int end_channel, int first_tile, int end_tile,
                                      int tile_stride, const float *_Nullable bias, const float *_Nullable residual,
                                      int relu, float *_Nullable output);
+
+    /// The unit's arithmetic limit, for the benchmark: `iterations` rounds of
+    /// CRNN_FMA_PEAK_CHAINS independent fused multiply-adds on registers only (no
+    /// memory traffic), each round CRNN_FMA_PEAK_CHAINS * lanes multiply-adds.
+    /// Returns a value derived from every chain so none is optimised away.
+    float (*_Nonnull fma_peak)(long iterations);
+    /// The float lanes of this unit's vectors (16 for AVX-512F, 8 for AVX2).
+    int lanes;
 } crnn_vector_kernels;
+
+/// The independent multiply-add chains `fma_peak` keeps in flight: enough to
+/// cover an FMA's latency (4 cycles) on two FMA ports twice over.
+#define CRNN_FMA_PEAK_CHAINS 16
 
 /// The AVX-512F kernels: call them only where the CPU has AVX-512F.
 const crnn_vector_kernels *_Nonnull crnn_vector_kernels_avx512(void);
