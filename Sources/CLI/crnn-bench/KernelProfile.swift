@@ -90,7 +90,7 @@ enum KernelProfile {
                 totals[batch] = total
                 let label = "\(c.name) (x\(c.count))"
                 let winograd = times.count > 1 ? String(format: "%.3f", times[1]) : "-"
-                let direct = rate(flops, times[0]), transformed = times.count > 1 ? rate(winogradFlops, times[1]) : "-"
+                let direct = rate(flops * Double(batch), times[0]), transformed = times.count > 1 ? rate(winogradFlops, times[1]) : "-"
                 print(label.padding(toLength: 40, withPad: " ", startingAt: 0)
                       + String(format: "%5d   %13.3f   ", batch, times[0])
                       + String(repeating: " ", count: max(0, 15 - winograd.count)) + winograd
