@@ -1,18 +1,29 @@
+#if canImport(Accelerate)
+import Accelerate
+#endif
 import SystemShim
 
-/// The portable unit's matrix product: OpenBLAS when the system has it (it
-/// is faster), else the built-in Swift SIMD product, so that the portable
-/// unit runs on any machine. `CRNN_BLAS=builtin` uses the built-in one and
-/// never opens OpenBLAS; `CRNN_BLAS=openblas` requires OpenBLAS.
+/// The portable unit's matrix product: on Apple platforms Accelerate's;
+/// elsewhere OpenBLAS when the system has it (it is faster), else the
+/// built-in Swift SIMD product, so that the portable unit runs on any
+/// machine. `CRNN_BLAS=builtin` uses the built-in one and never opens
+/// OpenBLAS; `CRNN_BLAS=openblas` requires OpenBLAS.
 struct MatrixProduct: Sendable {
     /// Which product runs.
     enum Backend: Sendable {
         case openBLAS(OpenBLAS)
         case builtIn
+        #if canImport(Accelerate)
+        case accelerate
+        #endif
     }
 
     /// The names `CRNN_BLAS` may hold.
+    #if canImport(Accelerate)
+    static let choices = ["openblas", "builtin", "accelerate"]
+    #else
     static let choices = ["openblas", "builtin"]
+    #endif
 
     let backend: Backend
 
@@ -22,8 +33,12 @@ struct MatrixProduct: Sendable {
         case "builtin": return .success(MatrixProduct(backend: .builtIn))
         case "openblas": return OpenBLAS.shared.map { MatrixProduct(backend: .openBLAS($0)) }
         default:
+            #if canImport(Accelerate)
+            return .success(MatrixProduct(backend: .accelerate))
+            #else
             if case let .success(library) = OpenBLAS.shared { return .success(MatrixProduct(backend: .openBLAS(library))) }
             return .success(MatrixProduct(backend: .builtIn))
+            #endif
         }
     }()
 
@@ -45,6 +60,9 @@ struct MatrixProduct: Sendable {
         switch backend {
         case let .openBLAS(library): "OpenBLAS (\(library.coreName))"
         case .builtIn: "built-in (Swift SIMD)"
+        #if canImport(Accelerate)
+        case .accelerate: "Accelerate"
+        #endif
         }
     }
 
@@ -61,6 +79,11 @@ struct MatrixProduct: Sendable {
         case .builtIn:
             BuiltInProduct.sgemm(transposeB: transposeB, m: Int(m), n: Int(n), k: Int(k), alpha: alpha, a: a, lda: Int(lda),
                                  b: b, ldb: Int(ldb), beta: beta, c: c, ldc: Int(ldc))
+        #if canImport(Accelerate)
+        case .accelerate:
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans, m, n, k, alpha, a, lda, b, ldb,
+                        beta, c, ldc)
+        #endif
         }
     }
 }
