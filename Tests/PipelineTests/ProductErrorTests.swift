@@ -40,6 +40,25 @@ struct ProductErrorTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).isEmpty)
     }
 
+    /// The getting-started article's shape: `catch` clauses that match the
+    /// product's cases directly (this compiles only with typed throws).
+    @Test func catchClausesMatchCasesDirectly() throws {
+        let folder = try Self.scratch()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let missing = folder.appendingPathComponent("missing.pt").path
+        var matched = ""
+        do {
+            try Converter.convert(input: missing, output: folder.appendingPathComponent("out.bin").path)
+        } catch .checkpoint(.checksumMismatch(let file, _, _, _, _)) {
+            matched = "checksum " + file
+        } catch .unreadableInput(let file, _) {
+            matched = "unreadable " + file
+        } catch {
+            matched = "other: \(error)"
+        }
+        #expect(matched == "unreadable " + missing)
+    }
+
     @Test func inspectionNamesBothFormatsForAnEmptyFile() throws {
         let folder = try Self.scratch()
         defer { try? FileManager.default.removeItem(at: folder) }
