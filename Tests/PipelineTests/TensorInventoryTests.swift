@@ -44,6 +44,22 @@ struct TensorInventoryTests {
         #expect(json.contains("\"outsideStateDict\"") && json.contains("\"passedOver\""))
     }
 
+    /// A TorchScript module's tensors that are not parameters or buffers
+    /// (plain tensor attributes) are counted outside its state_dict; every
+    /// tensor torch's state_dict lists is inside.
+    @Test func aTorchScriptModulesOtherTensorsAreCounted() throws {
+        let stem = "checkpoints/torchscript/scripted_small"
+        let json = try #require(try Fixtures.json(stem + ".expected.json") as? [String: Any])
+        let names = Set((json["tensors"] as? [[String: Any]] ?? []).compactMap { $0["name"] as? String })
+        let report = try Inspector.inspect(path: Fixtures.url(stem + ".pt").path, statistics: false, listingEveryTensor: true)
+        let all = try #require(report.allTensors)
+        #expect(Set(all.filter(\.inStateDict).map(\.path)) == names)
+        let outside = all.filter { !$0.inStateDict }
+        #expect(!outside.isEmpty, "the fixture has a plain tensor attribute")
+        #expect(outside.allSatisfy { !names.contains($0.path) })
+        #expect(report.outsideStateDict?.count == outside.count)
+    }
+
     /// A plain state_dict has nothing outside it and no line about it.
     @Test func aPlainStateDictHasNothingOutside() throws {
         let report = try Inspector.inspect(path: Fixtures.url("checkpoints/dtypes_zip.pt").path, statistics: false)

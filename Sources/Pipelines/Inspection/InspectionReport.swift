@@ -104,8 +104,9 @@ public struct InspectionReport: Codable, Equatable, Sendable {
     public var layers: [LayerSummary]
     public var total: Totals
     /// The file's tensors outside the state_dict (an optimizer's state, an
-    /// EMA copy, tensors in lists); `nil` for a `.bin`, safetensors or
-    /// TorchScript file, whose tensors are all the state_dict.
+    /// EMA copy, tensors in lists, a TorchScript module's plain tensor
+    /// attributes); `nil` for a `.bin` or safetensors file, whose tensors are
+    /// all the state_dict.
     public var outsideStateDict: Outside?
     /// Other dicts of tensors that could have been the state_dict and were
     /// not chosen, by path.

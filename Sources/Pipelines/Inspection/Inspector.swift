@@ -99,7 +99,7 @@ public enum Inspector {
                 return extra
             })
         let inventory = try checkpoint.inventory()
-        if info.layout != .safetensors, !info.source.isTorchScript {
+        if info.layout != .safetensors {
             report.outsideStateDict = InspectionReport.Outside(
                 count: inventory.outsideCount,
                 under: inventory.outsideUnder.map { InspectionReport.Outside.Place(key: $0.key, count: $0.count) })

@@ -86,9 +86,10 @@ public struct TorchCheckpoint: Sendable {
 
     private let buffer: ByteBuffer
     private let storages: StorageTable
-    /// True when the state_dict was found in the pickled object (a plain
-    /// `torch.save`), whose other tensors `inventory()` then lists; false
-    /// for safetensors and TorchScript, whose tensors are all the state_dict.
+    /// True when the state_dict was found in a pickled object (`torch.save`,
+    /// or a TorchScript archive's `data.pkl`), whose other tensors
+    /// `inventory()` then lists; false for safetensors, whose tensors are
+    /// all the state_dict.
     private var walksRoot = false
     private let zip: ZipContainer?
     private let recordLimit: Int
@@ -217,7 +218,7 @@ public struct TorchCheckpoint: Sendable {
         info.source = located.source
         info.strippedPrefix = located.strippedPrefix
         info.passedOver = located.passedOver
-        walksRoot = readyStateDict == nil && declarations == nil
+        walksRoot = readyStateDict == nil
         info.storageCount = Set(located.entries.map(\.record.storageKey)).count
         self.info = info
     }
