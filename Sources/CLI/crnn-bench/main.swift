@@ -74,7 +74,8 @@ struct CRNNBench: ParsableCommand {
                 binFolder.appendingPathComponent("crnn-predict").path, ["--threads", String(threads), binary] + Array(files64.prefix(32)))
             guard predict.status == 0 else { throw BenchError.failed("crnn-predict", predict.status) }
             let loaded = try ModelLoader.load(path: binary)
-            let inputs = try files64.map { try Predictor.input(path: $0) }
+            let preparation = Predictor(model: loaded, threads: 1)
+            let inputs = try files64.map { path throws in try preparation.input(path: path) }
 
             // Latency: one image, its layers split between `threads` cores.
             BLASThreads.setCount(1)

@@ -43,15 +43,12 @@ public struct Predictor: Sendable {
             sourceFileName: model.metadata.sourceFileName, sourceSHA256: model.metadata.sourceSHA256, cores: self.threads)
     }
 
-    /// The model's input for the image at `path`, converted as the reference does.
-    /// - Throws: the image decoder's error, or the model's for a bad size.
-    public static func input(path: String) throws -> CRNNInput {
-        let image = try ImageDecoder.decode(path: path)
-        do {
-            return try CRNNInput(height: image.height, width: image.width, planes: image.planarFloats())
-        } catch {
-            throw PredictionError.unsupportedImage(file: path, reason: String(describing: error))
-        }
+    /// The model's input for the image at `path`, converted as the reference
+    /// does, by the runtime's own preparation (what `predict` runs on).
+    /// - Throws: `RecognitionError` when the image cannot be read or its size
+    ///   is not one the model takes.
+    public func input(path: String) throws(RecognitionError) -> CRNNInput {
+        try recognizer.modelInput(.file(path))
     }
 
     /// The command line's error for one image's failure in the runtime:
@@ -77,7 +74,6 @@ public struct Predictor: Sendable {
     /// library, a vector unit this CPU lacks), which every other image would
     /// meet too.
     public static func isAboutOneImage(_ error: any Error) -> Bool {
-        if error is ImageDecodingError { return true }
         if let error = error as? RecognitionError {
             switch error {
             case .unreadableImage, .invalidPixels, .unsupportedImageSize: return true

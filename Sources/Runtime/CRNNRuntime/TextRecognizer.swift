@@ -164,6 +164,13 @@ public final class TextRecognizer: Sendable {
 
     /// The model's input for `source`: decoded (files and encoded bytes) and
     /// converted to planes, resized when asked.
+    /// The network's input for `source` as `recognize` prepares it (the
+    /// benchmark times the network on it).
+    /// - Throws: `RecognitionError` for an image that cannot be read or used.
+    package func modelInput(_ source: ImageSource, options: RecognitionOptions = RecognitionOptions()) throws(RecognitionError) -> CRNNInput {
+        try prepare(source, options: options)
+    }
+
     private func prepare(_ source: ImageSource, options: RecognitionOptions) throws(RecognitionError) -> CRNNInput {
         let image: RGBImage
         switch source {
