@@ -77,9 +77,8 @@ enum KernelProfile {
                 }
                 let out = try kernel.outputShape(for: shape)
                 let flops = 2.0 * Double(kernel.reductionLength * out.planeCount * c.outChannels)
-                // Winograd F(2x2, 3x3): 16 products of [out x in] by [in x tiles].
-                let tiles = Double(((out.height + 1) / 2) * ((out.width + 1) / 2) * batch)
-                let winogradFlops = 2.0 * 16 * Double(c.inChannels * c.outChannels) * tiles
+                let winogradFlops = Double(WinogradConvolution.operations(
+                    inChannels: c.inChannels, outChannels: c.outChannels, outHeight: out.height, outWidth: out.width, batch: batch))
                 func rate(_ operations: Double, _ milliseconds: Double) -> String {
                     let gflops = operations / Double(batch) / (milliseconds / 1000) / 1e9
                     return String(format: "%.0f (%.0f%%)", gflops, 100 * gflops / peak)

@@ -33,8 +33,22 @@ public struct WinogradConvolution: Sendable {
 
     /// Whether `kernel` has the geometry this algorithm computes: 3x3, stride 1, padding 1.
     public static func supports(_ kernel: ConvolutionKernel) -> Bool {
-        kernel.kernelHeight == 3 && kernel.kernelWidth == 3 && kernel.strideY == 1 && kernel.strideX == 1
-            && kernel.paddingY == 1 && kernel.paddingX == 1
+        kernel.kernelHeight == kernel.kernelWidth && kernel.strideY == kernel.strideX && kernel.paddingY == kernel.paddingX
+            && supports(kernel: kernel.kernelHeight, stride: kernel.strideY, padding: kernel.paddingY)
+    }
+
+    /// Whether a square convolution of this size, stride and padding runs as
+    /// Winograd F(2x2, 3x3): 3x3, stride 1, padding 1.
+    public static func supports(kernel: Int, stride: Int, padding: Int) -> Bool {
+        kernel == 3 && stride == 1 && padding == 1
+    }
+
+    /// The floating-point operations this form performs for `batch` images
+    /// with an `outHeight` x `outWidth` output: 16 products of
+    /// [outChannels x inChannels] by [inChannels x tiles], one tile per 2x2
+    /// of the output (about 16/36 of the direct count; transforms not counted).
+    public static func operations(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int, batch: Int = 1) -> Int {
+        2 * 16 * inChannels * outChannels * ((outHeight + 1) / 2) * ((outWidth + 1) / 2) * batch
     }
 
     /// The Winograd form of `kernel` (batch norm already folded in), run by `unit`.

@@ -1,3 +1,5 @@
+import Kernels
+
 /// The arithmetic of one forward pass, counted as PyTorch's layers do it:
 /// two floating-point operations per multiply-add, convolutions and matrix
 /// products only (batch norm, activations and pooling are comparatively free).
@@ -33,10 +35,11 @@ public struct CRNNCost: Sendable, Equatable {
         convolutionPerformed = layers.reduce(0) { total, entry in
             let layer = entry.layer
             let (rows, columns) = (layer.outputSize(entry.height), layer.outputSize(entry.width))
-            guard layer.kernel == 3, layer.stride == 1, layer.padding == 1 else {
+            guard WinogradConvolution.supports(kernel: layer.kernel, stride: layer.stride, padding: layer.padding) else {
                 return total + 2 * layer.inChannels * layer.kernel * layer.kernel * layer.outChannels * rows * columns
             }
-            return total + 2 * 16 * layer.inChannels * layer.outChannels * ((rows + 1) / 2) * ((columns + 1) / 2)
+            return total + WinogradConvolution.operations(
+                inChannels: layer.inChannels, outChannels: layer.outChannels, outHeight: rows, outWidth: columns)
         }
         let channels = architecture.cn6.outChannels
         let hidden = configuration.hiddenSize
