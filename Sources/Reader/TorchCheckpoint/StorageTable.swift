@@ -27,7 +27,9 @@ struct StorageTable: Sendable {
     func validate(_ record: TensorRecord, name: String, file: String) throws {
         // A sparse tensor's parts, and a per-channel quantized tensor's parameters, are tensors of their own.
         if let sparse = record.sparse {
-            for (role, component) in sparse.components { try validate(component, name: "\(name) (\(role))", file: file) }
+            for component in sparse.components {
+                try validate(component.record, name: "\(name) (\(component.role))", file: file)
+            }
             return
         }
         for parameters in record.quantization?.channelParameters ?? [] { try validate(parameters, name: name, file: file) }

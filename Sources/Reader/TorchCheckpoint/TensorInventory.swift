@@ -24,11 +24,12 @@ public struct TensorInventory: Equatable, Sendable {
     public let outsideCount: Int
     /// The top-level keys (or positions) the tensors outside the state_dict
     /// sit under, with how many each holds, in file order.
-    public let outsideUnder: [(key: String, count: Int)]
+    public let outsideUnder: [Place]
 
-    public static func == (a: TensorInventory, b: TensorInventory) -> Bool {
-        a.all == b.all && a.outsideCount == b.outsideCount
-            && a.outsideUnder.map(\.key) == b.outsideUnder.map(\.key) && a.outsideUnder.map(\.count) == b.outsideUnder.map(\.count)
+    /// A top-level key and how many tensors outside the state_dict it holds.
+    public struct Place: Equatable, Sendable {
+        public let key: String
+        public internal(set) var count: Int
     }
 }
 
@@ -82,19 +83,24 @@ enum TensorWalk {
         }
         var remaining = [String: Int]()
         for record in chosen { remaining[view(record), default: 0] += 1 }
-        var under = [(key: String, count: Int)]()
+        var under = [TensorInventory.Place]()
         var outside = 0
         var located = [LocatedTensor]()
         for (path, record) in all {
-            if let left = remaining[view(record)], left > 0 {
-                remaining[view(record)] = left - 1
+            let key = view(record)
+            if let left = remaining[key], left > 0 {
+                remaining[key] = left - 1
                 located.append(LocatedTensor(path: path, dtype: record.dtype, shape: record.shape, inStateDict: true))
                 continue
             }
             located.append(LocatedTensor(path: path, dtype: record.dtype, shape: record.shape, inStateDict: false))
             outside += 1
             let top = String(path.split(separator: ".", maxSplits: 1).first ?? "")
-            if let index = under.firstIndex(where: { $0.key == top }) { under[index].count += 1 } else { under.append((top, 1)) }
+            if let index = under.firstIndex(where: { $0.key == top }) {
+                under[index].count += 1
+            } else {
+                under.append(TensorInventory.Place(key: top, count: 1))
+            }
         }
         return TensorInventory(all: located, outsideCount: outside, outsideUnder: under)
     }

@@ -129,13 +129,14 @@ public struct SparseStructure: Equatable, Sendable {
     public let layout: String
     /// The component tensors by role, values last: COO `indices`, `values`;
     /// compressed layouts `compressed_indices`, `plain_indices`, `values`.
-    public let components: [(role: String, record: TensorRecord)]
+    public let components: [Component]
     /// How many values (or blocks, for BSR and BSC) are stored.
     public var storedValues: Int { components.last?.record.shape.first ?? 0 }
 
-    public static func == (a: SparseStructure, b: SparseStructure) -> Bool {
-        a.layout == b.layout && a.components.map(\.role) == b.components.map(\.role)
-            && a.components.map(\.record) == b.components.map(\.record)
+    /// One part of a sparse tensor: what it is, and where its elements are.
+    public struct Component: Equatable, Sendable {
+        public let role: String
+        public let record: TensorRecord
     }
 }
 
@@ -258,13 +259,13 @@ enum TensorRebuild {
             roles = ["compressed_indices", "plain_indices", "values"]
         default: throw bad(name, file, "sparse layout \(layout) with \(data.count) parts; expected sparse_coo, sparse_csr, sparse_csc, sparse_bsr or sparse_bsc")
         }
-        var components = [(role: String, record: TensorRecord)]()
+        var components = [SparseStructure.Component]()
         for (index, role) in roles.enumerated() {
             guard let component = try Self.record(from: data[index], name: name + " (\(role))", file: file),
                   component.sparse == nil, component.quantization == nil else {
                 throw bad(name, file, "its \(role) are not a dense tensor")
             }
-            components.append((role, component))
+            components.append(SparseStructure.Component(role: role, record: component))
         }
         guard let size = integers(data[roles.count]), size.allSatisfy({ $0 >= 0 }) else {
             throw bad(name, file, "its size is not a tuple of sizes")
