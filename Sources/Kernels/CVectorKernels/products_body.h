@@ -113,8 +113,9 @@ static int product_rows(int m, int row, int vectors, int full, int k, const floa
                                     ldc, offset, post);                                                        \
     return ROWS
 #if LANES == 16
-    // One vector of columns: three panels at once, so that 24 sums are in flight.
-    if (vectors == 1 && left > 2 * CRNN_PANEL_ROWS) { TILE(24, 1); }
+    // One vector of columns (AVX2's, or AVX-512's for m below a narrow block): 24 rows
+    // at once, so that 24 sums are in flight.
+    if (vectors == 1 && left > 16) { TILE(24, 1); }
     switch (vectors) {
     case 3: TILE(8, 3);
     case 2: TILE(8, 2);
@@ -128,6 +129,110 @@ static int product_rows(int m, int row, int vectors, int full, int k, const floa
 #undef TILE
 }
 
+#if LANES == 16
+// MARK: - Narrow products
+
+/// Stores the ROWS x columns block `sums` (column q's sums at sums + q *
+/// 2 * LANES, one per row) into c from `row` on (c already at the block's
+/// first column), through the epilogue: the same operations, in the same
+/// order, as finish_output does on a vector.
+static void store_narrow(int rows, int columns, const float *sums, float *c, int ldc, int row, epilogue post) {
+    for (int r = 0; r < rows; r++) {
+        const float bias = post.bias ? post.bias[row + r] : 0.0f;
+        float *out = c + (size_t)r * ldc;
+        const float *residual = post.residual ? post.residual + (size_t)r * ldc : NULL;
+        for (int q = 0; q < columns; q++) {
+            float value = sums[(size_t)q * 2 * LANES + r];
+            if (post.bias) value += bias;
+            if (residual) value += residual[q];
+            // MAXPS(0, value): value when it is NaN (or -0), as v_max does.
+            if (post.relu) value = 0.0f > value ? 0.0f : value;
+            out[q] = value;
+        }
+    }
+}
+
+/// Products of few columns (a column block of at most one vector): vectorised
+/// over rows instead, 2 panels (32 rows of c) by NC columns, 2 * NC sums in
+/// registers (at most 28 of the 32), each the same FMA chain over k, in
+/// order, as the column-vectorised tiles compute (so the result does not
+/// depend on the path). Per step of k: two aligned loads of A and NC
+/// broadcasts of b for 2 * NC multiply-adds, where a tile one vector wide
+/// needs a broadcast per multiply-add and leaves the lanes past n idle.
+/// `second` is the second panel (the first again when only `rows` <= 16
+/// rows are left: computed, not stored).
+#define NARROW_TILE(NC)                                                                                       \
+    static void narrow_tile_##NC(int rows, int k, const float *first, const float *second, const float *b,   \
+                                 int ldb, float *c, int ldc, int row, epilogue post) {                       \
+        vfloat upper[NC], lower[NC];                                                                          \
+        for (int q = 0; q < NC; q++) upper[q] = lower[q] = v_zero();                                          \
+        for (int j = 0; j < k; j++) {                                                                         \
+            const vfloat a0 = v_load(first + (size_t)j * CRNN_PANEL_ROWS);                                    \
+            const vfloat a1 = v_load(second + (size_t)j * CRNN_PANEL_ROWS);                                   \
+            const float *values = b + (size_t)j * ldb;                                                        \
+            _Pragma("clang loop unroll(full)")                                                                \
+            for (int q = 0; q < NC; q++) {                                                                    \
+                const vfloat value = v_set1(values[q]);                                                       \
+                upper[q] = v_fma(a0, value, upper[q]);                                                        \
+                lower[q] = v_fma(a1, value, lower[q]);                                                        \
+            }                                                                                                 \
+        }                                                                                                     \
+        float sums[NC][2 * LANES];                                                                            \
+        for (int q = 0; q < NC; q++) {                                                                        \
+            v_store_masked(sums[q], v_all(), upper[q]);                                                       \
+            v_store_masked(sums[q] + LANES, v_all(), lower[q]);                                               \
+        }                                                                                                     \
+        store_narrow(rows, NC, &sums[0][0], c, ldc, row, post);                                               \
+    }
+
+NARROW_TILE(1)
+NARROW_TILE(2)
+NARROW_TILE(3)
+NARROW_TILE(4)
+NARROW_TILE(5)
+NARROW_TILE(6)
+NARROW_TILE(7)
+NARROW_TILE(8)
+NARROW_TILE(9)
+NARROW_TILE(10)
+NARROW_TILE(11)
+NARROW_TILE(12)
+NARROW_TILE(13)
+NARROW_TILE(14)
+
+/// The largest NARROW_TILE.
+enum { NARROW_COLUMNS = 14 };
+
+typedef void (*narrow_tile_function)(int, int, const float *, const float *, const float *, int, float *, int, int,
+                                     epilogue);
+static const narrow_tile_function narrow_tiles[NARROW_COLUMNS + 1] = {
+    NULL, narrow_tile_1, narrow_tile_2, narrow_tile_3, narrow_tile_4, narrow_tile_5, narrow_tile_6, narrow_tile_7,
+    narrow_tile_8, narrow_tile_9, narrow_tile_10, narrow_tile_11, narrow_tile_12, narrow_tile_13, narrow_tile_14,
+};
+
+/// The columns [0, width) of c (width <= LANES; b and c at the block's first
+/// column) for every row, 32 rows at a time; 15 or 16 columns in two halves.
+static void narrow_block(int m, int width, int k, const float *packed, const float *b, int ldb, float *c, int ldc,
+                         epilogue post) {
+    const size_t panel_size = (size_t)k * CRNN_PANEL_ROWS;
+    const int halves = width > NARROW_COLUMNS ? 2 : 1;
+    for (int row = 0; row < m; row += 2 * CRNN_PANEL_ROWS) {
+        const int rows = m - row < 2 * CRNN_PANEL_ROWS ? m - row : 2 * CRNN_PANEL_ROWS;
+        const float *first = packed + (size_t)(row / CRNN_PANEL_ROWS) * panel_size;
+        const float *second = rows > CRNN_PANEL_ROWS ? first + panel_size : first;
+        // With the residual and c at this block's rows.
+        epilogue here = post;
+        if (post.residual) here.residual = post.residual + (size_t)row * ldc;
+        for (int half = 0, done = 0; half < halves; half++) {
+            const int columns = halves == 1 ? width : half == 0 ? width / 2 : width - width / 2;
+            narrow_tiles[columns](rows, k, first, second, b + done, ldb, c + (size_t)row * ldc + done, ldc, row, here);
+            if (here.residual) here.residual += columns;
+            done += columns;
+        }
+    }
+}
+#endif
+
 static void packed_product(int m, int n, int k, const float *packed, const float *b, int ldb, float *c, int ldc,
                            epilogue post) {
     // Column blocks of up to BLOCK_VECTORS vectors outer, so one block of b
@@ -135,6 +240,15 @@ static void packed_product(int m, int n, int k, const float *packed, const float
     enum { BLOCK = BLOCK_VECTORS * LANES };
     for (int first = 0; first < n; first += BLOCK) {
         int width = n - first < BLOCK ? n - first : BLOCK;
+#if LANES == 16
+        // A block of at most one vector, on enough rows to fill the narrow tiles.
+        if (width <= LANES && m > CRNN_PANEL_ROWS) {
+            epilogue here = post;
+            if (post.residual) here.residual = post.residual + first;
+            narrow_block(m, width, k, packed, b + first, ldb, c + first, ldc, here);
+            continue;
+        }
+#endif
         int vectors = (width + LANES - 1) / LANES;
         vmask last = v_first(width - LANES * (vectors - 1));
         int full = width == LANES * vectors;

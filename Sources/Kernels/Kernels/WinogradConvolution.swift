@@ -75,7 +75,7 @@ public struct WinogradConvolution: Sendable {
         self.matrixCount = matrixCount
         let panels = (outChannels + panelRows - 1) / panelRows
         // Every element is written below (16 per channel pair, padding rows
-        // zeroed), so no zero fill; panels of 8 output channels are split between the cores.
+        // zeroed), so no zero fill; panels of CRNN_PANEL_ROWS output channels are split between the cores.
         transformedWeights = kernel.weights.withUnsafeBufferPointer { weights in
             [Float](unsafeUninitializedCapacity: 16 * matrixCount) { u, initialized in
                 let chunks = min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), max(1, outChannels * inChannels / 4096))
@@ -83,7 +83,7 @@ public struct WinogradConvolution: Sendable {
                 nonisolated(unsafe) let source = weights.baseAddress!, destination = u.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
                     // One panel at a time through a small buffer (16 matrices of
-                    // `[8, I]`), so that each matrix is written in long runs.
+                    // `[CRNN_PANEL_ROWS, I]`), so that each matrix is written in long runs.
                     let block = panelRows * inChannels
                     withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * block) { buffer in
                         let staging = buffer.baseAddress!
@@ -96,7 +96,7 @@ public struct WinogradConvolution: Sendable {
                             for xi in 0..<16 {
                                 let matrix = staging + xi * block
                                 if packed {
-                                    // Panel layout: for each input channel, the panel's 8 rows (zeros past O).
+                                    // Panel layout: for each input channel, the panel's rows (zeros past O).
                                     (matrix + rows * inChannels).update(repeating: 0, count: block - rows * inChannels)
                                     crnn_pack_rows(matrix, Int32(inChannels), Int32(panelRows), Int32(inChannels),
                                                    destination + xi * matrixCount + panel * block)

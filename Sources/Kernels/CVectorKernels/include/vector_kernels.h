@@ -36,8 +36,10 @@ unsigned crnn_cpu_features(void);
 // optional addresses; every function pointer of a table is set.
 #pragma clang assume_nonnull begin
 
-/// Rows per panel of a packed matrix (see crnn_pack_rows).
-#define CRNN_PANEL_ROWS 8
+/// Rows per panel of a packed matrix (see crnn_pack_rows): one AVX-512
+/// vector, so that a product with few columns can run vectorised over rows
+/// (one aligned load per column of A per panel).
+#define CRNN_PANEL_ROWS 16
 
 /// Floats crnn_pack_rows writes for an m x k matrix: m rounded up to whole
 /// panels, times k.
@@ -45,7 +47,7 @@ size_t crnn_packed_count(int m, int k);
 
 /// Packs the row-major m x k matrix `a` (row stride lda) into panels of
 /// CRNN_PANEL_ROWS rows: panel p holds, for each column j in order, the
-/// values of rows 8p ... 8p+7 at j (zeros past row m). Portable C.
+/// values of rows 16p ... 16p+15 at j (zeros past row m). Portable C.
 void crnn_pack_rows(const float *_Nullable a, int lda, int m, int k, float *_Nullable packed);
 
 /// Floats of scratch a unit's max_pool needs (enough for either unit).
