@@ -51,6 +51,9 @@ static inline vfloat v_load_masked(vmask mask, const float *p) { return _mm256_m
 /// Stores the lanes of `mask` only.
 static inline void v_store_masked(float *p, vmask mask, vfloat v) { _mm256_maskstore_ps(p, mask, v); }
 
+/// Asks for the cache line at p (a hint: never faults, whatever the address).
+static inline void v_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+
 static inline vfloat v_add(vfloat a, vfloat b) { return _mm256_add_ps(a, b); }
 static inline vfloat v_sub(vfloat a, vfloat b) { return _mm256_sub_ps(a, b); }
 static inline vfloat v_mul(vfloat a, vfloat b) { return _mm256_mul_ps(a, b); }

@@ -50,6 +50,9 @@ static inline vfloat v_load_masked(vmask mask, const float *p) { return _mm512_m
 /// Stores the lanes of `mask` only.
 static inline void v_store_masked(float *p, vmask mask, vfloat v) { _mm512_mask_storeu_ps(p, mask, v); }
 
+/// Asks for the cache line at p (a hint: never faults, whatever the address).
+static inline void v_prefetch(const float *p) { _mm_prefetch((const char *)p, _MM_HINT_T0); }
+
 static inline vfloat v_add(vfloat a, vfloat b) { return _mm512_add_ps(a, b); }
 static inline vfloat v_sub(vfloat a, vfloat b) { return _mm512_sub_ps(a, b); }
 static inline vfloat v_mul(vfloat a, vfloat b) { return _mm512_mul_ps(a, b); }
