@@ -75,7 +75,7 @@ case "$target" in
     module SystemShim Sources/Core/SystemShim/*.swift
     module TensorCore Sources/Core/TensorCore/*.swift
     module CRNNFormat Sources/Format/CRNNFormat/*.swift
-    links=(-lCRNNFormat -lTensorCore -lSystemShim -ldeflate -lz); seeds=(formats) ;;
+    links=(-lCRNNFormat -lTensorCore -lSystemShim -ldeflate -lz -lFoundationEssentials); seeds=(formats) ;;
   image)
     mkdir -p "$build/CImageDecoders"
     printf 'module CImageDecoders {\n    header "%s/Sources/Images/CImageDecoders/include/image_decoders.h"\n    export *\n}\n' "$PWD" \
@@ -91,7 +91,7 @@ case "$target" in
     links=(-lImageDecoding -lTensorCore -lSystemShim -lCImageDecoders -lpng16 -ljpeg); seeds=(fixtures/images fixtures/samples) ;;
   *) echo "unknown target '$target'; expected pickle, checkpoint, bin, image or safetensors" >&2; exit 2 ;;
 esac
-# -lswiftGlibc: the internally imported SystemShim no longer autolinks the Glibc overlay into the harness.
+# -lswiftGlibc (and -lFoundationEssentials for bin): internal imports no longer autolink the overlays they need into the harness.
 quiet swiftc "${flags[@]}" "${extra[@]}" -L "$build" "fuzz/$target.swift" "${links[@]}" -lswiftGlibc -o "$build/fuzz-$target"
 
 seed_limit=2M
