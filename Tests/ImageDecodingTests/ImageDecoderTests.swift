@@ -139,3 +139,36 @@ import TestSupport
         #expect(lines.first?.hasPrefix("IMAGE: image too large: ") == true)
     }
 }
+
+/// A large image cut short (PIL refuses both files, as the fixture records) is
+/// refused as damaged without decoding the rows it has no data for: libjpeg
+/// would pad them with grey and only warn, so a 4 KB file declaring 9000 x
+/// 9000 pixels made the decoder fill 243 MB of pixels before refusing it.
+@Suite(.serialized) struct TruncatedLargeImageTests {
+    /// The process's peak resident memory, in bytes.
+    static func peakResidentBytes() -> Int {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return usage.ru_maxrss * 1024
+    }
+
+    @Test(arguments: ["png", "jpg"])
+    func aTruncatedLargeImageIsRefusedBeforeItsPixelsAreFilled(format: String) throws {
+        let record = try #require(try Fixtures.json("images/messages/truncated_large.json") as? [String: [String: Any]])
+        let entry = try #require(record[format])
+        let size = try #require(entry["size"] as? [Int])
+        #expect(entry["pil_refuses"] is String, "PIL must refuse the fixture")
+        let path = Fixtures.url("images/messages/truncated_large." + format).path
+        let before = Self.peakResidentBytes()
+        do {
+            _ = try ImageDecoder.decode(path: path)
+            Issue.record("\(format): a truncated image was decoded")
+        } catch let ImageDecodingError.corrupt(file, _, reason) {
+            #expect(file == path)
+            #expect(!reason.isEmpty)
+        }
+        // The pixels are 3 bytes each; filling even half of them would raise the peak this much.
+        let filled = size[0] * size[1] * 3 / 2
+        #expect(Self.peakResidentBytes() - before < filled, "the decoder filled the pixels of a truncated \(format)")
+    }
+}

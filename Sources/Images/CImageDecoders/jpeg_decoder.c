@@ -85,17 +85,18 @@ crnn_image_status crnn_decode_jpeg(const uint8_t *data, size_t size, uint32_t ma
             snprintf(out->message, 200, "decoder stopped at row %u of %u", y, height);
             longjmp(manager.jump, 1);
         }
+        // Data run out: libjpeg pads the rest with grey and warns, and PIL
+        // refuses the file; stop at once instead of filling every row left.
+        if (info.err->num_warnings > 0) {
+            snprintf(out->message, 200, "damaged or truncated JPEG data");
+            longjmp(manager.jump, 1);
+        }
         uint8_t *target = out->pixels + (size_t)y * width * 3;
         if (components == 1) {
             for (uint32_t x = 0; x < width; x++) target[3 * x] = target[3 * x + 1] = target[3 * x + 2] = row[x];
         } else {
             memcpy(target, row, (size_t)width * 3);
         }
-    }
-    // A truncated stream makes libjpeg pad with grey and warn; PIL refuses it.
-    if (info.err->num_warnings > 0) {
-        snprintf(out->message, 200, "damaged or truncated JPEG data");
-        longjmp(manager.jump, 1);
     }
     jpeg_finish_decompress(&info);
     free(row);
