@@ -140,23 +140,18 @@ static int product_rows(int m, int row, int vectors, int full, int k, const floa
 #if LANES == 16
 // MARK: - Narrow products
 
-/// Stores the ROWS x columns block `sums` (column q's sums at sums + q *
+/// Stores the rows x columns block `sums` (column q's sums at sums + q *
 /// 2 * LANES, one per row) into c from `row` on (c already at the block's
-/// first column), through the epilogue: the same operations, in the same
-/// order, as finish_output does on a vector.
+/// first column), through the epilogue: each row of c gathered into one
+/// vector and finished as the column-vectorised tiles finish theirs.
 static void store_narrow(int rows, int columns, const float *sums, float *c, int ldc, int row, epilogue post) {
+    const vint columns_apart = v_lane_offsets(2 * LANES);
+    const vmask mask = v_first(columns);
     for (int r = 0; r < rows; r++) {
-        const float bias = post.bias ? post.bias[row + r] : 0.0f;
-        float *out = c + (size_t)r * ldc;
-        const float *residual = post.residual ? post.residual + (size_t)r * ldc : NULL;
-        for (int q = 0; q < columns; q++) {
-            float value = sums[(size_t)q * 2 * LANES + r];
-            if (post.bias) value += bias;
-            if (residual) value += residual[q];
-            // MAXPS(0, value): value when it is NaN (or -0), as v_max does.
-            if (post.relu) value = 0.0f > value ? 0.0f : value;
-            out[q] = value;
-        }
+        vfloat value = v_gather_masked(mask, sums + r, columns_apart);
+        if (post.bias) value = v_add(value, v_set1(post.bias[row + r]));
+        finish_output(value, mask, post.residual ? post.residual + (size_t)r * ldc : NULL, post.relu,
+                      c + (size_t)r * ldc);
     }
 }
 
