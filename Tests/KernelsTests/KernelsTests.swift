@@ -64,14 +64,15 @@ import TestSupport
     /// one vector, with channel counts off the packing's multiples, strides,
     /// a residual and ReLU, alone and in a team (each unit is checked against
     /// PyTorch above; this covers the edges of the vector units' tiles:
-    /// AVX-512's 8- and 24-row tiles of 16 lanes and its narrow tiles (at most
-    /// 16 columns, vectorised over 32 rows), AVX2's 6-row tiles and 8-row
-    /// tiles of 8 lanes).
+    /// AVX-512's 8-row tiles of 16 lanes and its narrow blocks (at most 16
+    /// columns, vectorised over 32 rows), AVX2's 6-row tiles and 8-row tiles
+    /// of 8 lanes).
     @Test(arguments: [
         (2, 5, 9, 70, 13, 3, 1, 1), (1, 64, 13, 50, 64, 3, 1, 1), (3, 7, 4, 33, 9, 3, 1, 1), (1, 3, 1, 1, 2, 3, 1, 1),
         (1, 3, 50, 200, 64, 7, 2, 3), (2, 6, 11, 101, 19, 3, 2, 1), (1, 9, 7, 37, 17, 1, 2, 0), (1, 4, 5, 23, 11, 1, 1, 0),
         (1, 2, 9, 40, 3, 5, 3, 2),
-        // One vector of columns and three or more panels of rows (the three-panel tile, full and cut short).
+        // Blocks of one vector (Winograd's 10 and 12 tiles, im2col's 9 positions) over 20 to 29 rows: a narrow
+        // block of two panels, the second cut short.
         (1, 6, 4, 9, 29, 3, 1, 1), (1, 4, 5, 7, 20, 3, 1, 1), (1, 5, 6, 6, 27, 3, 2, 1),
         // Half panels (12 and 44 output channels) at one, two and three 8-lane vectors of columns.
         (1, 5, 3, 11, 12, 3, 1, 1), (1, 3, 7, 19, 44, 3, 1, 1), (1, 7, 9, 47, 12, 1, 1, 0), (1, 4, 3, 9, 13, 3, 2, 1),

@@ -20,6 +20,11 @@ static inline void finish_output(vfloat value, vmask mask, const float *residual
     v_store_masked(out, mask, value);
 }
 
+/// How far ahead (steps of k) the tiles prefetch their rows of A: weights too
+/// large for L2 arrive from L3 or memory, where each load would wait (the
+/// model's trunk reads about 27 MB of weights per image).
+#define PRODUCT_PREFETCH 32
+
 /// One ROWS x (LANES * VECTORS) block of c (`rows` of its rows and the lanes
 /// of `last` in its last vector are stored) from the packed rows at
 /// `weights_at[r]` (one address per row of the block), `row` being the
@@ -28,11 +33,6 @@ static inline void finish_output(vfloat value, vmask mask, const float *residual
 /// that the last vector is whole (`last` has every lane): its loads are then
 /// plain ones where a masked load costs more (AVX2's VMASKMOVPS; the body is
 /// inlined twice, with `full` a constant).
-/// How far ahead (steps of k) the tiles prefetch their rows of A: weights too
-/// large for L2 arrive from L3 or memory, where each load would wait (the
-/// model's trunk reads about 27 MB of weights per image).
-#define PRODUCT_PREFETCH 32
-
 #define PRODUCT_TILE_BODY(ROWS, VECTORS)                                                                      \
     static inline __attribute__((always_inline)) void product_tile_body_##ROWS##_##VECTORS(                   \
         int full, int rows, int k, const float *const weights_at[ROWS], const float *b, int ldb, vmask last,   \
@@ -70,9 +70,9 @@ static inline void finish_output(vfloat value, vmask mask, const float *residual
 
 /// The tile of ROWS rows of c from `row` on, of the matrix packed at
 /// `packed` (k columns, `padded_rows` rows in its panels). ALIGNED: `row` is
-/// a multiple of CRNN_PANEL_ROWS, so the rows' addresses are a panel's plus
-/// constants (AVX-512's tiles of whole panels); otherwise each row's address
-/// is computed, and rows past the panels read the first row (not stored).
+/// a multiple of ROWS and ROWS divides CRNN_PANEL_ROWS, so every row of the
+/// tile lies inside the panels (the 8-row tiles: half a panel); otherwise
+/// rows past the panels read the first row (not stored).
 #define PRODUCT_TILE(ROWS, VECTORS, ALIGNED)                                                                  \
     PRODUCT_TILE_BODY(ROWS, VECTORS)                                                                          \
     static void product_tile_##ROWS##_##VECTORS(int full, int rows, int k, const float *packed, int row,       \
@@ -90,17 +90,16 @@ static inline void finish_output(vfloat value, vmask mask, const float *residual
             product_tile_body_##ROWS##_##VECTORS(0, rows, k, weights_at, b, ldb, last, c, ldc, row, offset, post); \
     }
 
-// The tiles of each unit, as many rows as the registers hold: AVX-512 up to
-// three vectors of columns on whole panels; AVX2 6 rows (anywhere in the
-// panels) by two vectors, the Haswell sgemm kernels' shape (12 sums, the two
-// vectors of b and one broadcast: 15 of the 16 registers), or whole panels
-// of one vector.
+// The tiles of each unit, as many rows as the registers hold: AVX-512 8 rows
+// (half a panel) by up to three vectors of columns, and the narrow blocks
+// below for blocks of one vector; AVX2 6 rows (anywhere in the panels) by two
+// vectors, the Haswell sgemm kernels' shape (12 sums, the two vectors of b
+// and one broadcast: 15 of the 16 registers), or 8 rows of one vector.
 #if LANES == 16
 enum { BLOCK_VECTORS = 3 };
 PRODUCT_TILE(8, 1, 1)
 PRODUCT_TILE(8, 2, 1)
 PRODUCT_TILE(8, 3, 1)
-PRODUCT_TILE(24, 1, 1)
 #else
 enum { BLOCK_VECTORS = 2 };
 PRODUCT_TILE(6, 2, 0)
@@ -121,9 +120,8 @@ static int product_rows(int m, int row, int vectors, int full, int k, const floa
                                     ldc, offset, post);                                                        \
     return ROWS
 #if LANES == 16
-    // One vector of columns (AVX2's, or AVX-512's for m below a narrow block): 24 rows
-    // at once, so that 24 sums are in flight.
-    if (vectors == 1 && left > 16) { TILE(24, 1); }
+    // One vector of columns reaches here only for m <= CRNN_PANEL_ROWS (wider m
+    // takes the narrow blocks).
     switch (vectors) {
     case 3: TILE(8, 3);
     case 2: TILE(8, 2);
@@ -159,7 +157,7 @@ static void store_narrow(int rows, int columns, const float *sums, float *c, int
 /// over rows instead, 2 panels (32 rows of c) by NC columns, 2 * NC sums in
 /// registers (at most 28 of the 32), each the same FMA chain over k, in
 /// order, as the column-vectorised tiles compute (so the result does not
-/// depend on the path). Per step of k: two aligned loads of A and NC
+/// depend on the path). Per step of k: two vector loads of A and NC
 /// broadcasts of b for 2 * NC multiply-adds, where a tile one vector wide
 /// needs a broadcast per multiply-add and leaves the lanes past n idle.
 /// `second` is the second panel (the first again when only `rows` <= 16
