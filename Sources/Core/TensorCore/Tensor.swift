@@ -31,6 +31,18 @@ public struct Tensor: Sendable {
         self.elementCount = count
     }
 
+    /// The number of elements of `shape`, the product of its sizes, or `nil`
+    /// when that product does not fit an `Int` (shapes read from a file).
+    package static func elementCount(of shape: [Int]) -> Int? {
+        var count = 1
+        for size in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: size)
+            guard !overflow else { return nil }
+            count = product
+        }
+        return count
+    }
+
     /// Checks that a view of `shape`, `strides` and `storageOffset` addresses
     /// only elements `0..<storageElements`, without touching any bytes.
     /// - Returns: the view's element count.

@@ -171,12 +171,7 @@ package struct SafetensorsHeader: Sendable {
         let (begin, end) = (offsets[0], offsets[1])
         guard begin <= end else { throw .offsetsNotContiguous(tensor: name, begin: begin, end: end, expected: begin) }
         let range = begin..<end
-        var elements = 1
-        for size in shape {
-            let (product, overflow) = elements.multipliedReportingOverflow(by: size)
-            guard !overflow else { throw .sizeOverflow(tensor: name) }
-            elements = product
-        }
+        guard let elements = Tensor.elementCount(of: shape) else { throw .sizeOverflow(tensor: name) }
         let (bits, overflow) = elements.multipliedReportingOverflow(by: dtype.bitWidth)
         guard !overflow, bits % 8 == 0 else { throw .sizeOverflow(tensor: name) }
         guard bits / 8 == range.count else {

@@ -231,9 +231,7 @@ enum TensorRebuild {
             for (index, role) in ["scales", "zero points"].enumerated() {
                 // Not yet checked against its storage: its element count may overflow, so count without trapping.
                 guard let tensor = try Self.record(from: parameters[1 + index], name: name + " (\(role))", file: file),
-                      tensor.shape.reduce(Optional(1), { total, size in
-                          total.flatMap { let (product, overflow) = $0.multipliedReportingOverflow(by: size); return overflow ? nil : product }
-                      }) == record.shape[axis] else {
+                      Tensor.elementCount(of: tensor.shape) == record.shape[axis] else {
                     throw bad(name, file, "its \(role) are not a tensor of \(record.shape[axis]) values (size along axis \(axis))")
                 }
                 channel.append(tensor)

@@ -162,8 +162,6 @@ public final class TextRecognizer: Sendable {
         try recognize(try prepare(source, options: options), name: source.name, options: options)
     }
 
-    /// The model's input for `source`: decoded (files and encoded bytes) and
-    /// converted to planes, resized when asked.
     /// The network's input for `source` as `recognize` prepares it (the
     /// benchmark times the network on it).
     /// - Throws: `RecognitionError` for an image that cannot be read or used.
@@ -171,6 +169,8 @@ public final class TextRecognizer: Sendable {
         try prepare(source, options: options)
     }
 
+    /// The model's input for `source`: decoded (files and encoded bytes) and
+    /// converted to planes, resized when asked.
     private func prepare(_ source: ImageSource, options: RecognitionOptions) throws(RecognitionError) -> CRNNInput {
         let image: RGBImage
         switch source {

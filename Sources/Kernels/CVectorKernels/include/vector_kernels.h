@@ -38,7 +38,7 @@ unsigned crnn_cpu_features(void);
 
 /// Rows per panel of a packed matrix (see crnn_pack_rows): one AVX-512
 /// vector, so that a product with few columns can run vectorised over rows
-/// (one aligned load per column of A per panel).
+/// (one vector load per panel per step of k).
 #define CRNN_PANEL_ROWS 16
 
 /// Floats crnn_pack_rows writes for an m x k matrix: m rounded up to whole
