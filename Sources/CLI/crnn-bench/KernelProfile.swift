@@ -1,6 +1,7 @@
 import Foundation
 import CRNN
 import Kernels
+import SystemShim
 
 /// `crnn-bench --kernels`: every convolution shape of the reference CRNN
 /// (50x200 input) timed alone, in each form the kernels offer, on one thread
@@ -37,12 +38,6 @@ enum KernelProfile {
         return cases
     }()
 
-    static func threadSeconds() -> Double {
-        var time = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
-    }
-
     /// Prints a table: per case and batch size, milliseconds per image for
     /// each form on `unit`.
     static func run(unit: VectorUnit, batches: [Int] = [1, 4], runs: Int = 50) throws {
@@ -69,9 +64,9 @@ enum KernelProfile {
                     for _ in 0..<3 { try form.apply(input, shape: shape, relu: true, output: &output, scratch: &scratch) }
                     var best = Double.infinity
                     for _ in 0..<runs {
-                        let start = threadSeconds()
+                        let start = threadCPUSeconds()
                         try form.apply(input, shape: shape, relu: true, output: &output, scratch: &scratch)
-                        best = min(best, threadSeconds() - start)
+                        best = min(best, threadCPUSeconds() - start)
                     }
                     times.append(best * 1000 / Double(batch))
                 }

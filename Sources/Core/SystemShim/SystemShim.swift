@@ -34,3 +34,17 @@ package func systemUnixStreamSocket() -> Int32 {
     socket(AF_UNIX, SOCK_STREAM, 0)
     #endif
 }
+
+/// The CPU time the calling thread has used (`clock_gettime` with
+/// `CLOCK_THREAD_CPUTIME_ID`), in seconds: unlike the wall clock, it does not
+/// grow while other processes hold the core.
+package func threadCPUSeconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+}
+
+/// The processors online (`sysconf(_SC_NPROCESSORS_ONLN)`), at least 1.
+package func onlineProcessorCount() -> Int {
+    max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+}

@@ -20,16 +20,13 @@ static float crnn_fma_peak(long iterations) {
     vfloat c0 = v_set1(0.0f), c1 = v_set1(0.1f), c2 = v_set1(0.2f), c3 = v_set1(0.3f);
     vfloat c4 = v_set1(0.4f), c5 = v_set1(0.5f), c6 = v_set1(0.6f), c7 = v_set1(0.7f);
     vfloat c8 = v_set1(0.8f), c9 = v_set1(0.9f), c10 = v_set1(1.0f), c11 = v_set1(1.1f);
-    vfloat c12 = v_set1(1.2f), c13 = v_set1(1.3f), c14 = v_set1(1.4f), c15 = v_set1(1.5f);
     for (long i = 0; i < iterations; i++) {
         c0 = v_fma(c0, a, b); c1 = v_fma(c1, a, b); c2 = v_fma(c2, a, b); c3 = v_fma(c3, a, b);
         c4 = v_fma(c4, a, b); c5 = v_fma(c5, a, b); c6 = v_fma(c6, a, b); c7 = v_fma(c7, a, b);
         c8 = v_fma(c8, a, b); c9 = v_fma(c9, a, b); c10 = v_fma(c10, a, b); c11 = v_fma(c11, a, b);
-        c12 = v_fma(c12, a, b); c13 = v_fma(c13, a, b); c14 = v_fma(c14, a, b); c15 = v_fma(c15, a, b);
     }
-    vfloat sum = v_add(v_add(v_add(v_add(c0, c1), v_add(c2, c3)), v_add(v_add(c4, c5), v_add(c6, c7))),
-                       v_add(v_add(v_add(c8, c9), v_add(c10, c11)), v_add(v_add(c12, c13), v_add(c14, c15))));
-    return v_reduce_add(sum);
+    vfloat sum = v_add(v_add(v_add(c0, c1), v_add(c2, c3)), v_add(v_add(c4, c5), v_add(c6, c7)));
+    return v_reduce_add(v_add(sum, v_add(v_add(c8, c9), v_add(c10, c11))));
 }
 
 const crnn_vector_kernels *CRNN_KERNELS_GETTER(void) {

@@ -149,8 +149,11 @@ typedef struct {
 } crnn_vector_kernels;
 
 /// The independent multiply-add chains `fma_peak` keeps in flight: enough to
-/// cover an FMA's latency (4 cycles) on two FMA ports twice over.
-#define CRNN_FMA_PEAK_CHAINS 16
+/// cover an FMA's latency (4 cycles) on two FMA ports one and a half times
+/// over, and few enough that the chains and the two operands fit AVX2's 16
+/// registers (16 chains did not: the loop spilled and measured AVX2's peak
+/// at 52-67 GFLOP/s on a core whose AVX2 products ran at 65).
+#define CRNN_FMA_PEAK_CHAINS 12
 
 /// The AVX-512F kernels: call them only where the CPU has AVX-512F.
 const crnn_vector_kernels *_Nonnull crnn_vector_kernels_avx512(void);
