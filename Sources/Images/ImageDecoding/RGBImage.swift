@@ -1,7 +1,9 @@
 /// 8-bit RGB pixels, row-major, interleaved R G B: what PIL's
 /// `Image.open(p).convert('RGB')` gives.
 public struct RGBImage: Equatable, Sendable {
+    /// Pixels per row.
     public let width: Int
+    /// Rows.
     public let height: Int
     /// `width * height * 3` bytes.
     public let pixels: [UInt8]

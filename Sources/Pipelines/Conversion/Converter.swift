@@ -25,6 +25,8 @@ public struct ConversionOptions: Sendable {
     /// The converter's name and version written into the file.
     public var converterVersion: String
 
+    /// Options with the given values; the defaults convert exactly (float32)
+    /// with the stored or default alphabet.
     public init(alphabet: String? = nil, storedFloatType: DType = .float32, converterVersion: String = Converter.version) {
         self.alphabet = alphabet
         self.storedFloatType = storedFloatType

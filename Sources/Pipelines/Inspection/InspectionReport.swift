@@ -35,14 +35,18 @@ public struct InspectionReport: Codable, Equatable, Sendable {
         public var scheme: String
         /// Per-tensor schemes: the scale and zero point.
         public var scale: Double?
+        /// Per-tensor schemes: the stored integer that stands for 0.
         public var zeroPoint: Int?
         /// Per-channel schemes: the dimension the parameters run along, and
         /// the dtypes of the scale and zero-point tensors.
         public var axis: Int?
+        /// Per-channel schemes: the dtype of the scales tensor.
         public var scalesDType: String?
+        /// Per-channel schemes: the dtype of the zero-points tensor.
         public var zeroPointsDType: String?
         /// Per-channel schemes: one scale and zero point per index along `axis`.
         public var scales: [Double]?
+        /// Per-channel schemes: the zero points, one per index along `axis`.
         public var zeroPoints: [Double]?
     }
 
@@ -56,9 +60,13 @@ public struct InspectionReport: Codable, Equatable, Sendable {
 
     /// The tensors sharing a layer prefix (the name up to its last dot).
     public struct LayerSummary: Codable, Equatable, Sendable {
+        /// The prefix (`resnet.4.0.conv1`); empty for names without a dot.
         public var name: String
+        /// How many tensors have it.
         public var tensors: Int
+        /// Their elements together.
         public var elements: Int
+        /// Their bytes together, at their stored dtypes.
         public var bytes: Int
     }
 
@@ -78,7 +86,9 @@ public struct InspectionReport: Codable, Equatable, Sendable {
     public struct Outside: Codable, Equatable, Sendable {
         /// One top-level key (or list position) and how many of them it holds.
         public struct Place: Codable, Equatable, Sendable {
+            /// The key, or the position for a list.
             public var key: String
+            /// How many tensors outside the state_dict are under it.
             public var count: Int
         }
         /// How many tensors are outside the state_dict.
@@ -87,10 +97,13 @@ public struct InspectionReport: Codable, Equatable, Sendable {
         public var under: [Place]
     }
 
-    /// Totals over the whole file.
+    /// Totals over the table's tensors (the state_dict).
     public struct Totals: Codable, Equatable, Sendable {
+        /// How many tensors.
         public var tensors: Int
+        /// Their elements together.
         public var elements: Int
+        /// Their bytes together, at their stored dtypes.
         public var bytes: Int
     }
 
@@ -100,8 +113,12 @@ public struct InspectionReport: Codable, Equatable, Sendable {
     public var format: String
     /// Facts about the file in a fixed order (layout, pickle protocol, ...).
     public var details: [Detail]
+    /// The state_dict's tensors, in file order.
     public var tensors: [TensorSummary]
+    /// The same tensors grouped by layer prefix, each layer once, in the
+    /// order of its first tensor.
     public var layers: [LayerSummary]
+    /// Totals over `tensors`.
     public var total: Totals
     /// The file's tensors outside the state_dict (an optimizer's state, an
     /// EMA copy, tensors in lists, a TorchScript module's plain tensor
@@ -117,7 +134,9 @@ public struct InspectionReport: Codable, Equatable, Sendable {
 
     /// A named fact about the file.
     public struct Detail: Codable, Equatable, Sendable {
+        /// What the fact is (`layout`, `pickle protocol`, ...).
         public var key: String
+        /// Its value, as shown.
         public var value: String
     }
 

@@ -6,11 +6,17 @@ public import TensorCore
 /// (n - 1), as `torch.std` computes by default. They are `nil` when there are
 /// no finite values (or, for `std`, fewer than two).
 public struct TensorStatistics: Codable, Equatable, Sendable {
+    /// The smallest finite value.
     public var min: Double?
+    /// The largest finite value.
     public var max: Double?
+    /// The mean of the finite values.
     public var mean: Double?
+    /// The sample standard deviation (n - 1) of the finite values.
     public var std: Double?
+    /// How many values are NaN.
     public var nanCount: Int
+    /// How many values are infinite (either sign).
     public var infCount: Int
 
     /// Computes the statistics in one pass (Welford's method, in double

@@ -20,13 +20,19 @@ public struct ReferenceFile: Decodable, Sendable {
         public let logits: [[Float]]
     }
 
+    /// The file format, `crnn-reference/1`.
     public let format: String
+    /// The model file PyTorch ran, as the recording script named it.
     public let modelFile: String?
+    /// That file's SHA-256, in lowercase hex.
     public let modelSHA256: String?
+    /// The PyTorch version that recorded the outputs.
     public let torchVersion: String?
     /// Images per PyTorch batch when recorded (1: the faithful mode).
     public let batchSize: Int
+    /// The alphabet PyTorch decoded with (class i + 1 is its i-th character).
     public let alphabet: String?
+    /// The recorded images, in the order they were run.
     public let images: [Entry]
 
     enum CodingKeys: String, CodingKey {
@@ -62,19 +68,25 @@ public struct ReferenceFile: Decodable, Sendable {
 public struct VerificationReport: Sendable {
     /// One image's comparison.
     public struct Row: Sendable {
+        /// The image, as the reference names it.
         public let file: String
+        /// PyTorch's text.
         public let expectedText: String
+        /// The Swift model's text.
         public let text: String
         /// The largest absolute difference between the two logit arrays
         /// (infinity when their shapes differ).
         public let maxLogitDifference: Float
+        /// Whether the Swift model read PyTorch's text.
         public var textMatches: Bool { text == expectedText }
     }
 
     /// The largest logit difference accepted.
     public static let tolerance: Float = 1e-3
 
+    /// One row per recorded image, in the reference's order.
     public let rows: [Row]
+    /// Images per PyTorch batch in the reference (1: the faithful mode).
     public let batchSize: Int
 
     /// Images whose texts match.

@@ -28,7 +28,9 @@ public struct TensorInventory: Equatable, Sendable {
 
     /// A top-level key and how many tensors outside the state_dict it holds.
     public struct Place: Equatable, Sendable {
+        /// The key, or the position for a list.
         public let key: String
+        /// How many tensors outside the state_dict are under it.
         public internal(set) var count: Int
     }
 }

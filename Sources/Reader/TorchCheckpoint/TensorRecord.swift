@@ -135,7 +135,10 @@ public struct SparseStructure: Equatable, Sendable {
 
     /// One part of a sparse tensor: what it is, and where its elements are.
     public struct Component: Equatable, Sendable {
+        /// What the part is: `indices` and `values` (COO), or
+        /// `compressed_indices`, `plain_indices` and `values` (CSR, CSC, BSR, BSC).
         public let role: String
+        /// Where its elements are stored, with their dtype and shape.
         public let record: TensorRecord
     }
 }
