@@ -78,7 +78,7 @@ public struct WinogradConvolution: Sendable {
         // zeroed), so no zero fill; panels of CRNN_PANEL_ROWS output channels are split between the cores.
         transformedWeights = kernel.weights.withUnsafeBufferPointer { weights in
             [Float](unsafeUninitializedCapacity: 16 * matrixCount) { u, initialized in
-                let chunks = min(Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))), max(1, outChannels * inChannels / 4096))
+                let chunks = min(onlineProcessorCount(), max(1, outChannels * inChannels / 4096))
                 // Each chunk reads and writes its own panels only.
                 nonisolated(unsafe) let source = weights.baseAddress!, destination = u.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
