@@ -155,6 +155,21 @@ import TestSupport
         }
     }
 
+    /// The scratch matrices of the vector units' Winograd hold their rows
+    /// (never overlap), sit 48 floats past a 4 KB multiple apart (so the 16
+    /// streams of the transforms fall in 16 different cache sets), waste less
+    /// than 4 KB each, and the sizes overflow into an error, not a trap.
+    @Test(arguments: [(1, 1), (64, 96), (64, 79), (128, 52), (256, 14), (3, 16), (1024, 1), (7, 1000)])
+    func winogradScratchMatricesNeitherOverlapNorAlias(rows: Int, tileStride: Int) throws {
+        let stride = try WinogradConvolution.matrixStride(rows: rows, tileStride: tileStride)
+        #expect(stride >= rows * tileStride)
+        #expect(stride % 1024 == 48)
+        #expect(stride - rows * tileStride < 1024)
+        let offsets = Set((0..<16).map { (($0 * stride * 4) % 4096) / 64 })
+        #expect(offsets.count == 16)
+        #expect(throws: KernelError.self) { try WinogradConvolution.matrixStride(rows: Int.max / 2, tileStride: 3) }
+    }
+
     @Test func foldedBatchNormWithResidualAndReLUMatchesPyTorch() throws {
         let p = "conv_bn_add_relu."
         let conv = try ConvolutionKernel(outChannels: 4, inChannels: 4, kernel: 3, stride: 1, padding: 1,

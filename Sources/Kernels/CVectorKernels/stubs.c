@@ -21,10 +21,11 @@ static void im2col(const float *image, int height, int width, int first_channel,
                    int kernel_width, int stride_y, int stride_x, int padding_y, int padding_x, int out_height,
                    int out_width, int first_position, int end_position, float *col, int ldcol, float *scratch) {}
 static void winograd_input(const float *input, int batch, int channels, int height, int width, int first_channel,
-                           int end_channel, int first_tile, int end_tile, float *transformed, int tile_stride) {}
+                           int end_channel, int first_tile, int end_tile, float *transformed, int tile_stride,
+                           size_t matrix_stride) {}
 static void winograd_output(const float *m, int batch, int out_channels, int height, int width, int first_channel,
-                            int end_channel, int first_tile, int end_tile, int tile_stride, const float *bias,
-                            const float *residual, int relu, float *output) {}
+                            int end_channel, int first_tile, int end_tile, int tile_stride, size_t matrix_stride,
+                            const float *bias, const float *residual, int relu, float *output) {}
 
 static float fma_peak(long iterations) { return 0; }
 

@@ -6,10 +6,10 @@
 
 static void crnn_winograd_input(const float *input, int batch, int channels, int height, int width,
                                 int first_channel, int end_channel, int first_tile, int end_tile,
-                                float *transformed, int tile_stride) {
+                                float *transformed, int tile_stride, size_t matrix_stride) {
     const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
     const size_t tiles = (size_t)tile_stride;
-    const size_t matrix = (size_t)channels * tiles;
+    const size_t matrix = matrix_stride;
     const size_t plane_size = (size_t)height * width;
     (void)batch;
     for (int c = first_channel; c < end_channel; c++) {
@@ -71,11 +71,11 @@ static void crnn_winograd_input(const float *input, int batch, int channels, int
 
 static void crnn_winograd_output(const float *m, int batch, int out_channels, int height, int width,
                                  int first_channel, int end_channel, int first_tile, int end_tile,
-                                 int tile_stride, const float *bias, const float *residual, int relu,
-                                 float *output) {
+                                 int tile_stride, size_t matrix_stride, const float *bias, const float *residual,
+                                 int relu, float *output) {
     const int tile_rows = (height + 1) / 2, tile_columns = (width + 1) / 2;
     const size_t tiles = (size_t)tile_stride;
-    const size_t matrix = (size_t)out_channels * tiles;
+    const size_t matrix = matrix_stride;
     for (int k = first_channel; k < end_channel; k++) {
         const vfloat b = v_set1(bias[k]);
         // Row of tiles by row of tiles, each cut to the tiles asked for.

@@ -69,6 +69,17 @@ func checkedProduct(_ factors: Int..., operation: String) throws -> Int {
     return product
 }
 
+/// The sum of `terms`, or `KernelError.sizeOverflow(operation:)` when it exceeds `Int`.
+func checkedSum(_ terms: Int..., operation: String) throws -> Int {
+    var sum = 0
+    for term in terms {
+        let (next, overflow) = sum.addingReportingOverflow(term)
+        guard !overflow else { throw KernelError.sizeOverflow(operation: operation) }
+        sum = next
+    }
+    return sum
+}
+
 /// Calls `body` with the address of `array`'s elements, or nil without an array.
 @inline(__always)
 func withOptionalBuffer<R>(_ array: [Float]?, _ body: (UnsafePointer<Float>?) throws -> R) rethrows -> R {

@@ -8,25 +8,24 @@ extension WinogradConvolution {
     /// members, and what a member wrote it reads from its own cache).
     func runByTiles(_ call: Call, kernels: crnn_vector_kernels, team: ThreadTeam) {
         let total = call.tiles.total
-        let capacity = ColumnBlocks.capacity(total: total, members: team.size, limit: Self.tileBlock)
-        let region = 16 * (inChannels + outChannels) * capacity
+        let inputStride = call.layout.inputStride, productStride = call.layout.productStride
+        let region = 16 * (inputStride + productStride)
         let o = Int32(outChannels), i = Int32(inChannels)
         team.run { member in
             let share = team.share(of: total, member: member)
             guard !share.isEmpty else { return }
-            let ownInput = call.scratch + member * region, ownProducts = ownInput + 16 * inChannels * capacity
+            let ownInput = call.scratch + member * region, ownProducts = ownInput + 16 * inputStride
             for block in ColumnBlocks(run: share, limit: Self.tileBlock) {
                 let count = block.count, width = Int32(count)
                 let first = Int32(block.lowerBound), end = Int32(block.upperBound)
                 kernels.winograd_input(call.input, call.batch, i, call.height, call.width, 0, i, first, end, ownInput,
-                                       width)
+                                       width, inputStride)
                 for xi in 0..<16 {
-                    kernels.packed_product(o, width, i, call.weights + xi * matrixCount,
-                                           ownInput + xi * inChannels * count, width,
-                                           ownProducts + xi * outChannels * count, width)
+                    kernels.packed_product(o, width, i, call.weights + xi * matrixCount, ownInput + xi * inputStride,
+                                           width, ownProducts + xi * productStride, width)
                 }
                 kernels.winograd_output(ownProducts, call.batch, o, call.height, call.width, 0, o, first, end, width,
-                                        call.bias, call.residual, call.relu ? 1 : 0, call.output)
+                                        productStride, call.bias, call.residual, call.relu ? 1 : 0, call.output)
             }
         }
     }
@@ -38,7 +37,8 @@ extension WinogradConvolution {
     /// products and the output pass of its panels of output channels.
     func runByChannels(_ call: Call, kernels: crnn_vector_kernels, team: ThreadTeam) {
         let total = call.tiles.total, n = Int32(total)
-        let products = call.scratch, transformedInputs = call.scratch + 16 * outChannels * total
+        let inputStride = call.layout.inputStride, productStride = call.layout.productStride
+        let products = call.scratch, transformedInputs = call.scratch + 16 * productStride
         let o = Int32(outChannels), i = Int32(inChannels)
         let panelRows = Int(CRNN_PANEL_ROWS)
         let panels = (outChannels + panelRows - 1) / panelRows
@@ -46,15 +46,16 @@ extension WinogradConvolution {
             let share = team.share(of: panels, member: member)
             let first = share.lowerBound * panelRows, end = min(outChannels, share.upperBound * panelRows)
             guard end > first else { return }
-            let transformedInput = transformedInputs + member * 16 * inChannels * total
-            kernels.winograd_input(call.input, call.batch, i, call.height, call.width, 0, i, 0, n, transformedInput, n)
+            let transformedInput = transformedInputs + member * 16 * inputStride
+            kernels.winograd_input(call.input, call.batch, i, call.height, call.width, 0, i, 0, n, transformedInput, n,
+                                   inputStride)
             for xi in 0..<16 {
                 kernels.packed_product(Int32(end - first), n, i, call.weights + xi * matrixCount + first * inChannels,
-                                       transformedInput + xi * inChannels * total, n,
-                                       products + (xi * outChannels + first) * total, n)
+                                       transformedInput + xi * inputStride, n,
+                                       products + xi * productStride + first * total, n)
             }
             kernels.winograd_output(products, call.batch, o, call.height, call.width, Int32(first), Int32(end), 0, n,
-                                    n, call.bias, call.residual, call.relu ? 1 : 0, call.output)
+                                    n, productStride, call.bias, call.residual, call.relu ? 1 : 0, call.output)
         }
     }
 }

@@ -123,21 +123,24 @@ typedef struct {
     /// height x width, padding 1) numbered [first_tile, end_tile) (tile
     /// (n * tile_rows + ty) * tile_columns + tx) and the input channels
     /// [first_channel, end_channel), written to the 16 matrices of `transformed`
-    /// (channels x tile_stride each; column 0 is first_tile).
+    /// (channels rows of tile_stride floats each, column 0 being first_tile;
+    /// matrix_stride floats from one matrix to the next, at least channels x
+    /// tile_stride).
     void (*_Nonnull winograd_input)(const float *_Nullable input, int batch, int channels, int height, int width,
                                     int first_channel, int end_channel, int first_tile, int end_tile,
-                                    float *_Nullable transformed, int tile_stride);
+                                    float *_Nullable transformed, int tile_stride, size_t matrix_stride);
 
     /// Y = A^T m A for the tiles [first_tile, end_tile) of the products `m` (16
-    /// matrices of out_channels x tile_stride, laid out as `transformed` above)
+    /// matrices of out_channels rows of tile_stride, matrix_stride floats apart,
+    /// laid out as `transformed` above)
     /// and the output channels [first_channel, end_channel), plus `bias[k]`,
     /// plus `residual` (NCHW like the output, or NULL), then ReLU when `relu` is
     /// non-zero (NaN stays NaN, as in PyTorch), into the NCHW `output` (batch x
     /// out_channels x height x width).
     void (*_Nonnull winograd_output)(const float *_Nullable m, int batch, int out_channels, int height, int width,
                                      int first_channel, int end_channel, int first_tile, int end_tile,
-                                     int tile_stride, const float *_Nullable bias, const float *_Nullable residual,
-                                     int relu, float *_Nullable output);
+                                     int tile_stride, size_t matrix_stride, const float *_Nullable bias,
+                                     const float *_Nullable residual, int relu, float *_Nullable output);
 
     /// The unit's arithmetic limit, for the benchmark: `iterations` rounds of
     /// CRNN_FMA_PEAK_CHAINS independent fused multiply-adds on registers only (no
