@@ -91,6 +91,22 @@ struct Report {
             lines.append("PyTorch \(version)" + ((results["reference"] as? [String: Any]).flatMap {
                 ($0["onnxruntime"] as? [String: Any])?["version"] }.map { ", ONNX Runtime \($0)" } ?? ""))
         }
+        if let rounds = results["rounds"] as? [[String: Any]] {
+            lines.append("rounds (Swift, then the peers; the table shows the median round by latency ratio to ONNX Runtime):")
+            for (index, round) in rounds.enumerated() {
+                func figure(_ key: String) -> Double? { (round[key] as? NSNumber)?.doubleValue }
+                var text = String(format: "  %d: Swift %.2f ms, %.0f img/s", index + 1, figure("swift_latency_ms") ?? 0,
+                                  figure("swift_throughput_images_per_s") ?? 0)
+                for (name, key) in [("ONNX Runtime", "onnxruntime"), ("PyTorch", "torch"), ("PyTorch (AVX2)", "torch_avx2")] {
+                    guard let peer = figure("\(key)_latency_ms"), let ratio = figure("\(key)_latency_ratio") else { continue }
+                    text += String(format: "; %@ %.2f ms (%.2fx)", name, peer, ratio)
+                    if let rate = figure("\(key)_throughput_images_per_s"), let speedup = figure("\(key)_throughput_ratio") {
+                        text += String(format: ", %.0f img/s (%.2fx)", rate, speedup)
+                    }
+                }
+                lines.append(text)
+            }
+        }
         lines.append("ratios: theirs over Swift's (above 1: Swift is faster or smaller)")
         return lines.joined(separator: "\n")
     }

@@ -37,8 +37,15 @@ struct CRNNBench: ParsableCommand {
     var kernels = false
     @Option(help: "The vector unit to measure: avx512, avx2 or portable (default: the fastest this CPU has). Sets CRNN_VECTOR_UNIT for this run and its children.")
     var unit: String?
+    @Option(help: """
+        Rounds of latency and throughput, Swift then the peers, alternating (1 to 20). A shared host's speed \
+        drifts by tens of percent within a minute: the table shows the round whose latency ratio to ONNX \
+        Runtime is the median, and lists every round's ratios.
+        """)
+    var rounds = 1
 
     func validate() throws {
+        guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be 1 to 20, not \(rounds)") }
         if let unit {
             guard let chosen = VectorUnit(rawValue: unit) else {
                 throw ValidationError("--unit must be one of \(VectorUnit.allCases.map(\.rawValue).joined(separator: ", ")), not '\(unit)'")
@@ -80,11 +87,24 @@ struct CRNNBench: ParsableCommand {
             // Latency: one image, its layers split between `threads` cores.
             BLASThreads.setCount(1)
             let team = ThreadTeam(size: threads)
-            let latency = try Timing.measure(runs: runs, warmup: warmup) {
-                _ = try loaded.model.logits(for: inputs[0], team: team)
+            var measured: [Round] = []
+            for _ in 0..<rounds {
+                let latency = try Timing.measure(runs: runs, warmup: warmup) {
+                    _ = try loaded.model.logits(for: inputs[0], team: team)
+                }
+                let throughput = try Timing.throughput(model: loaded.model, inputs: inputs, threads: threads,
+                                                       perPass: imagesPerPass)
+                var round = Round(latency: latency, throughput: throughput)
+                if !swiftOnly {
+                    round.reference = try referenceFigures(scratch: scratch)
+                    // The AVX2 unit's peer: PyTorch's kernels held to AVX2 (ATEN_CPU_CAPABILITY=avx2).
+                    round.referenceAVX2 = try referenceFigures(scratch: scratch, environment: ["ATEN_CPU_CAPABILITY": "avx2"],
+                                                               extraArguments: ["--torch-only"])
+                }
+                measured.append(round)
             }
-            let throughput = try Timing.throughput(model: loaded.model, inputs: inputs, threads: threads,
-                                                   perPass: imagesPerPass)
+            let shown = Round.median(of: measured)
+            let (latency, throughput) = (shown.latency, shown.throughput)
             guard let cost = CRNNCost(configuration: loaded.model.configuration, height: inputs[0].height,
                                       width: inputs[0].width) else { throw ValidationError("\(model): no layer plan for its trunk widths") }
             let gflops = try BLASThroughput.sgemmGFLOPS(threads: threads)
@@ -111,12 +131,9 @@ struct CRNNBench: ParsableCommand {
                           "convert_seconds": convert.seconds,
                           "process_32_images": ["seconds": predict.seconds, "peak_rss_mb": predict.peakMegabytes]],
             ]
-            if !swiftOnly {
-                results["reference"] = try referenceFigures(scratch: scratch)
-                // The AVX2 unit's peer: PyTorch's kernels held to AVX2 (ATEN_CPU_CAPABILITY=avx2).
-                results["reference_avx2"] = try referenceFigures(scratch: scratch, environment: ["ATEN_CPU_CAPABILITY": "avx2"],
-                                                                 extraArguments: ["--torch-only"])
-            }
+            if let reference = shown.reference { results["reference"] = reference }
+            if let referenceAVX2 = shown.referenceAVX2 { results["reference_avx2"] = referenceAVX2 }
+            if rounds > 1 { results["rounds"] = measured.map(\.json) }
             let report = Report(results: results)
             print(report.table())
             let url = URL(fileURLWithPath: jsonOut)
@@ -143,6 +160,55 @@ struct CRNNBench: ParsableCommand {
             return ["torch": ["available": false, "reason": "bench_reference.py failed (status \(run.status))"]]
         }
         return object
+    }
+}
+
+/// One round of the side-by-side measurement: Swift's latency and
+/// throughput, then the peers' figures (bench_reference.py's JSON) when measured.
+struct Round {
+    let latency: LatencySummary
+    let throughput: Double
+    var reference: [String: Any]?
+    var referenceAVX2: [String: Any]?
+
+    /// A peer's figure: `engine` is "torch" or "onnxruntime" in `reference`.
+    private static func figure(_ reference: [String: Any]?, _ engine: String, _ path: String...) -> Double? {
+        var node: Any? = reference?[engine]
+        for key in path { node = (node as? [String: Any])?[key] }
+        return (node as? NSNumber)?.doubleValue
+    }
+
+    /// ONNX Runtime's median latency over Swift's (above 1: Swift is faster), when it was measured.
+    var latencyRatio: Double? { Self.figure(reference, "onnxruntime", "latency_ms", "median").map { $0 / latency.median } }
+
+    /// The round whose latency ratio to ONNX Runtime is the median (by
+    /// Swift's latency alone when no peer was measured); the lower middle for
+    /// an even count.
+    static func median(of rounds: [Round]) -> Round {
+        let ordered = rounds.sorted { ($0.latencyRatio ?? -$0.latency.median) < ($1.latencyRatio ?? -$1.latency.median) }
+        return ordered[(ordered.count - 1) / 2]
+    }
+
+    /// The round's figures for the JSON's `rounds` list (ratios: theirs over Swift's).
+    var json: [String: Any] {
+        var entry: [String: Any] = ["swift_latency_ms": latency.median, "swift_throughput_images_per_s": throughput]
+        let peers = [("onnxruntime", Self.figure(reference, "onnxruntime", "latency_ms", "median"),
+                      Self.figure(reference, "onnxruntime", "throughput_images_per_s")),
+                     ("torch", Self.figure(reference, "torch", "latency_ms", "median"),
+                      Self.figure(reference, "torch", "throughput_images_per_s")),
+                     ("torch_avx2", Self.figure(referenceAVX2, "torch", "latency_ms", "median"),
+                      Self.figure(referenceAVX2, "torch", "throughput_images_per_s"))]
+        for (name, peerLatency, peerThroughput) in peers {
+            if let peerLatency {
+                entry["\(name)_latency_ms"] = peerLatency
+                entry["\(name)_latency_ratio"] = peerLatency / latency.median
+            }
+            if let peerThroughput, peerThroughput > 0 {
+                entry["\(name)_throughput_images_per_s"] = peerThroughput
+                entry["\(name)_throughput_ratio"] = throughput / peerThroughput
+            }
+        }
+        return entry
     }
 }
 
