@@ -155,6 +155,40 @@ import TestSupport
         }
     }
 
+    /// The vector units' Winograd and packed convolutions write nothing past
+    /// the scratch count they ask for, alone and in teams of two and three,
+    /// on tile counts around the split points (14 tiles: split by channels;
+    /// 31 to 33 around two members' 16 each; 175 and 193 in blocks of 96):
+    /// the scratch is handed over longer, filled with a NaN whose payload the
+    /// kernels never produce, and its tail must keep that pattern.
+    @Test(arguments: [(4, 13), (2, 62), (2, 64), (6, 22), (13, 50), (2, 386)])
+    func convolutionsStayInsideTheirScratch(height: Int, width: Int) throws {
+        var random = SplitMix64(seed: UInt64(height * 1000 + width))
+        func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &random) } }
+        let (inChannels, outChannels) = (5, 19)
+        let conv = try ConvolutionKernel(outChannels: outChannels, inChannels: inChannels, kernel: 3, stride: 1, padding: 1,
+                                         weights: values(outChannels * inChannels * 9), bias: values(outChannels))
+        let shape = try FeatureShape(batch: 1, channels: inChannels, height: height, width: width)
+        let input = values(shape.count)
+        let sentinel = Float(bitPattern: 0x7FC0_5A5A)
+        for unit in Self.units where unit != .portable {
+            let winograd = try WinogradConvolution(conv, unit: unit), packed = try PackedConvolution(conv, unit: unit)
+            for members in 1...3 {
+                let team = ThreadTeam(size: members)
+                let forms: [(String, Int, Convolution)] = [
+                    ("winograd", try winograd.scratchCount(for: shape, members: members), .winograd(winograd)),
+                    ("im2col", try packed.scratchCount(for: shape, members: members), .packed(packed)),
+                ]
+                for (name, count, form) in forms {
+                    var output = [Float](), scratch = [Float](repeating: sentinel, count: count + 4096)
+                    try form.apply(input, shape: shape, output: &output, scratch: &scratch, team: team)
+                    let touched = scratch[count...].filter { $0.bitPattern != sentinel.bitPattern }.count
+                    #expect(touched == 0, "\(name)/\(unit.rawValue), \(height)x\(width), team of \(members)")
+                }
+            }
+        }
+    }
+
     /// The scratch matrices of the vector units' Winograd hold their rows
     /// (never overlap), sit 48 floats past a 4 KB multiple apart (so the 16
     /// streams of the transforms fall in 16 different cache sets), waste less

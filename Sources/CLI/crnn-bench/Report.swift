@@ -92,7 +92,8 @@ struct Report {
                 ($0["onnxruntime"] as? [String: Any])?["version"] }.map { ", ONNX Runtime \($0)" } ?? ""))
         }
         if let rounds = results["rounds"] as? [[String: Any]] {
-            lines.append("rounds (Swift, then the peers; the table shows the median round by latency ratio to ONNX Runtime):")
+            let chosenBy = results["rounds_shown_by"] as? String ?? "latency ratio to ONNX Runtime"
+            lines.append("rounds (Swift, then the peers; the table shows the median round by \(chosenBy)):")
             for (index, round) in rounds.enumerated() {
                 func figure(_ key: String) -> Double? { (round[key] as? NSNumber)?.doubleValue }
                 var text = String(format: "  %d: Swift %.2f ms, %.0f img/s", index + 1, figure("swift_latency_ms") ?? 0,

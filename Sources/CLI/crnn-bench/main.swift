@@ -40,7 +40,8 @@ struct CRNNBench: ParsableCommand {
     @Option(help: """
         Rounds of latency and throughput, Swift then the peers, alternating (1 to 20). A shared host's speed \
         drifts by tens of percent within a minute: the table shows the round whose latency ratio to ONNX \
-        Runtime is the median, and lists every round's ratios.
+        Runtime is the median (to PyTorch without it, by Swift's latency without peers), and lists every \
+        round's ratios.
         """)
     var rounds = 1
 
@@ -103,7 +104,7 @@ struct CRNNBench: ParsableCommand {
                 }
                 measured.append(round)
             }
-            let shown = Round.median(of: measured)
+            let (shown, chosenBy) = Round.median(of: measured)
             let (latency, throughput) = (shown.latency, shown.throughput)
             guard let cost = CRNNCost(configuration: loaded.model.configuration, height: inputs[0].height,
                                       width: inputs[0].width) else { throw ValidationError("\(model): no layer plan for its trunk widths") }
@@ -133,7 +134,10 @@ struct CRNNBench: ParsableCommand {
             ]
             if let reference = shown.reference { results["reference"] = reference }
             if let referenceAVX2 = shown.referenceAVX2 { results["reference_avx2"] = referenceAVX2 }
-            if rounds > 1 { results["rounds"] = measured.map(\.json) }
+            if rounds > 1 {
+                results["rounds"] = measured.map(\.json)
+                results["rounds_shown_by"] = chosenBy
+            }
             let report = Report(results: results)
             print(report.table())
             let url = URL(fileURLWithPath: jsonOut)
@@ -178,15 +182,22 @@ struct Round {
         return (node as? NSNumber)?.doubleValue
     }
 
-    /// ONNX Runtime's median latency over Swift's (above 1: Swift is faster), when it was measured.
-    var latencyRatio: Double? { Self.figure(reference, "onnxruntime", "latency_ms", "median").map { $0 / latency.median } }
+    /// A peer's median latency over Swift's (above 1: Swift is faster), when
+    /// it was measured; `engine` is "onnxruntime" or "torch".
+    func latencyRatio(to engine: String) -> Double? {
+        Self.figure(reference, engine, "latency_ms", "median").map { $0 / latency.median }
+    }
 
-    /// The round whose latency ratio to ONNX Runtime is the median (by
-    /// Swift's latency alone when no peer was measured); the lower middle for
-    /// an even count.
-    static func median(of rounds: [Round]) -> Round {
-        let ordered = rounds.sorted { ($0.latencyRatio ?? -$0.latency.median) < ($1.latencyRatio ?? -$1.latency.median) }
-        return ordered[(ordered.count - 1) / 2]
+    /// The round to show and what it was chosen by: the median latency ratio
+    /// to ONNX Runtime among the rounds that measured it; else to PyTorch;
+    /// else Swift's median latency (the lower middle for an even count).
+    static func median(of rounds: [Round]) -> (round: Round, chosenBy: String) {
+        func middle(_ ranked: [(Round, Double)]) -> Round { ranked.sorted { $0.1 < $1.1 }[(ranked.count - 1) / 2].0 }
+        let toONNXRuntime = rounds.compactMap { round in round.latencyRatio(to: "onnxruntime").map { (round, $0) } }
+        if !toONNXRuntime.isEmpty { return (middle(toONNXRuntime), "latency ratio to ONNX Runtime") }
+        let toPyTorch = rounds.compactMap { round in round.latencyRatio(to: "torch").map { (round, $0) } }
+        if !toPyTorch.isEmpty { return (middle(toPyTorch), "latency ratio to PyTorch") }
+        return (middle(rounds.map { ($0, $0.latency.median) }), "Swift's latency")
     }
 
     /// The round's figures for the JSON's `rounds` list (ratios: theirs over Swift's).

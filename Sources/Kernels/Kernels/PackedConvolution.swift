@@ -55,11 +55,11 @@ public struct PackedConvolution: Sendable {
     static let positionBlock = 256
 
     /// Scratch elements `apply` needs for `input` when run by a team of
-    /// `members`: the im2col matrix of one image, all of it (split by
-    /// channels) or one block of positions per member.
-    /// - Throws: as `outputShape(for:)`.
-    public func scratchCount(for input: FeatureShape, members: Int = 1) throws -> Int {
-        let out = try outputShape(for: input)
+    /// `members` (at least 1; fewer count as 1): the im2col matrix of one
+    /// image, all of it (split by channels) or one block of positions per member.
+    /// - Throws: as `outputShape(for:)`, and `KernelError.sizeOverflow`.
+    public func scratchCount(for input: FeatureShape, members requested: Int = 1) throws -> Int {
+        let out = try outputShape(for: input), members = max(1, requested)
         guard !geometry.isPointwise else { return 0 }
         guard ColumnBlocks.splitsByColumns(total: out.planeCount, members: members) else {
             return try geometry.scratchCount(for: input)

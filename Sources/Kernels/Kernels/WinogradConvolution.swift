@@ -157,9 +157,12 @@ public struct WinogradConvolution: Sendable {
     static let tileBlock = 96
 
     /// Scratch elements `apply` needs for `input` when run by a team of
-    /// `members`: the transformed input and the 16 products, of all tiles
-    /// (portable unit, or split by channels) or of one block of tiles per member.
-    /// - Throws: as `outputShape(for:)`.
+    /// `members` (at least 1; fewer count as 1): the 16 transformed input
+    /// matrices and the 16 products, of all tiles (portable unit), of all
+    /// tiles with a transformed input per member (split by channels), or of
+    /// one block of tiles per member; the vector units space the matrices
+    /// as `scratchLayout(tiles:members:)` says.
+    /// - Throws: `KernelError.sizeOverflow` when the count exceeds `Int`.
     public func scratchCount(for input: FeatureShape, members: Int = 1) throws -> Int {
         try scratchLayout(tiles: try tiling(input).total, members: members).count
     }
@@ -179,8 +182,8 @@ public struct WinogradConvolution: Sendable {
     /// split by tiles, each member's region holds the matrices of a block of
     /// up to `tileBlock` tiles.
     /// - Throws: `KernelError.sizeOverflow` beyond `Int`.
-    func scratchLayout(tiles: Int, members: Int) throws -> ScratchLayout {
-        let op = "convolution"
+    func scratchLayout(tiles: Int, members requested: Int) throws -> ScratchLayout {
+        let op = "convolution", members = max(1, requested)
         guard unit != .portable else {
             return ScratchLayout(inputStride: 0, productStride: 0,
                                  count: try checkedProduct(16, inChannels + outChannels, tiles, operation: op))
