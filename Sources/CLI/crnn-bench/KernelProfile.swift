@@ -45,7 +45,7 @@ enum KernelProfile {
         let peak = try ArithmeticPeak.gflops(unit: unit, threads: 1)
         print("vector unit: \(unit.rawValue); \(CPUDescription.current.summary)")
         print(String(format: "one-thread arithmetic peak (register-only multiply-adds): %.0f GFLOP/s", peak))
-        print("GFLOP/s as performed: the Winograd form's 16 products counted as it does them, im2col's directly")
+        print("GFLOP/s as performed: the Winograd form's 16 (F(2x2,3x3)) or 36 (F(4x4,3x3), marked F4) products counted as it does them, im2col's directly")
         print("convolution (x count)                   batch   im2col ms/img   winograd ms/img   im2col GFLOP/s (%peak)   winograd GFLOP/s (%peak)")
         var totals = [Int: (Double, Double)]()
         for c in cases {
@@ -54,7 +54,11 @@ enum KernelProfile {
             let kernel = try ConvolutionKernel(outChannels: c.outChannels, inChannels: c.inChannels, kernel: c.kernel,
                                                stride: c.stride, padding: padding, weights: weights)
             var forms: [Convolution] = [try .im2colForm(of: kernel, unit: unit)]
-            if WinogradConvolution.supports(kernel) { forms.append(.winograd(try WinogradConvolution(kernel, unit: unit))) }
+            // The Winograd form the model uses for this shape on this unit.
+            let tile = WinogradConvolution.outputTile(inChannels: c.inChannels, outChannels: c.outChannels, unit: unit)
+            if WinogradConvolution.supports(kernel) {
+                forms.append(.winograd(try WinogradConvolution(kernel, unit: unit, outputTile: tile)))
+            }
             for batch in batches {
                 let shape = try FeatureShape(batch: batch, channels: c.inChannels, height: c.height, width: c.width)
                 let input = (0..<shape.count).map { Float($0 % 13) * 0.1 }
@@ -73,7 +77,8 @@ enum KernelProfile {
                 let out = try kernel.outputShape(for: shape)
                 let flops = 2.0 * Double(kernel.reductionLength * out.planeCount * c.outChannels)
                 let winogradFlops = Double(WinogradConvolution.operations(
-                    inChannels: c.inChannels, outChannels: c.outChannels, outHeight: out.height, outWidth: out.width, batch: batch))
+                    inChannels: c.inChannels, outChannels: c.outChannels, outHeight: out.height, outWidth: out.width, batch: batch,
+                    outputTile: tile))
                 func rate(_ operations: Double, _ milliseconds: Double) -> String {
                     let gflops = operations / Double(batch) / (milliseconds / 1000) / 1e9
                     return String(format: "%.0f (%.0f%%)", gflops, 100 * gflops / peak)
@@ -82,7 +87,7 @@ enum KernelProfile {
                 total.0 += times[0] * Double(c.count)
                 total.1 += (times.count > 1 ? times[1] : times[0]) * Double(c.count)
                 totals[batch] = total
-                let label = "\(c.name) (x\(c.count))"
+                let label = "\(c.name) (x\(c.count))" + (forms.count > 1 && tile == 4 ? " F4" : "")
                 let winograd = times.count > 1 ? String(format: "%.3f", times[1]) : "-"
                 let direct = rate(flops * Double(batch), times[0]), transformed = times.count > 1 ? rate(winogradFlops, times[1]) : "-"
                 print(label.padding(toLength: 40, withPad: " ", startingAt: 0)

@@ -63,7 +63,7 @@ struct Report {
         }
         if let performed = number("model", "flops_performed_per_image"), let convolution = number("model", "convolution_flops_performed_per_image"),
            let direct = number("model", "flops_per_image") {
-            lines.append(String(format: "work per image as performed: %.1f MFLOP (convolutions %.1f, Winograd F(2x2,3x3) counted; direct count of the whole model %.1f)",
+            lines.append(String(format: "work per image as performed: %.1f MFLOP (convolutions %.1f, Winograd counted as the kernels run it; direct count of the whole model %.1f)",
                                 performed / 1e6, convolution / 1e6, direct / 1e6))
             if let peak = ((results["peaks"] as? [String: Any])?[unit] as? [String: Any])?["all_threads_gflops"] as? NSNumber {
                 if let median = number("swift", "latency_ms", "median") {

@@ -102,6 +102,12 @@ static inline vfloat v_interleave_high(vfloat a, vfloat b) {
     return _mm256_permute2f128_ps(_mm256_unpacklo_ps(a, b), _mm256_unpackhi_ps(a, b), 0x31);
 }
 
+/// Lanes 1 ... LANES - 1 of v, then lane 0 of next (v shifted down one lane, next's first lane shifted in).
+static inline vfloat v_shift_in(vfloat v, vfloat next) {
+    const __m256 rotated = _mm256_permutevar8x32_ps(v, _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0));
+    return _mm256_blend_ps(rotated, _mm256_permutevar8x32_ps(next, _mm256_setzero_si256()), 0x80);
+}
+
 /// Lane i holds i * stride (the gather offsets of a column of a row-major matrix).
 static inline vint v_lane_offsets(int stride) {
     return _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(stride));

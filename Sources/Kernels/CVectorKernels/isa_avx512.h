@@ -90,6 +90,11 @@ static inline vfloat v_interleave_high(vfloat a, vfloat b) {
     return _mm512_permutex2var_ps(a, _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), b);
 }
 
+/// Lanes 1 ... LANES - 1 of v, then lane 0 of next (v shifted down one lane, next's first lane shifted in).
+static inline vfloat v_shift_in(vfloat v, vfloat next) {
+    return _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(next), _mm512_castps_si512(v), 1));
+}
+
 /// Lane i holds i * stride (the gather offsets of a column of a row-major matrix).
 static inline vint v_lane_offsets(int stride) {
     return _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),

@@ -40,6 +40,8 @@ const crnn_vector_kernels *CRNN_KERNELS_GETTER(void) {
         .im2col = crnn_im2col,
         .winograd_input = crnn_winograd_input,
         .winograd_output = crnn_winograd_output,
+        .winograd4_input = crnn_winograd4_input,
+        .winograd4_output = crnn_winograd4_output,
         .fma_peak = crnn_fma_peak,
         .lanes = LANES,
     };

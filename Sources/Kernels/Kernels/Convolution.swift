@@ -1,21 +1,26 @@
 /// A convolution in the fastest form this module has for its geometry and
-/// the vector unit: Winograd F(2x2, 3x3) for 3x3 stride-1 padding-1
-/// kernels, otherwise im2col and one matrix product (with pre-packed weights
-/// on the vector units). Every form takes the same inputs and gives the same
+/// the vector unit: Winograd for 3x3 stride-1 padding-1 kernels (F(4x4,
+/// 3x3) or F(2x2, 3x3), as `WinogradConvolution.outputTile` chooses),
+/// otherwise im2col and one matrix product (with pre-packed weights on the
+/// vector units). Every form takes the same inputs and gives the same
 /// outputs (to float rounding).
 public enum Convolution: Sendable {
     /// im2col + one OpenBLAS product per image (the portable unit).
     case im2col(ConvolutionKernel)
     /// im2col + one product per image with pre-packed weights (a vector unit).
     case packed(PackedConvolution)
-    /// Winograd F(2x2, 3x3), on either unit.
+    /// Winograd F(2x2, 3x3) on any unit, or F(4x4, 3x3) on a vector unit.
     case winograd(WinogradConvolution)
 
     /// The best form of `kernel` (batch norm already folded in) on `unit`.
     /// - Throws: `KernelError.vectorUnitUnavailable` when this CPU cannot run `unit`.
     public init(_ kernel: ConvolutionKernel, unit: VectorUnit = .preferred) throws {
-        self = WinogradConvolution.supports(kernel)
-            ? .winograd(try WinogradConvolution(kernel, unit: unit)) : try Self.im2colForm(of: kernel, unit: unit)
+        guard WinogradConvolution.supports(kernel) else {
+            self = try Self.im2colForm(of: kernel, unit: unit)
+            return
+        }
+        let tile = WinogradConvolution.outputTile(inChannels: kernel.inChannels, outChannels: kernel.outChannels, unit: unit)
+        self = .winograd(try WinogradConvolution(kernel, unit: unit, outputTile: tile))
     }
 
     /// The im2col form of `kernel` on `unit`, whatever its geometry.

@@ -6,11 +6,13 @@ import Dispatch
 /// filtering F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for Convolutional
 /// Neural Networks", 2015): each 2x2 block of outputs comes from a 4x4 input
 /// tile with 16 multiplications per channel pair instead of 36, so the
-/// matrix products shrink 2.25-fold.
+/// matrix products shrink 2.25-fold. On the vector units it can also run
+/// F(4x4, 3x3): 4x4 blocks from 6x6 tiles, 36 multiplications instead of
+/// 144 (4-fold), with larger rounding (`outputTile`).
 ///
-/// Per call: the input tiles are transformed (V = Bᵀ d B), then 16 products
-/// `M[ξ] = U[ξ] · V[ξ]` run over all images' tiles at once (`U[ξ]` is
-/// `[O, I]`, the weights transformed once at load: U = G g Gᵀ), then each
+/// Per call: the input tiles are transformed (V = Bᵀ d B), then 16 (or 36)
+/// products `M[ξ] = U[ξ] · V[ξ]` run over all images' tiles at once (`U[ξ]`
+/// is `[O, I]`, the weights transformed once at load: U = G g Gᵀ), then each
 /// output block is `Aᵀ m A`, with bias, residual and ReLU applied in the same
 /// pass. The extra additions change the rounding, not the result: it stays
 /// within 1e-5 relative of the direct product (checked against PyTorch in
@@ -22,9 +24,15 @@ public struct WinogradConvolution: Sendable {
     public let inChannels: Int
     /// The unit that runs the transforms and products.
     public let unit: VectorUnit
-    /// The transformed weights: 16 matrices `[O, I]`, ξ = 4 * row + column of
-    /// the tile, `matrixCount` floats apart; row-major for `.portable`,
-    /// packed in panels (`crnn_pack_rows`) for the vector units.
+    /// The side of the output block each tile gives: 2 for F(2x2, 3x3), 4 for F(4x4, 3x3).
+    public let outputTile: Int
+    /// The side of the input tiles (outputTile + 2).
+    var tileSide: Int { outputTile + 2 }
+    /// The transformed matrices (and products): 16 for F(2x2), 36 for F(4x4).
+    var matrices: Int { tileSide * tileSide }
+    /// The transformed weights: `matrices` matrices `[O, I]`, ξ = tileSide *
+    /// row + column of the tile, `matrixCount` floats apart; row-major for
+    /// `.portable`, packed in panels (`crnn_pack_rows`) for the vector units.
     let transformedWeights: [Float]
     /// Floats from one transformed matrix to the next.
     let matrixCount: Int
@@ -44,18 +52,42 @@ public struct WinogradConvolution: Sendable {
     }
 
     /// The floating-point operations this form performs for `batch` images
-    /// with an `outHeight` x `outWidth` output: 16 products of
-    /// [outChannels x inChannels] by [inChannels x tiles], one tile per 2x2
-    /// of the output (about 16/36 of the direct count; transforms not counted).
-    public static func operations(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int, batch: Int = 1) -> Int {
-        2 * 16 * inChannels * outChannels * ((outHeight + 1) / 2) * ((outWidth + 1) / 2) * batch
+    /// with an `outHeight` x `outWidth` output: (outputTile + 2)² products of
+    /// [outChannels x inChannels] by [inChannels x tiles], one tile per
+    /// outputTile x outputTile block of the output (F(2x2): about 16/36 of
+    /// the direct count, F(4x4) about 36/144 where the tiles fill; transforms
+    /// not counted).
+    public static func operations(inChannels: Int, outChannels: Int, outHeight: Int, outWidth: Int, batch: Int = 1,
+                                  outputTile: Int = 2) -> Int {
+        let side = outputTile + 2
+        return 2 * side * side * inChannels * outChannels * ((outHeight + outputTile - 1) / outputTile)
+            * ((outWidth + outputTile - 1) / outputTile) * batch
     }
 
-    /// The Winograd form of `kernel` (batch norm already folded in), run by `unit`.
+    /// The output tile the model's convolutions use on `unit`: F(4x4, 3x3)
+    /// on the vector units where both channel counts are at most 64 (the
+    /// model's layer 1, 13 x 50 with 64 channels: 170 instead of 232 µs per
+    /// convolution on one thread of the Xeon, `bench/winograd_f4.c`, and
+    /// 1.3 MB more weights for its four convolutions); F(2x2, 3x3) elsewhere
+    /// and on the portable unit (for 128 channels F(4x4)'s transformed
+    /// weights would add 4 MB, breaking the memory target, and from 256 its
+    /// few tiles made it slower).
+    public static func outputTile(inChannels: Int, outChannels: Int, unit: VectorUnit) -> Int {
+        unit != .portable && inChannels <= 64 && outChannels <= 64 ? 4 : 2
+    }
+
+    /// The Winograd form of `kernel` (batch norm already folded in), run by
+    /// `unit`, with output blocks of `outputTile` (2, or 4 on a vector unit).
     /// - Throws: `KernelError.invalidParameter` when `kernel` is not 3x3,
-    ///   stride 1, padding 1; `KernelError.vectorUnitUnavailable` when this
-    ///   CPU cannot run `unit`; `.sizeOverflow` for sizes beyond 32 bits.
-    public init(_ kernel: ConvolutionKernel, unit: VectorUnit = .preferred) throws {
+    ///   stride 1, padding 1, or `outputTile` is neither 2 nor (on a vector
+    ///   unit) 4; `KernelError.vectorUnitUnavailable` when this CPU cannot
+    ///   run `unit`; `.sizeOverflow` for sizes beyond 32 bits.
+    public init(_ kernel: ConvolutionKernel, unit: VectorUnit = .preferred, outputTile: Int = 2) throws {
+        guard outputTile == 2 || (outputTile == 4 && unit != .portable) else {
+            throw KernelError.invalidParameter(
+                operation: "winograd convolution", name: "output tile (2, or 4 on the AVX-512 and AVX2 units)",
+                value: outputTile)
+        }
         guard Self.supports(kernel) else {
             throw KernelError.invalidParameter(
                 operation: "winograd convolution", name: "kernel size (3x3, stride 1, padding 1 only)",
@@ -68,6 +100,8 @@ public struct WinogradConvolution: Sendable {
         self.outChannels = outChannels
         self.inChannels = inChannels
         self.unit = unit
+        self.outputTile = outputTile
+        let matrices = (outputTile + 2) * (outputTile + 2)
         bias = kernel.bias
         let packed = unit != .portable
         let panelRows = Int(CRNN_PANEL_ROWS)
@@ -77,23 +111,23 @@ public struct WinogradConvolution: Sendable {
         // Every element is written below (16 per channel pair, padding rows
         // zeroed), so no zero fill; panels of CRNN_PANEL_ROWS output channels are split between the cores.
         transformedWeights = kernel.weights.withUnsafeBufferPointer { weights in
-            [Float](unsafeUninitializedCapacity: 16 * matrixCount) { u, initialized in
+            [Float](unsafeUninitializedCapacity: matrices * matrixCount) { u, initialized in
                 let chunks = min(onlineProcessorCount(), max(1, outChannels * inChannels / 4096))
                 // Each chunk reads and writes its own panels only.
                 nonisolated(unsafe) let source = weights.baseAddress!, destination = u.baseAddress!
                 DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                    // One panel at a time through a small buffer (16 matrices of
+                    // One panel at a time through a small buffer (`matrices` matrices of
                     // `[CRNN_PANEL_ROWS, I]`), so that each matrix is written in long runs.
                     let block = panelRows * inChannels
-                    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16 * block) { buffer in
+                    withUnsafeTemporaryAllocation(of: Float.self, capacity: matrices * block) { buffer in
                         let staging = buffer.baseAddress!
                         for panel in (panels * chunk / chunks)..<(panels * (chunk + 1) / chunks) {
                             let firstRow = panel * panelRows, rows = min(panelRows, outChannels - firstRow)
                             for pair in 0..<(rows * inChannels) {
                                 Self.transform(source + (firstRow * inChannels + pair) * 9, into: staging + pair,
-                                               stride: block)
+                                               stride: block, outputTile: outputTile)
                             }
-                            for xi in 0..<16 {
+                            for xi in 0..<matrices {
                                 let matrix = staging + xi * block
                                 if packed {
                                     // Panel layout: for each input channel, the panel's rows (zeros past O).
@@ -108,14 +142,30 @@ public struct WinogradConvolution: Sendable {
                         }
                     }
                 }
-                initialized = 16 * matrixCount
+                initialized = matrices * matrixCount
             }
         }
     }
 
+    /// F(4x4, 3x3)'s G (6x3), for the interpolation points 0, 1, -1, 2, -2 and infinity.
+    private static let g4: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                                         [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+
     /// U = G g Gᵀ for one 3x3 kernel `g` (row-major), computed in Double; the
-    /// 16 values go to `u[ξ * stride]`, ξ = 4 * row + column.
-    private static func transform(_ g: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, stride: Int) {
+    /// (outputTile + 2)² values go to `u[ξ * stride]`, ξ = (outputTile + 2) * row + column.
+    private static func transform(_ g: UnsafePointer<Float>, into u: UnsafeMutablePointer<Float>, stride: Int,
+                                  outputTile: Int) {
+        guard outputTile == 2 else {
+            // G g (6x3), then (G g) Gᵀ (6x6).
+            var gg = [[Double]](repeating: [0, 0, 0], count: 6)
+            for r in 0..<6 {
+                for j in 0..<3 { gg[r][j] = (0..<3).reduce(0) { $0 + g4[r][$1] * Double(g[3 * $1 + j]) } }
+            }
+            for r in 0..<6 {
+                for c in 0..<6 { u[(6 * r + c) * stride] = Float((0..<3).reduce(0) { $0 + gg[r][$1] * g4[c][$1] }) }
+            }
+            return
+        }
         // G g (4x3), column by column: (a, (a + b + c) / 2, (a - b + c) / 2, c) of g's column (a, b, c).
         func column(_ j: Int) -> (Double, Double, Double, Double) {
             let a = Double(g[j]), b = Double(g[3 + j]), c = Double(g[6 + j])
@@ -147,7 +197,7 @@ public struct WinogradConvolution: Sendable {
 
     /// Tiles along each axis and in all (over the whole batch) for `shape`.
     private func tiling(_ shape: FeatureShape) throws -> (rows: Int, columns: Int, total: Int) {
-        let rows = (shape.height + 1) / 2, columns = (shape.width + 1) / 2
+        let rows = (shape.height + outputTile - 1) / outputTile, columns = (shape.width + outputTile - 1) / outputTile
         return (rows, columns, try checkedProduct(shape.batch, rows, columns, operation: "convolution"))
     }
 
@@ -157,8 +207,8 @@ public struct WinogradConvolution: Sendable {
     static let tileBlock = 96
 
     /// Scratch elements `apply` needs for `input` when run by a team of
-    /// `members` (at least 1; fewer count as 1): the 16 transformed input
-    /// matrices and the 16 products, of all tiles (portable unit), of all
+    /// `members` (at least 1; fewer count as 1): the `matrices` transformed input
+    /// matrices and as many products, of all tiles (portable unit), of all
     /// tiles with a transformed input per member (split by channels), or of
     /// one block of tiles per member; the vector units space the matrices
     /// as `scratchLayout(tiles:members:)` says.
@@ -186,15 +236,15 @@ public struct WinogradConvolution: Sendable {
         let op = "convolution", members = max(1, requested)
         guard unit != .portable else {
             return ScratchLayout(inputStride: 0, productStride: 0,
-                                 count: try checkedProduct(16, inChannels + outChannels, tiles, operation: op))
+                                 count: try checkedProduct(matrices, inChannels + outChannels, tiles, operation: op))
         }
         let splitsByTiles = ColumnBlocks.splitsByColumns(total: tiles, members: members)
         let columns = splitsByTiles ? ColumnBlocks.capacity(total: tiles, members: members, limit: Self.tileBlock) : tiles
         let input = try Self.matrixStride(rows: inChannels, tileStride: columns)
         let products = try Self.matrixStride(rows: outChannels, tileStride: columns)
         let count = splitsByTiles
-            ? try checkedProduct(members, 16, try checkedSum(input, products, operation: op), operation: op)
-            : try checkedProduct(16, try checkedSum(checkedProduct(members, input, operation: op), products, operation: op),
+            ? try checkedProduct(members, matrices, try checkedSum(input, products, operation: op), operation: op)
+            : try checkedProduct(matrices, try checkedSum(checkedProduct(members, input, operation: op), products, operation: op),
                                  operation: op)
         return ScratchLayout(inputStride: input, productStride: products, count: count)
     }

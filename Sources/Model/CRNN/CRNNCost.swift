@@ -13,18 +13,20 @@ public struct CRNNCost: Sendable, Equatable {
     public let recurrentHidden: Int
     /// All of them.
     public var total: Int { convolution + recurrentInputs + recurrentHidden }
-    /// The convolutions' operations as this project's kernels perform them:
-    /// the 3x3 stride-1 ones by Winograd F(2x2, 3x3), 16 products of
-    /// [out x in] by [in x tiles] over ceil(H/2) * ceil(W/2) tiles (about
-    /// 16/36 of the direct count), the others directly.
+    /// The convolutions' operations as this project's kernels perform them on
+    /// the unit the cost was counted for: the 3x3 stride-1 ones by Winograd,
+    /// F(2x2, 3x3) (16 products of [out x in] by [in x tiles] over ceil(H/2)
+    /// * ceil(W/2) tiles, about 16/36 of the direct count) or F(4x4, 3x3)
+    /// where `WinogradConvolution.outputTile` picks it (36 products over
+    /// ceil(H/4) * ceil(W/4) tiles), the others directly.
     public let convolutionPerformed: Int
     /// What the kernels perform for one image at batch one: the Winograd
     /// count, the head's input products, no hidden-state products (h = 0).
     public var performed: Int { convolutionPerformed + recurrentInputs }
 
-    /// The cost of one image of `height` x `width` under `configuration`, or
-    /// `nil` when its trunk widths make no layer plan.
-    public init?(configuration: CRNNConfiguration, height: Int, width: Int) {
+    /// The cost of one image of `height` x `width` under `configuration` on
+    /// the vector unit `unit`, or `nil` when its trunk widths make no layer plan.
+    public init?(configuration: CRNNConfiguration, height: Int, width: Int, unit: VectorUnit = .preferred) {
         guard let architecture = CRNNArchitecture(trunkWidths: configuration.trunkWidths) else { return nil }
         let (layers, _, steps) = architecture.convolutions(height: height, width: width)
         convolution = layers.reduce(0) { total, entry in
@@ -38,8 +40,10 @@ public struct CRNNCost: Sendable, Equatable {
             guard WinogradConvolution.supports(kernel: layer.kernel, stride: layer.stride, padding: layer.padding) else {
                 return total + 2 * layer.inChannels * layer.kernel * layer.kernel * layer.outChannels * rows * columns
             }
+            let tile = WinogradConvolution.outputTile(inChannels: layer.inChannels, outChannels: layer.outChannels, unit: unit)
             return total + WinogradConvolution.operations(
-                inChannels: layer.inChannels, outChannels: layer.outChannels, outHeight: rows, outWidth: columns)
+                inChannels: layer.inChannels, outChannels: layer.outChannels, outHeight: rows, outWidth: columns,
+                outputTile: tile)
         }
         let channels = architecture.cn6.outChannels
         let hidden = configuration.hiddenSize

@@ -142,6 +142,20 @@ typedef struct {
                                      int tile_stride, size_t matrix_stride, const float *_Nullable bias,
                                      const float *_Nullable residual, int relu, float *_Nullable output);
 
+    /// winograd_input for Winograd F(4x4, 3x3): V = B^T d B for the 6x6 tiles d
+    /// (tile rows of 4 output rows, tile columns of 4 output columns, tiles
+    /// numbered as above), written to 36 matrices (xi = 6 * row + column).
+    void (*_Nonnull winograd4_input)(const float *_Nullable input, int batch, int channels, int height, int width,
+                                     int first_channel, int end_channel, int first_tile, int end_tile,
+                                     float *_Nullable transformed, int tile_stride, size_t matrix_stride);
+
+    /// winograd_output for Winograd F(4x4, 3x3): Y = A^T m A from 36 matrices,
+    /// 4x4 outputs per tile, with the same bias, residual and ReLU.
+    void (*_Nonnull winograd4_output)(const float *_Nullable m, int batch, int out_channels, int height, int width,
+                                      int first_channel, int end_channel, int first_tile, int end_tile,
+                                      int tile_stride, size_t matrix_stride, const float *_Nullable bias,
+                                      const float *_Nullable residual, int relu, float *_Nullable output);
+
     /// The unit's arithmetic limit, for the benchmark: `iterations` rounds of
     /// CRNN_FMA_PEAK_CHAINS independent fused multiply-adds on registers only (no
     /// memory traffic), each round CRNN_FMA_PEAK_CHAINS * lanes multiply-adds.
