@@ -174,8 +174,9 @@ import TestSupport
 
     /// The vector units' Winograd and packed convolutions write nothing past
     /// the scratch count they ask for, alone and in teams of two and three,
-    /// on tile counts around the split points (14 tiles: split by channels;
-    /// 31 to 33 around two members' 16 each; 175 and 193 in blocks of 96):
+    /// on tile counts around the split points (F(2x2): 14 tiles, split by
+    /// channels; 31 to 33 around two members' 16 each; 175 and 193 in blocks
+    /// of 96; F(4x4) sees a quarter as many tiles of the same maps):
     /// the scratch is handed over longer, filled with a NaN whose payload the
     /// kernels never produce, and its tail must keep that pattern.
     @Test(arguments: [(4, 13), (2, 62), (2, 64), (6, 22), (13, 50), (2, 386)])
@@ -210,16 +211,17 @@ import TestSupport
 
     /// The scratch matrices of the vector units' Winograd hold their rows
     /// (never overlap), sit 48 floats past a 4 KB multiple apart (so the 16
-    /// streams of the transforms fall in 16 different cache sets), waste less
-    /// than 4 KB each, and the sizes overflow into an error, not a trap.
+    /// or 36 streams of the transforms start on as many different cache lines
+    /// of every 4 KB), waste less than 4 KB each, and the sizes overflow into
+    /// an error, not a trap.
     @Test(arguments: [(1, 1), (64, 96), (64, 79), (128, 52), (256, 14), (3, 16), (1024, 1), (7, 1000)])
     func winogradScratchMatricesNeitherOverlapNorAlias(rows: Int, tileStride: Int) throws {
         let stride = try WinogradConvolution.matrixStride(rows: rows, tileStride: tileStride)
         #expect(stride >= rows * tileStride)
         #expect(stride % 1024 == 48)
         #expect(stride - rows * tileStride < 1024)
-        let offsets = Set((0..<16).map { (($0 * stride * 4) % 4096) / 64 })
-        #expect(offsets.count == 16)
+        let offsets = Set((0..<36).map { (($0 * stride * 4) % 4096) / 64 })
+        #expect(offsets.count == 36)
         #expect(throws: KernelError.self) { try WinogradConvolution.matrixStride(rows: Int.max / 2, tileStride: 3) }
     }
 

@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) input and output transforms. Written in the
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) input and output transforms. Written in the
 // operations of isa_avx512.h / isa_avx2.h; included by kernels_avx512.c and
 // kernels_avx2.c (see vector_kernels.h for the contracts).
 

@@ -46,7 +46,7 @@ public struct WinogradConvolution: Sendable {
     }
 
     /// Whether a square convolution of this size, stride and padding runs as
-    /// Winograd F(2x2, 3x3): 3x3, stride 1, padding 1.
+    /// Winograd (F(2x2, 3x3) or F(4x4, 3x3)): 3x3, stride 1, padding 1.
     public static func supports(kernel: Int, stride: Int, padding: Int) -> Bool {
         kernel == 3 && stride == 1 && padding == 1
     }
@@ -108,7 +108,7 @@ public struct WinogradConvolution: Sendable {
         let matrixCount = packed ? crnn_packed_count(Int32(outChannels), Int32(inChannels)) : outChannels * inChannels
         self.matrixCount = matrixCount
         let panels = (outChannels + panelRows - 1) / panelRows
-        // Every element is written below (16 per channel pair, padding rows
+        // Every element is written below (`matrices` per channel pair, padding rows
         // zeroed), so no zero fill; panels of CRNN_PANEL_ROWS output channels are split between the cores.
         transformedWeights = kernel.weights.withUnsafeBufferPointer { weights in
             [Float](unsafeUninitializedCapacity: matrices * matrixCount) { u, initialized in
@@ -218,7 +218,7 @@ public struct WinogradConvolution: Sendable {
     }
 
     /// How the vector units lay out the scratch: floats from one of the 16
-    /// transformed input matrices to the next, the same for the 16 products,
+    /// (or 36) transformed input matrices to the next, the same for the products,
     /// and the scratch floats in all (the portable unit's matrices lie
     /// back to back: strides 0).
     struct ScratchLayout {
@@ -249,11 +249,12 @@ public struct WinogradConvolution: Sendable {
         return ScratchLayout(inputStride: input, productStride: products, count: count)
     }
 
-    /// Floats from one of the 16 matrices of `rows` rows of `tileStride`
+    /// Floats from one of the 16 (or 36) matrices of `rows` rows of `tileStride`
     /// floats to the next, as the vector units lay them out in the scratch:
     /// the smallest count of at least `rows * tileStride` that is 48 past a
-    /// multiple of 1024, so that the 16 matrices start 3 cache lines apart
-    /// within every 4 KB. Matrices a multiple of 4 KB apart (64 channels by
+    /// multiple of 1024, so that matrix k starts 3k cache lines (mod 64) into
+    /// every 4 KB: a different line for each of up to 64 matrices (3 lines
+    /// apart for the first 22). Matrices a multiple of 4 KB apart (64 channels by
     /// 96 tiles is 24 KB) made the transforms' 16 streams of stores meet in
     /// the same sets of the L1 cache: the layer-1 input transform took 69 µs
     /// instead of 40 (Xeon, AVX-512, one thread).

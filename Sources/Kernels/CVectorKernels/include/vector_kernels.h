@@ -8,9 +8,10 @@
 // Swift loops and OpenBLAS instead.
 //
 // Layouts are those of Kernels/WinogradConvolution.swift: NCHW feature maps;
-// Winograd F(2x2, 3x3) tiles of 4x4 inputs / 2x2 outputs; 16 matrices, one
-// per tile position xi = 4 * row + column, each [channels, tiles] with tile
-// index (n * tileRows + ty) * tileColumns + tx.
+// Winograd F(2x2, 3x3) tiles of 4x4 inputs / 2x2 outputs, 16 matrices, one
+// per tile position xi = 4 * row + column (F(4x4, 3x3): 6x6 inputs / 4x4
+// outputs, 36 matrices, xi = 6 * row + column), each [channels, tiles] with
+// tile index (n * tileRows + ty) * tileColumns + tx.
 #ifndef CRNN_VECTOR_KERNELS_H
 #define CRNN_VECTOR_KERNELS_H
 
