@@ -5,8 +5,10 @@ import SystemShim
 
 /// `crnn-bench --kernels`: every convolution shape of the reference CRNN
 /// (50x200 input) timed alone, in each form the kernels offer, on one thread
-/// (thread CPU time, so other load on the machine matters less). Synthetic
-/// weights: this measures speed, not results.
+/// (thread CPU time, so other load on the machine matters less), and the
+/// model's form at batch one split across a team of `--threads` (wall
+/// clock: what one image's latency sees). Synthetic weights: this measures
+/// speed, not results.
 enum KernelProfile {
     struct Case {
         let name: String
@@ -39,8 +41,10 @@ enum KernelProfile {
     }()
 
     /// Prints a table: per case and batch size, milliseconds per image for
-    /// each form on `unit`.
-    static func run(unit: VectorUnit, batches: [Int] = [1, 4], runs: Int = 50) throws {
+    /// each form on `unit`; with `threads` above 1, a second table: the
+    /// model's form at batch one on one thread and on a team of `threads`,
+    /// both by the wall clock, and the speedup.
+    static func run(unit: VectorUnit, threads: Int = 1, batches: [Int] = [1, 4], runs: Int = 50) throws {
         BLASThreads.setCount(1)
         let peak = try ArithmeticPeak.gflops(unit: unit, threads: 1)
         print("vector unit: \(unit.rawValue); \(CPUDescription.current.summary)")
@@ -102,5 +106,46 @@ enum KernelProfile {
                 print(String(format: "all convolutions, batch %d: im2col %.2f ms/img, with winograd %.2f ms/img", batch, direct, best))
             }
         }
+        if threads > 1 { try runTeams(unit: unit, threads: threads, runs: runs) }
+    }
+
+    /// The model's form of each case at batch one, alone and on a team of
+    /// `threads`, by the wall clock (least of `runs` after a warm-up): how well
+    /// one image's convolutions split between the cores.
+    private static func runTeams(unit: VectorUnit, threads: Int, runs: Int) throws {
+        let team = ThreadTeam(size: threads)
+        print("")
+        print("batch 1, the model's form, wall clock: one thread against a team of \(team.size)")
+        print("convolution (x count)                   form        1 thread ms   team ms   speedup")
+        var alone = 0.0, together = 0.0
+        for c in cases {
+            let weights = (0..<(c.outChannels * c.inChannels * c.kernel * c.kernel)).map { Float(($0 % 7) - 3) * 0.01 }
+            let kernel = try ConvolutionKernel(outChannels: c.outChannels, inChannels: c.inChannels, kernel: c.kernel,
+                                               stride: c.stride, padding: c.kernel / 2, weights: weights)
+            let form = try Convolution(kernel, unit: unit)
+            let shape = try FeatureShape(batch: 1, channels: c.inChannels, height: c.height, width: c.width)
+            let input = (0..<shape.count).map { Float($0 % 13) * 0.1 }
+            var output = [Float](), scratch = [Float]()
+            func best(_ team: ThreadTeam) throws -> Double {
+                for _ in 0..<5 { try form.apply(input, shape: shape, relu: true, output: &output, scratch: &scratch, team: team) }
+                var least = Double.infinity
+                for _ in 0..<runs {
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    try form.apply(input, shape: shape, relu: true, output: &output, scratch: &scratch, team: team)
+                    least = min(least, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+                }
+                return least
+            }
+            let one = try best(.alone), shared = try best(team)
+            alone += one * Double(c.count)
+            together += shared * Double(c.count)
+            var label = form.algorithm
+            if case .winograd(let w) = form { label += " F\(w.outputTile)" }
+            print("\(c.name) (x\(c.count))".padding(toLength: 40, withPad: " ", startingAt: 0)
+                  + label.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + String(format: "%11.3f %9.3f %8.2fx", one, shared, one / shared))
+        }
+        print(String(format: "all convolutions, batch 1: %.2f ms on one thread, %.2f ms on %d (%.2fx)",
+                     alone, together, team.size, alone / together))
     }
 }

@@ -33,7 +33,7 @@ struct CRNNBench: ParsableCommand {
     @Flag(help: "Measure only the Swift model.") var swiftOnly = false
     @Option(help: "Images each thread runs through the trunk together in the throughput run.")
     var imagesPerPass = 1
-    @Flag(help: "Instead: time each convolution shape of the model alone, in each form, on one thread.")
+    @Flag(help: "Instead: time each convolution shape of the model alone, in each form, on one thread; with --threads above 1, also the model's form on one thread against a team.")
     var kernels = false
     @Option(help: "The vector unit to measure: avx512, avx2 or portable (default: the fastest this CPU has). Sets CRNN_VECTOR_UNIT for this run and its children.")
     var unit: String?
@@ -59,7 +59,9 @@ struct CRNNBench: ParsableCommand {
         // Before anything reads VectorUnit.preferred; the children inherit it.
         if let unit { setenv("CRNN_VECTOR_UNIT", unit, 1) }
         try reportingErrors("crnn-bench") {
-            if kernels { return try KernelProfile.run(unit: unit.flatMap(VectorUnit.init(rawValue:)) ?? .preferred) }
+            if kernels {
+                return try KernelProfile.run(unit: unit.flatMap(VectorUnit.init(rawValue:)) ?? .preferred, threads: threads)
+            }
             let binFolder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("crnn-bench-\(getpid())")
             try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
