@@ -117,6 +117,10 @@ struct CRNNBench: ParsableCommand {
                 peaks[candidate.rawValue] = ["one_thread_gflops": try ArithmeticPeak.gflops(unit: candidate, threads: 1),
                                              "all_threads_gflops": try ArithmeticPeak.gflops(unit: candidate, threads: threads)]
             }
+            // The other limit: the weights a pass streams, against this machine's read rate for a buffer that size.
+            let weightBytes = loaded.model.weightBytesPerImage
+            let readRate = ["one_thread_gbps": MemoryReadRate.gigabytesPerSecond(bytes: weightBytes, threads: 1),
+                            "all_threads_gbps": MemoryReadRate.gigabytesPerSecond(bytes: weightBytes, threads: threads)]
             let fileMB = Double((try FileManager.default.attributesOfItem(atPath: binary)[.size] as? Int) ?? 0) / 1_048_576
 
             var results: [String: Any] = [
@@ -126,8 +130,10 @@ struct CRNNBench: ParsableCommand {
                 "model": ["file": model, "bin_megabytes": fileMB, "flops_per_image": cost.total,
                           "flops_hidden_products_skipped_at_batch_one": cost.recurrentHidden,
                           "flops_performed_per_image": cost.performed,
-                          "convolution_flops_performed_per_image": cost.convolutionPerformed],
+                          "convolution_flops_performed_per_image": cost.convolutionPerformed,
+                          "weight_bytes_read_per_image": weightBytes],
                 "peaks": peaks,
+                "read_rate": readRate,
                 "sgemm_gflops": gflops,
                 "lower_bound_ms": Double(cost.total) / (gflops * 1e9) * 1000,
                 "swift": ["latency_ms": latency.json, "throughput_images_per_s": throughput,

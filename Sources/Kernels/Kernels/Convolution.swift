@@ -32,6 +32,18 @@ public enum Convolution: Sendable {
         }
     }
 
+    /// Bytes of weights one `apply` reads for each image, as this form stores
+    /// them (OpenBLAS's row-major matrix, packed panels, or the 16 or 36
+    /// transformed matrices), bias included.
+    package var storedWeightBytes: Int {
+        let floats = switch self {
+        case .im2col(let kernel): kernel.weights.count + kernel.bias.count
+        case .packed(let kernel): kernel.packedWeights.count + kernel.bias.count
+        case .winograd(let kernel): kernel.transformedWeights.count + kernel.bias.count
+        }
+        return floats * MemoryLayout<Float>.stride
+    }
+
     /// "im2col" or "winograd", for reports.
     public var algorithm: String {
         switch self {

@@ -19,6 +19,11 @@ public struct GRUDirectionKernel: Sendable {
     public var weightIH: [Float] { inputWeights.rowMajor }
     /// `weight_ih` laid out for the vector unit (the input product of all steps at once).
     let inputWeights: WeightMatrix
+    /// Bytes of weights a run from h0 = 0 over sequences of length 1 reads
+    /// (the input matrix as stored, both biases; `W_hh` is never touched then).
+    package var storedInputWeightBytes: Int {
+        inputWeights.storedBytes + (biasIH.count + biasHH.count) * MemoryLayout<Float>.stride
+    }
     /// The unit that runs the products.
     public var unit: VectorUnit { inputWeights.unit }
     /// `[3H, H]` row-major.

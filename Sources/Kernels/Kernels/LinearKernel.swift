@@ -11,6 +11,9 @@ public struct LinearKernel: Sendable {
     public var weights: [Float] { matrix.rowMajor }
     /// W laid out for its vector unit.
     let matrix: WeightMatrix
+    /// Bytes of weights one `apply` reads, as stored for its unit (packed
+    /// panels on the vector units), bias included.
+    package var storedWeightBytes: Int { matrix.storedBytes + bias.count * MemoryLayout<Float>.stride }
     /// `out` values.
     public let bias: [Float]
 

@@ -14,6 +14,8 @@ struct WeightMatrix: Sendable {
     let unit: VectorUnit
     /// Row-major (portable) or packed by `crnn_pack_rows` (vector units).
     private let storage: [Float]
+    /// Bytes of `storage`: what one product over any number of rows reads of W.
+    var storedBytes: Int { storage.count * MemoryLayout<Float>.stride }
 
     /// W from its row-major values, laid out for `unit`.
     /// - Throws: `KernelError.vectorUnitUnavailable`, or `.sizeOverflow`

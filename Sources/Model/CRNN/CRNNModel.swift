@@ -84,6 +84,19 @@ public final class CRNNModel: Sendable {
         }
     }
 
+    /// Bytes of weights one image's forward pass at batch one reads, as the
+    /// kernels store them (Winograd's transformed matrices, packed panels;
+    /// biases included; the GRUs' `W_hh`, never read from h0 = 0, not
+    /// counted). Every one is read once per image, and together they are far
+    /// larger than a core's L2 cache, so a pass streams them all from L3 or
+    /// memory: `crnn-bench` sets them against the measured read rate.
+    package var weightBytesPerImage: Int {
+        let convolutions = [stem, cn6] + blocks.flatMap { [$0.conv1, $0.conv2] + ($0.downsample.map { [$0] } ?? []) }
+        let recurrent = [gru1, gru2].reduce(0) { $0 + $1.forward.storedInputWeightBytes + $1.backward.storedInputWeightBytes }
+        return convolutions.reduce(0) { $0 + $1.storedWeightBytes } + linear1.storedWeightBytes + recurrent
+            + linear2.storedWeightBytes
+    }
+
     /// The logits of one image, evaluated as PyTorch evaluates a batch of one
     /// (the notebook's way): every GRU sees sequences of length 1 from h0 = 0,
     /// so its `W_hh` products are skipped (they are exactly zero). With a
