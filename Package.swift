@@ -138,8 +138,8 @@ let package = Package(
         .testTarget(name: "PickleTests", dependencies: ["Pickle", "TestSupport"]),
         .testTarget(name: "TorchCheckpointTests", dependencies: ["TorchCheckpoint", "TestSupport"]),
         .testTarget(name: "CRNNFormatTests", dependencies: ["CRNNFormat", "TestSupport"]),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
-        .testTarget(name: "CRNNTests", dependencies: ["CRNN", "Kernels", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "CVectorKernels", "TestSupport"]),
+        .testTarget(name: "CRNNTests", dependencies: ["CRNN", "Kernels", "CVectorKernels", "TestSupport"]),
         .testTarget(
             name: "ImageDecodingTests",
             dependencies: ["ImageDecoding", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]),

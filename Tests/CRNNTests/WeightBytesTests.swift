@@ -35,6 +35,29 @@ import TestSupport
         return floats * MemoryLayout<Float>.stride
     }
 
+    /// Each form's own count, at channel counts the narrow model does not
+    /// reach (F(2x2) on the vector units needs more than 64; 72 output
+    /// channels leave a part-filled panel).
+    @Test(arguments: VectorUnit.allCases.filter(\.isAvailable))
+    func eachFormCountsItsLayout(unit: VectorUnit) throws {
+        let (o, i) = (72, 80)
+        let kernel = try ConvolutionKernel(outChannels: o, inChannels: i, kernel: 3, stride: 1, padding: 1,
+                                           weights: [Float](repeating: 0.01, count: o * i * 9))
+        let packed = unit != .portable
+        func matrix(_ rows: Int, _ columns: Int) -> Int {
+            packed ? Int(crnn_packed_count(Int32(rows), Int32(columns))) : rows * columns
+        }
+        var forms: [(Convolution, Int)] = [
+            (try .im2colForm(of: kernel, unit: unit), matrix(o, 9 * i) + o),
+            (.winograd(try WinogradConvolution(kernel, unit: unit, outputTile: 2)), 16 * matrix(o, i) + o),
+        ]
+        if packed { forms.append((.winograd(try WinogradConvolution(kernel, unit: unit, outputTile: 4)), 36 * matrix(o, i) + o)) }
+        for (form, floats) in forms {
+            #expect(form.storedWeightBytes == floats * MemoryLayout<Float>.stride, "\(unit.rawValue) \(form.algorithm)")
+        }
+        #expect(matrix(o, i) > o * i || !packed, "72 rows fill four and a half panels of 16: the count includes the padding")
+    }
+
     @Test(arguments: VectorUnit.allCases.filter(\.isAvailable))
     func countsWhatABatchOnePassReads(unit: VectorUnit) throws {
         let model = try CRNNModel(stateDict: try FixtureBundle("narrow.values").stateDict(), unit: unit)

@@ -44,6 +44,8 @@ enum KernelProfile {
     /// each form on `unit`; with `threads` above 1, a second table: the
     /// model's form at batch one on one thread and on a team of `threads`,
     /// both by the wall clock, and the speedup.
+    /// - Throws: `KernelError` when this CPU cannot run `unit` (or, never for
+    ///   these shapes, a size error).
     static func run(unit: VectorUnit, threads: Int = 1, batches: [Int] = [1, 4], runs: Int = 50) throws {
         BLASThreads.setCount(1)
         let peak = try ArithmeticPeak.gflops(unit: unit, threads: 1)
@@ -112,6 +114,7 @@ enum KernelProfile {
     /// The model's form of each case at batch one, alone and on a team of
     /// `threads`, by the wall clock (least of `runs` after a warm-up): how well
     /// one image's convolutions split between the cores.
+    /// - Throws: `KernelError`, as `run` does.
     private static func runTeams(unit: VectorUnit, threads: Int, runs: Int) throws {
         let team = ThreadTeam(size: threads)
         print("")

@@ -78,15 +78,17 @@ struct Report {
         }
         if let bytes = number("model", "weight_bytes_read_per_image"), let one = number("read_rate", "one_thread_gbps"),
            let all = number("read_rate", "all_threads_gbps"), bytes > 0, one > 0, all > 0 {
-            lines.append(String(format: "weights read per image (batch one, as the kernels store them): %.1f MB; a buffer that size reads at %.1f GB/s on one thread, %.1f on all:",
-                                bytes / 1e6, one, all))
-            var bound = String(format: "streaming them takes at least %.2f ms per image on one thread; throughput at most %.0f img/s (each thread its own images)",
-                               bytes / (one * 1e9) * 1000, all * 1e9 / bytes)
-            if let throughput = number("swift", "throughput_images_per_s") {
-                bound += String(format: "; Swift's throughput streams %.1f GB/s, %.0f%% of that", throughput * bytes / 1e9,
-                                100 * throughput * bytes / (all * 1e9))
+            lines.append(String(format: "weights read per image (batch one, as the kernels store them): %.1f MB; a buffer that size reads at %.1f GB/s on one thread, %.1f on all;",
+                                bytes / 1_048_576, one, all))
+            var streaming = String(format: "at that rate streaming them takes %.2f ms per image on one thread, and a throughput of %.0f img/s would read all of it",
+                                   bytes / (one * 1e9) * 1000, all * 1e9 / bytes)
+            // Several images per pass read the trunk's and head's weights once per pass.
+            let perPass = max(1, number("swift", "throughput_images_per_pass") ?? 1)
+            if let throughput = number("swift", "throughput_images_per_s"), perPass == 1 {
+                streaming += String(format: "; Swift's throughput streams %.1f GB/s, %.0f%% of it", throughput * bytes / 1e9,
+                                    100 * throughput * bytes / (all * 1e9))
             }
-            lines.append(bound)
+            lines.append(streaming)
         }
         if let flops = number("model", "flops_per_image"), let gflops = number("sgemm_gflops"),
            let bound = number("lower_bound_ms"), let median = number("swift", "latency_ms", "median") {

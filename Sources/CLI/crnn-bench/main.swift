@@ -33,7 +33,7 @@ struct CRNNBench: ParsableCommand {
     @Flag(help: "Measure only the Swift model.") var swiftOnly = false
     @Option(help: "Images each thread runs through the trunk together in the throughput run.")
     var imagesPerPass = 1
-    @Flag(help: "Instead: time each convolution shape of the model alone, in each form, on one thread; with --threads above 1, also the model's form on one thread against a team.")
+    @Flag(help: "Instead: time each convolution shape of the model alone, in each form, on one thread; with --threads above 1 (the default on a machine of several cores), also the model's form on one thread against a team.")
     var kernels = false
     @Option(help: "The vector unit to measure: avx512, avx2 or portable (default: the fastest this CPU has). Sets CRNN_VECTOR_UNIT for this run and its children.")
     var unit: String?
@@ -119,8 +119,8 @@ struct CRNNBench: ParsableCommand {
             }
             // The other limit: the weights a pass streams, against this machine's read rate for a buffer that size.
             let weightBytes = loaded.model.weightBytesPerImage
-            let readRate = ["one_thread_gbps": MemoryReadRate.gigabytesPerSecond(bytes: weightBytes, threads: 1),
-                            "all_threads_gbps": MemoryReadRate.gigabytesPerSecond(bytes: weightBytes, threads: threads)]
+            let readRate = ["one_thread_gbps": try MemoryReadRate.gigabytesPerSecond(bytes: weightBytes, threads: 1),
+                            "all_threads_gbps": try MemoryReadRate.gigabytesPerSecond(bytes: weightBytes, threads: threads)]
             let fileMB = Double((try FileManager.default.attributesOfItem(atPath: binary)[.size] as? Int) ?? 0) / 1_048_576
 
             var results: [String: Any] = [
@@ -137,6 +137,7 @@ struct CRNNBench: ParsableCommand {
                 "sgemm_gflops": gflops,
                 "lower_bound_ms": Double(cost.total) / (gflops * 1e9) * 1000,
                 "swift": ["latency_ms": latency.json, "throughput_images_per_s": throughput,
+                          "throughput_images_per_pass": imagesPerPass,
                           "convert_seconds": convert.seconds,
                           "process_32_images": ["seconds": predict.seconds, "peak_rss_mb": predict.peakMegabytes]],
             ]

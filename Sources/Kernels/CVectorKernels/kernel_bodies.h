@@ -29,6 +29,29 @@ static float crnn_fma_peak(long iterations) {
     return v_reduce_add(v_add(sum, v_add(v_add(c8, c9), v_add(c10, c11))));
 }
 
+/// Four vectors' sums of values[i .. end), four vectors at a time (see read_sum).
+#define READ_RUN(i, end)                                                                                         \
+    for (long at = (i); at < (end); at += 4 * LANES) {                                                           \
+        a = v_add(a, v_load(values + at));                                                                       \
+        b = v_add(b, v_load(values + at + LANES));                                                               \
+        c = v_add(c, v_load(values + at + 2 * LANES));                                                           \
+        d = v_add(d, v_load(values + at + 3 * LANES));                                                           \
+    }
+
+/// `passes` passes over the `count` floats at `values` (see vector_kernels.h),
+/// into four independent sums so that the loop waits on memory only.
+static float crnn_read_sum(const float *values, long count, long first, long passes) {
+    vfloat a = v_zero(), b = v_zero(), c = v_zero(), d = v_zero();
+    for (long pass = 0; pass < passes; pass++) {
+        long start = (first + CRNN_READ_SHIFT * pass) % count;
+        start -= start % 64;
+        READ_RUN(start, count)
+        READ_RUN(0, start)
+    }
+    return v_reduce_add(v_add(v_add(a, b), v_add(c, d)));
+}
+#undef READ_RUN
+
 const crnn_vector_kernels *CRNN_KERNELS_GETTER(void) {
     static const crnn_vector_kernels kernels = {
         .packed_product = crnn_packed_product,
@@ -43,6 +66,7 @@ const crnn_vector_kernels *CRNN_KERNELS_GETTER(void) {
         .winograd4_input = crnn_winograd4_input,
         .winograd4_output = crnn_winograd4_output,
         .fma_peak = crnn_fma_peak,
+        .read_sum = crnn_read_sum,
         .lanes = LANES,
     };
     return &kernels;

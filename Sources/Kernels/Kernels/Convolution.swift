@@ -32,9 +32,10 @@ public enum Convolution: Sendable {
         }
     }
 
-    /// Bytes of weights one `apply` reads for each image, as this form stores
-    /// them (OpenBLAS's row-major matrix, packed panels, or the 16 or 36
-    /// transformed matrices), bias included.
+    /// Bytes of weights this form holds, bias included: OpenBLAS's row-major
+    /// matrix, packed panels, or the 16 or 36 transformed matrices. One
+    /// `apply` at batch one reads them all once (im2col once per image,
+    /// Winograd once per call whatever the batch).
     package var storedWeightBytes: Int {
         let floats = switch self {
         case .im2col(let kernel): kernel.weights.count + kernel.bias.count

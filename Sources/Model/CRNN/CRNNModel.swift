@@ -89,9 +89,12 @@ public final class CRNNModel: Sendable {
     /// biases included; the GRUs' `W_hh`, never read from h0 = 0, not
     /// counted). Every one is read once per image, and together they are far
     /// larger than a core's L2 cache, so a pass streams them all from L3 or
-    /// memory: `crnn-bench` sets them against the measured read rate.
+    /// memory: `crnn-bench` sets them against the measured read rate. A
+    /// batch of several images (`logits(for: [CRNNInput])`) reads most of
+    /// them once for the whole batch (all but the im2col convolutions',
+    /// which run image by image).
     package var weightBytesPerImage: Int {
-        let convolutions = [stem, cn6] + blocks.flatMap { [$0.conv1, $0.conv2] + ($0.downsample.map { [$0] } ?? []) }
+        let convolutions = [stem, cn6] + blocks.flatMap { [$0.conv1, $0.conv2] + [$0.downsample].compactMap { $0 } }
         let recurrent = [gru1, gru2].reduce(0) { $0 + $1.forward.storedInputWeightBytes + $1.backward.storedInputWeightBytes }
         return convolutions.reduce(0) { $0 + $1.storedWeightBytes } + linear1.storedWeightBytes + recurrent
             + linear2.storedWeightBytes

@@ -162,6 +162,13 @@ typedef struct {
     /// memory traffic), each round CRNN_FMA_PEAK_CHAINS * lanes multiply-adds.
     /// Returns a value derived from every chain so none is optimised away.
     float (*_Nonnull fma_peak)(long iterations);
+    /// The machine's read rate, for the benchmark: `passes` passes over the
+    /// `count` floats at `values` (count a positive multiple of 64: whole
+    /// 256-byte blocks), pass p starting at float
+    /// (first + CRNN_READ_SHIFT * p) % count rounded down to a multiple of
+    /// 64 and wrapping round to it, so that no two passes are alike. Returns
+    /// the sum of every value read.
+    float (*_Nonnull read_sum)(const float *_Nonnull values, long count, long first, long passes);
     /// The float lanes of this unit's vectors (16 for AVX-512F, 8 for AVX2).
     int lanes;
 } crnn_vector_kernels;
@@ -172,6 +179,10 @@ typedef struct {
 /// registers (16 chains did not: the loop spilled and measured AVX2's peak
 /// at 52-67 GFLOP/s on a core whose AVX2 products ran at 65).
 #define CRNN_FMA_PEAK_CHAINS 12
+
+/// Floats from one pass's starting point of `read_sum` to the next's: 17
+/// blocks of 256 bytes.
+#define CRNN_READ_SHIFT (17 * 64)
 
 /// The AVX-512F kernels: call them only where the CPU has AVX-512F.
 const crnn_vector_kernels *_Nonnull crnn_vector_kernels_avx512(void);
