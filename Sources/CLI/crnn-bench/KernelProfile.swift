@@ -14,6 +14,21 @@ enum KernelProfile {
         let name: String
         let inChannels: Int, outChannels: Int, kernel: Int, stride: Int, height: Int, width: Int
         let count: Int
+
+        /// The case's convolution with synthetic weights (padding: half the kernel).
+        /// - Throws: `KernelError` (never for the model's shapes).
+        func syntheticKernel() throws -> ConvolutionKernel {
+            let weights = (0..<(outChannels * inChannels * kernel * kernel)).map { Float(($0 % 7) - 3) * 0.01 }
+            return try ConvolutionKernel(outChannels: outChannels, inChannels: inChannels, kernel: kernel, stride: stride,
+                                         padding: kernel / 2, weights: weights)
+        }
+
+        /// A synthetic input of `batch` images of the case's shape.
+        /// - Throws: `KernelError.sizeOverflow` (never for the model's shapes).
+        func syntheticInput(batch: Int) throws -> (shape: FeatureShape, values: [Float]) {
+            let shape = try FeatureShape(batch: batch, channels: inChannels, height: height, width: width)
+            return (shape, (0..<shape.count).map { Float($0 % 13) * 0.1 })
+        }
     }
 
     /// The reference model's convolutions on a 50x200 image (from the one
@@ -55,10 +70,7 @@ enum KernelProfile {
         print("convolution (x count)                   batch   im2col ms/img   winograd ms/img   im2col GFLOP/s (%peak)   winograd GFLOP/s (%peak)")
         var totals = [Int: (Double, Double)]()
         for c in cases {
-            let padding = c.kernel / 2
-            let weights = (0..<(c.outChannels * c.inChannels * c.kernel * c.kernel)).map { Float(($0 % 7) - 3) * 0.01 }
-            let kernel = try ConvolutionKernel(outChannels: c.outChannels, inChannels: c.inChannels, kernel: c.kernel,
-                                               stride: c.stride, padding: padding, weights: weights)
+            let kernel = try c.syntheticKernel()
             var forms: [Convolution] = [try .im2colForm(of: kernel, unit: unit)]
             // The Winograd form the model uses for this shape on this unit.
             let tile = WinogradConvolution.outputTile(inChannels: c.inChannels, outChannels: c.outChannels, unit: unit)
@@ -66,8 +78,7 @@ enum KernelProfile {
                 forms.append(.winograd(try WinogradConvolution(kernel, unit: unit, outputTile: tile)))
             }
             for batch in batches {
-                let shape = try FeatureShape(batch: batch, channels: c.inChannels, height: c.height, width: c.width)
-                let input = (0..<shape.count).map { Float($0 % 13) * 0.1 }
+                let (shape, input) = try c.syntheticInput(batch: batch)
                 var output = [Float](), scratch = [Float]()
                 var times = [Double]()
                 for form in forms {
@@ -122,12 +133,8 @@ enum KernelProfile {
         print("convolution (x count)                   form        1 thread ms   team ms   speedup")
         var alone = 0.0, together = 0.0
         for c in cases {
-            let weights = (0..<(c.outChannels * c.inChannels * c.kernel * c.kernel)).map { Float(($0 % 7) - 3) * 0.01 }
-            let kernel = try ConvolutionKernel(outChannels: c.outChannels, inChannels: c.inChannels, kernel: c.kernel,
-                                               stride: c.stride, padding: c.kernel / 2, weights: weights)
-            let form = try Convolution(kernel, unit: unit)
-            let shape = try FeatureShape(batch: 1, channels: c.inChannels, height: c.height, width: c.width)
-            let input = (0..<shape.count).map { Float($0 % 13) * 0.1 }
+            let form = try Convolution(try c.syntheticKernel(), unit: unit)
+            let (shape, input) = try c.syntheticInput(batch: 1)
             var output = [Float](), scratch = [Float]()
             func best(_ team: ThreadTeam) throws -> Double {
                 for _ in 0..<5 { try form.apply(input, shape: shape, relu: true, output: &output, scratch: &scratch, team: team) }
