@@ -98,6 +98,11 @@ import TestSupport
         (1, 5, 3, 11, 12, 3, 1, 1), (1, 3, 7, 19, 44, 3, 1, 1), (1, 7, 9, 47, 12, 1, 1, 0), (1, 4, 3, 9, 13, 3, 2, 1),
         // Narrow blocks: 15 and 16 columns (two halves), 32 rows and a last block of one panel, or of part of one.
         (1, 4, 3, 5, 35, 3, 1, 1), (1, 4, 4, 4, 48, 3, 1, 1), (2, 3, 2, 7, 40, 1, 1, 0), (1, 6, 4, 26, 64, 3, 1, 1),
+        // Thin, deep products as two narrow blocks (17 to 28 columns, k of 256 or more): 24 positions by k 288 alone
+        // and in a team, 26 positions a member by k 300 over 20 rows in a team of two.
+        (1, 32, 4, 6, 40, 3, 1, 1), (1, 300, 4, 13, 20, 1, 1, 0),
+        // Winograd split by output channels in a team (128 channels, 52 tiles: weights large against the input).
+        (1, 20, 7, 25, 128, 3, 1, 1),
     ])
     func vectorUnitsAgree(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernel: Int,
                           stride: Int, padding: Int) throws {
@@ -170,6 +175,25 @@ import TestSupport
         #expect(throws: KernelError.self) {
             try WinogradConvolution(ConvolutionKernel(outChannels: 1, inChannels: 1, kernel: 1, weights: [1]))
         }
+    }
+
+    /// A team splits a Winograd convolution by tiles while each member gets
+    /// 16 or more and the output channels number under twice the tiles (the
+    /// model's layer 1: 64 channels, 52 tiles), otherwise by output channels
+    /// (layer 2: 128 channels, 52 tiles; layer 3: 256 channels, 14 tiles);
+    /// alone, always by tiles.
+    @Test func winogradTeamSplitWeighsTheWeightsAgainstTheTiles() throws {
+        func winograd(channels: Int) throws -> WinogradConvolution {
+            try WinogradConvolution(ConvolutionKernel(outChannels: channels, inChannels: channels, kernel: 3, padding: 1,
+                                                      weights: [Float](repeating: 0.5, count: channels * channels * 9)))
+        }
+        let (layer1, layer2, layer3) = (try winograd(channels: 64), try winograd(channels: 128), try winograd(channels: 256))
+        #expect(layer1.splitsByTiles(52, members: 2))
+        #expect(!layer2.splitsByTiles(52, members: 2))
+        #expect(layer2.splitsByTiles(65, members: 2))  // 128 < 2 * 65
+        #expect(!layer3.splitsByTiles(14, members: 2))
+        #expect(!layer1.splitsByTiles(31, members: 2))  // 15 tiles a member
+        for layer in [layer1, layer2, layer3] { #expect(layer.splitsByTiles(14, members: 1)) }
     }
 
     /// The vector units' Winograd and packed convolutions write nothing past

@@ -206,6 +206,23 @@ public struct WinogradConvolution: Sendable {
     /// core's cache, and that the scratch stays small.
     static let tileBlock = 96
 
+    /// Whether a team of `members` splits a call of `tiles` tiles by tiles
+    /// (each member every output channel of its own tiles) rather than by
+    /// output channels (each member every tile of its own channels). Split
+    /// by tiles, each member streams all of the transformed weights from L3;
+    /// by channels, half of them, but each transforms the whole input. So
+    /// tiles need enough of them per member (`ColumnBlocks.splitsByColumns`)
+    /// and no more output channels than twice the tiles (the weights against
+    /// the transformed input). Measured in the forward pass on a team of two
+    /// (Xeon model 207, AVX-512, median of 1000-1500 images, each
+    /// configuration in turn image by image): layer 2 (128 channels, 52
+    /// tiles) 224-227 -> 205-209 us per convolution by channels, the pass
+    /// 3538 -> 3492 us; layer 1 (64 channels, 52 tiles, F(4x4)) 159-179 ->
+    /// 171-214 us by channels (slower); AVX2 level either way.
+    func splitsByTiles(_ tiles: Int, members: Int) -> Bool {
+        members == 1 || (ColumnBlocks.splitsByColumns(total: tiles, members: members) && outChannels < 2 * tiles)
+    }
+
     /// Scratch elements `apply` needs for `input` when run by a team of
     /// `members` (at least 1; fewer count as 1): the `matrices` transformed input
     /// matrices and as many products, of all tiles (portable unit), of all
@@ -238,7 +255,7 @@ public struct WinogradConvolution: Sendable {
             return ScratchLayout(inputStride: 0, productStride: 0,
                                  count: try checkedProduct(matrices, inChannels + outChannels, tiles, operation: op))
         }
-        let splitsByTiles = ColumnBlocks.splitsByColumns(total: tiles, members: members)
+        let splitsByTiles = splitsByTiles(tiles, members: members)
         let columns = splitsByTiles ? ColumnBlocks.capacity(total: tiles, members: members, limit: Self.tileBlock) : tiles
         let input = try Self.matrixStride(rows: inChannels, tileStride: columns)
         let products = try Self.matrixStride(rows: outChannels, tileStride: columns)
@@ -301,7 +318,7 @@ public struct WinogradConvolution: Sendable {
                                                 residual: residualBase, relu: relu, scratch: work, layout: layout,
                                                 output: destination)
                                 if let kernels {
-                                    if ColumnBlocks.splitsByColumns(total: tiles.total, members: team.size) {
+                                    if splitsByTiles(tiles.total, members: team.size) {
                                         runByTiles(call, kernels: kernels, team: team)
                                     } else {
                                         runByChannels(call, kernels: kernels, team: team)

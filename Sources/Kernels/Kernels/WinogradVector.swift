@@ -41,7 +41,8 @@ extension WinogradConvolution {
     }
 
     /// A vector unit, too few tiles to split (a product a few columns wide
-    /// runs far below its rate): each member transforms the whole input into
+    /// runs far below its rate) or weights large against the input (see
+    /// `splitsByTiles`): each member transforms the whole input into
     /// its own part of the scratch (a small transform, done twice, instead of
     /// a wait and reading what the other core wrote), then runs the 16 (or 36)
     /// products and the output pass of its panels of output channels.
