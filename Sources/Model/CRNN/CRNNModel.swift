@@ -120,7 +120,8 @@ public final class CRNNModel: Sendable {
     /// The logits of each of several equal-size images, each evaluated as its
     /// own batch of one exactly as `logits(for:)` does, but with the trunk run
     /// over all of them at once: every layer's weights are read once for all
-    /// the images, which is faster per image than one at a time.
+    /// the images (measured no faster per image than one at a time on the
+    /// 2-core Xeon of the README's benchmark, within its noise).
     /// - Returns: one `Logits` per image, in order (empty for no images).
     /// - Throws: `CRNNError.batchSizesDiffer` when sizes differ,
     ///   `CRNNError.inputHeight` for an unsupported height.
