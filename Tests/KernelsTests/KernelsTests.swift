@@ -200,14 +200,16 @@ import TestSupport
     /// the scratch count they ask for, alone and in teams of two and three,
     /// on tile counts around the split points (F(2x2): 14 tiles, split by
     /// channels; 31 to 33 around two members' 16 each; 175 and 193 in blocks
-    /// of 96; F(4x4) sees a quarter as many tiles of the same maps):
-    /// the scratch is handed over longer, filled with a NaN whose payload the
-    /// kernels never produce, and its tail must keep that pattern.
-    @Test(arguments: [(4, 13), (2, 62), (2, 64), (6, 22), (13, 50), (2, 386)])
-    func convolutionsStayInsideTheirScratch(height: Int, width: Int) throws {
+    /// of 96; F(4x4) sees a quarter as many tiles of the same maps; 70 output
+    /// channels on 32 and 33 tiles, split by channels as at least twice the
+    /// tiles): the scratch is handed over longer, filled with a NaN whose
+    /// payload the kernels never produce, and its tail must keep that pattern.
+    @Test(arguments: [(4, 13, 19), (2, 62, 19), (2, 64, 19), (6, 22, 19), (13, 50, 19), (2, 386, 19), (2, 64, 70),
+                      (6, 22, 70)])
+    func convolutionsStayInsideTheirScratch(height: Int, width: Int, outChannels: Int) throws {
         var random = SplitMix64(seed: UInt64(height * 1000 + width))
         func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &random) } }
-        let (inChannels, outChannels) = (5, 19)
+        let inChannels = 5
         let conv = try ConvolutionKernel(outChannels: outChannels, inChannels: inChannels, kernel: 3, stride: 1, padding: 1,
                                          weights: values(outChannels * inChannels * 9), bias: values(outChannels))
         let shape = try FeatureShape(batch: 1, channels: inChannels, height: height, width: width)
