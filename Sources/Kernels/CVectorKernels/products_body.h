@@ -153,7 +153,8 @@ static void store_narrow(int rows, int columns, const float *sums, float *c, int
     }
 }
 
-/// Products of few columns (a column block of at most one vector): vectorised
+/// Products of few columns (a column block of at most one vector, or half of
+/// a thin, deep product: see packed_product): vectorised
 /// over rows instead, 2 panels (32 rows of c) by NC columns, 2 * NC sums in
 /// registers (at most 28 of the 32), each the same FMA chain over k, in
 /// order, as the column-vectorised tiles compute (so the result does not
@@ -250,7 +251,7 @@ static void packed_product(int m, int n, int k, const float *packed, const float
     // Thin and deep (at most two narrow blocks of columns, k of a few hundred
     // or more): two narrow blocks, each reading all of A (the second from L2),
     // beat one block of two vectors, whose 8-row tiles take a broadcast of A
-    // per row and step and store each of their 32 lanes with 4 to 6 idle.
+    // per row and step and leave 4 to 15 of their 32 lanes idle.
     // Measured in the forward pass (Xeon model 207, AVX-512): layer 3's
     // stride-2 convolution on a team of two (26 positions a member, k 1152)
     // 255 -> 194 us (median of 1500 images, alternating image by image with

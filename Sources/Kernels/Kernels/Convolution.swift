@@ -130,7 +130,8 @@ struct ColumnBlocks: Sequence {
     /// or when each gets at least a vector's worth (16). Otherwise they split
     /// by channels, which costs a wait and reading what the other member
     /// wrote, but keeps the products wide. `apply` and `scratchCount` both
-    /// ask this, so the scratch always fits the split taken.
+    /// ask this (Winograd through `splitsByTiles`, which also weighs the
+    /// weights against the tiles), so the scratch always fits the split taken.
     static func splitsByColumns(total: Int, members: Int) -> Bool { members == 1 || total / members >= 16 }
 
     /// Columns of scratch one member needs when `total` columns are split
