@@ -191,6 +191,55 @@ import TestSupport
         }
     }
 
+    /// `runProductsAlone` (what `crnn-bench --kernels` times against the FMA
+    /// peak) runs exactly the products `apply` runs: on one block of tiles or
+    /// positions, after an `apply`, Winograd's product matrices (wiped first)
+    /// come back bit for bit and im2col's output (wiped first) too; the
+    /// portable unit's forms, whose products are OpenBLAS's, run nothing.
+    @Test func productsAloneRedoApplysProducts() throws {
+        var random = SplitMix64(seed: 77)
+        func values(_ count: Int) -> [Float] { (0..<count).map { _ in Float.random(in: -1...1, using: &random) } }
+        let conv = try ConvolutionKernel(outChannels: 20, inChannels: 6, kernel: 3, stride: 1, padding: 1,
+                                         weights: values(20 * 6 * 9), bias: values(20))
+        let strided = try ConvolutionKernel(outChannels: 20, inChannels: 6, kernel: 3, stride: 2, padding: 1,
+                                            weights: values(20 * 6 * 9), bias: values(20))
+        let shape = try FeatureShape(batch: 1, channels: 6, height: 9, width: 13)
+        let input = values(shape.count)
+        var measured = 0
+        for unit in Self.units {
+            for form in try Self.forms(of: conv, unit: unit) + [try .im2colForm(of: strided, unit: unit)] {
+                var output = [Float](), scratch = [Float]()
+                try form.apply(input, shape: shape, relu: true, output: &output, scratch: &scratch)
+                let applied = output
+                // The product matrices' rows in the scratch (Winograd; none for im2col, whose product is the output).
+                var productRows = [Range<Int>]()
+                switch form {
+                case .winograd(let kernel) where unit != .portable:
+                    let tiles = try kernel.tiling(shape).total
+                    let layout = try kernel.scratchLayout(tiles: tiles, members: 1)
+                    #expect(tiles <= WinogradConvolution.tileBlock)
+                    productRows = (0..<kernel.matrices).map { xi in
+                        let start = kernel.matrices * layout.inputStride + xi * layout.productStride
+                        return start..<(start + kernel.outChannels * tiles)
+                    }
+                case .packed:
+                    break
+                default:
+                    #expect(try !form.runProductsAlone(input, shape: shape, output: &output, scratch: &scratch))
+                    continue
+                }
+                let products = productRows.map { Array(scratch[$0]) }
+                for rows in productRows { for index in rows { scratch[index] = 0 } }
+                for index in output.indices { output[index] = 0 }
+                #expect(try form.runProductsAlone(input, shape: shape, output: &output, scratch: &scratch))
+                #expect(productRows.map { Array(scratch[$0]) } == products, "\(Self.label(form))")
+                if case .packed = form { #expect(output == applied, "\(Self.label(form))") }
+                measured += 1
+            }
+        }
+        #expect(measured == 0 || measured >= 4)  // the vector units' F(2x2), F(4x4), im2col and strided im2col
+    }
+
     /// A team splits a Winograd convolution by tiles while each member gets
     /// 16 or more and the output channels number under twice the tiles (the
     /// model's layer 1: 64 channels, 52 tiles), otherwise by output channels

@@ -119,7 +119,55 @@ enum KernelProfile {
                 print(String(format: "all convolutions, batch %d: im2col %.2f ms/img, with winograd %.2f ms/img", batch, direct, best))
             }
         }
+        try runProducts(unit: unit, peak: peak, runs: runs)
         if threads > 1 { try runTeams(unit: unit, threads: threads, runs: runs) }
+    }
+
+    /// The model's form of each case at batch one, its matrix products alone
+    /// (Winograd's without the transforms, im2col's without im2col; thread
+    /// CPU time, least of `runs`), against the one-thread FMA `peak`: the
+    /// share issue 14 sets a target for (75% on AVX-512, 70% on AVX2).
+    /// - Throws: `KernelError`, as `run` does.
+    private static func runProducts(unit: VectorUnit, peak: Double, runs: Int) throws {
+        print("")
+        print("batch 1, the model's form, its matrix products alone (no transforms, no im2col), one thread")
+        print("convolution (x count)                   form        products ms   GFLOP/s (%peak)")
+        var seconds = 0.0, operations = 0.0
+        for c in cases {
+            let kernel = try c.syntheticKernel()
+            let form = try Convolution(kernel, unit: unit)
+            let (shape, input) = try c.syntheticInput(batch: 1)
+            var output = [Float](), scratch = [Float]()
+            // A real pass first, so that the scratch holds transformed values (or im2col columns).
+            try form.apply(input, shape: shape, relu: true, output: &output, scratch: &scratch)
+            guard try form.runProductsAlone(input, shape: shape, output: &output, scratch: &scratch) else {
+                print("(the \(unit.rawValue) unit's products are OpenBLAS's: not measured here)")
+                return
+            }
+            var best = Double.infinity
+            for _ in 0..<runs {
+                let start = threadCPUSeconds()
+                _ = try form.runProductsAlone(input, shape: shape, output: &output, scratch: &scratch)
+                best = min(best, threadCPUSeconds() - start)
+            }
+            let out = try kernel.outputShape(for: shape)
+            var label = form.algorithm, flops = 2.0 * Double(kernel.reductionLength * out.planeCount * c.outChannels)
+            if case .winograd(let w) = form {
+                label += " F\(w.outputTile)"
+                flops = Double(WinogradConvolution.operations(inChannels: c.inChannels, outChannels: c.outChannels,
+                                                              outHeight: out.height, outWidth: out.width,
+                                                              outputTile: w.outputTile))
+            }
+            seconds += best * Double(c.count)
+            operations += flops * Double(c.count)
+            let gflops = flops / best / 1e9
+            print("\(c.name) (x\(c.count))".padding(toLength: 40, withPad: " ", startingAt: 0)
+                  + label.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + String(format: "%11.3f   %5.0f (%.0f%%)", best * 1000, gflops, 100 * gflops / peak))
+        }
+        let gflops = operations / seconds / 1e9
+        print(String(format: "all convolutions' products, batch 1: %.2f ms, %.0f GFLOP/s, %.0f%% of the one-thread peak",
+                     seconds * 1000, gflops, 100 * gflops / peak))
     }
 
     /// The model's form of each case at batch one, alone and on a team of

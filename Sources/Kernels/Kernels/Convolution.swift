@@ -45,6 +45,25 @@ public enum Convolution: Sendable {
         return floats * MemoryLayout<Float>.stride
     }
 
+    /// Runs only the matrix products that `apply` runs on one thread for one
+    /// image of `shape`, over whatever `scratch` holds (call `apply` on the
+    /// same shape first): Winograd's 16 or 36 products without the
+    /// transforms, im2col's product (with bias and ReLU) without im2col.
+    /// `crnn-bench --kernels` sets them against the FMA peak.
+    /// - Returns: false for the portable unit's form (its product is OpenBLAS's; nothing runs).
+    /// - Throws: `KernelError` for a buffer shorter than its shape needs, as `apply` does.
+    package func runProductsAlone(_ input: [Float], shape: FeatureShape, output: inout [Float],
+                                  scratch: inout [Float]) throws -> Bool {
+        switch self {
+        case .im2col: return false
+        case .packed(let kernel): try kernel.runProductAlone(input, shape: shape, output: &output, scratch: &scratch)
+        case .winograd(let kernel):
+            guard kernel.unit != .portable else { return false }
+            try kernel.runProductsAlone(for: shape, scratch: &scratch)
+        }
+        return true
+    }
+
     /// "im2col" or "winograd", for reports.
     public var algorithm: String {
         switch self {

@@ -49,6 +49,54 @@ public struct PackedConvolution: Sendable {
     /// - Throws: `KernelError.channelMismatch` or `KernelError.emptyOutput`.
     public func outputShape(for input: FeatureShape) throws -> FeatureShape { try geometry.outputShape(for: input) }
 
+    /// The product that `apply` runs on one thread for one image of `shape`
+    /// (the first of `input`), alone: every block of positions through the
+    /// packed product with the bias and ReLU, without im2col, each block
+    /// reading the im2col columns `scratch` holds (after an `apply` on the
+    /// same shape: its last block's; a 1x1 stride-1 kernel reads `input`
+    /// itself, as `apply` does). `crnn-bench --kernels` times it against the
+    /// FMA peak.
+    /// - Throws: `KernelError` when a buffer is shorter than its shape needs,
+    ///   as `apply` does.
+    package func runProductAlone(_ input: [Float], shape: FeatureShape, output: inout [Float],
+                                 scratch: inout [Float]) throws {
+        let out = try outputShape(for: shape)
+        try prepareConvolutionBuffers(input: input, shape: shape, residual: nil, outputShape: out, output: &output,
+                                      scratch: &scratch, scratchCount: try scratchCount(for: shape, members: 1))
+        let sizes = try Sizes(geometry: geometry, input: shape, output: out, operation: "convolution")
+        let positions = out.planeCount
+        withBuffers(input, &output, &scratch) { image, weights, biases, destination, work in
+            for block in ColumnBlocks(run: 0..<positions, limit: Self.positionBlock) {
+                let (columns, stride) = geometry.isPointwise || work == nil
+                    ? (image + block.lowerBound, sizes.positions) : (UnsafePointer(work!), Int32(block.count))
+                kernels.packed_product_epilogue(sizes.outChannels, Int32(block.count), sizes.reduction, weights, columns,
+                                                stride, destination + block.lowerBound, sizes.positions, biases, nil, 1)
+            }
+        }
+    }
+
+    /// The base addresses of `input`, the packed weights, the biases,
+    /// `output` and `scratch` (nil when it is empty), for `body`; `body`
+    /// does not run when another of them is empty.
+    private func withBuffers(_ input: [Float], _ output: inout [Float], _ scratch: inout [Float],
+                             _ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>,
+                                      UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?) -> Void) {
+        input.withUnsafeBufferPointer { inputBuffer in
+            packedWeights.withUnsafeBufferPointer { weightBuffer in
+                bias.withUnsafeBufferPointer { biasBuffer in
+                    output.withUnsafeMutableBufferPointer { outputBuffer in
+                        scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                            guard let image = inputBuffer.baseAddress, let weights = weightBuffer.baseAddress,
+                                  let biases = biasBuffer.baseAddress, let destination = outputBuffer.baseAddress
+                            else { return }
+                            body(image, weights, biases, destination, scratchBuffer.baseAddress)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Output positions a member puts through im2col and the product at
     /// once when it splits by positions (the im2col block then stays in its
     /// core's cache, and the scratch small).
@@ -86,27 +134,15 @@ public struct PackedConvolution: Sendable {
         let g = geometry
         let sizes = try Sizes(geometry: g, input: shape, output: out, operation: op)
         withOptionalBuffer(residual) { residualBase in
-            input.withUnsafeBufferPointer { inputBuffer in
-                packedWeights.withUnsafeBufferPointer { weightBuffer in
-                    bias.withUnsafeBufferPointer { biasBuffer in
-                        output.withUnsafeMutableBufferPointer { outputBuffer in
-                            scratch.withUnsafeMutableBufferPointer { scratchBuffer in
-                                guard let source = inputBuffer.baseAddress, let weights = weightBuffer.baseAddress,
-                                      let biases = biasBuffer.baseAddress, let destination = outputBuffer.baseAddress
-                                else { return }
-                                for n in 0..<shape.batch {
-                                    let call = Call(image: source + n * shape.imageCount, sizes: sizes, weights: weights,
-                                                    bias: biases, residual: residualBase.map { $0 + n * out.imageCount },
-                                                    relu: relu, scratch: g.isPointwise ? nil : scratchBuffer.baseAddress,
-                                                    output: destination + n * out.imageCount)
-                                    if ColumnBlocks.splitsByColumns(total: out.planeCount, members: team.size) {
-                                        runByPositions(call, team: team)
-                                    } else {
-                                        runByChannels(call, team: team)
-                                    }
-                                }
-                            }
-                        }
+            withBuffers(input, &output, &scratch) { source, weights, biases, destination, work in
+                for n in 0..<shape.batch {
+                    let call = Call(image: source + n * shape.imageCount, sizes: sizes, weights: weights, bias: biases,
+                                    residual: residualBase.map { $0 + n * out.imageCount }, relu: relu,
+                                    scratch: g.isPointwise ? nil : work, output: destination + n * out.imageCount)
+                    if ColumnBlocks.splitsByColumns(total: out.planeCount, members: team.size) {
+                        runByPositions(call, team: team)
+                    } else {
+                        runByChannels(call, team: team)
                     }
                 }
             }

@@ -196,7 +196,7 @@ public struct WinogradConvolution: Sendable {
     }
 
     /// Tiles along each axis and in all (over the whole batch) for `shape`.
-    private func tiling(_ shape: FeatureShape) throws -> (rows: Int, columns: Int, total: Int) {
+    func tiling(_ shape: FeatureShape) throws -> (rows: Int, columns: Int, total: Int) {
         let rows = (shape.height + outputTile - 1) / outputTile, columns = (shape.width + outputTile - 1) / outputTile
         return (rows, columns, try checkedProduct(shape.batch, rows, columns, operation: "convolution"))
     }

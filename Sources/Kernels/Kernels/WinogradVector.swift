@@ -30,12 +30,47 @@ extension WinogradConvolution {
                 let count = block.count, width = Int32(count)
                 let first = Int32(block.lowerBound), end = Int32(block.upperBound)
                 input(call.input, call.batch, i, call.height, call.width, 0, i, first, end, ownInput, width, inputStride)
-                for xi in 0..<matrices {
-                    kernels.packed_product(o, width, i, call.weights + xi * matrixCount, ownInput + xi * inputStride,
-                                           width, ownProducts + xi * productStride, width)
-                }
+                products(of: count, kernels: kernels, weights: call.weights, input: ownInput, products: ownProducts,
+                         layout: call.layout)
                 output(ownProducts, call.batch, o, call.height, call.width, 0, o, first, end, width, productStride,
                        call.bias, call.residual, call.relu ? 1 : 0, call.output)
+            }
+        }
+    }
+
+    /// The 16 (or 36) products of one block of `width` tiles: the
+    /// transformed input matrices at `input` by the transformed weights at
+    /// `weights`, into the product matrices at `products` (matrices
+    /// `layout`'s strides apart, rows `width` floats long).
+    private func products(of width: Int, kernels: crnn_vector_kernels, weights: UnsafePointer<Float>,
+                          input: UnsafeMutablePointer<Float>, products: UnsafeMutablePointer<Float>, layout: ScratchLayout) {
+        let w = Int32(width), o = Int32(outChannels), i = Int32(inChannels)
+        for xi in 0..<matrices {
+            kernels.packed_product(o, w, i, weights + xi * matrixCount, input + xi * layout.inputStride, w,
+                                   products + xi * layout.productStride, w)
+        }
+    }
+
+    /// The products that `apply` runs on one thread for `shape`, alone:
+    /// every block of tiles through the 16 (or 36) products, without the
+    /// transforms, over whatever `scratch` holds (after an `apply` on the
+    /// same shape: its last block's transformed input). `crnn-bench
+    /// --kernels` times them against the FMA peak.
+    /// - Throws: `KernelError.vectorUnitUnavailable` on the portable unit
+    ///   (its products are OpenBLAS's), `.sizeOverflow` for sizes beyond 32 bits.
+    package func runProductsAlone(for shape: FeatureShape, scratch: inout [Float]) throws {
+        guard let kernels = unit.vectorKernels else { throw KernelError.vectorUnitUnavailable(unit: unit.rawValue) }
+        let tiles = try tiling(shape)
+        for size in [outChannels, inChannels, tiles.total] { _ = try blasSize(size, operation: "convolution") }
+        let layout = try scratchLayout(tiles: tiles.total, members: 1)
+        growForOverwrite(&scratch, layout.count)
+        transformedWeights.withUnsafeBufferPointer { weightBuffer in
+            scratch.withUnsafeMutableBufferPointer { scratchBuffer in
+                guard let weights = weightBuffer.baseAddress, let work = scratchBuffer.baseAddress else { return }
+                for block in ColumnBlocks(run: 0..<tiles.total, limit: Self.tileBlock) {
+                    products(of: block.count, kernels: kernels, weights: weights, input: work,
+                             products: work + matrices * layout.inputStride, layout: layout)
+                }
             }
         }
     }
