@@ -45,10 +45,11 @@ public enum Convolution: Sendable {
         return floats * MemoryLayout<Float>.stride
     }
 
-    /// Runs only the matrix products that `apply` runs on one thread for one
-    /// image of `shape`, over whatever `scratch` holds (call `apply` on the
-    /// same shape first): Winograd's 16 or 36 products without the
-    /// transforms, im2col's product (with bias and ReLU) without im2col.
+    /// Runs only the matrix products that `apply` runs on one thread for
+    /// `shape`, over whatever `scratch` holds (call `apply` on the same shape
+    /// first): Winograd's 16 or 36 products of every tile without the
+    /// transforms, im2col's product (with bias and ReLU) of the first image
+    /// without im2col.
     /// `crnn-bench --kernels` sets them against the FMA peak.
     /// - Returns: false for the portable unit's form (its product is OpenBLAS's; nothing runs).
     /// - Throws: `KernelError` for a buffer shorter than its shape needs, as `apply` does.
