@@ -29,6 +29,32 @@ enum KernelProfile {
             let shape = try FeatureShape(batch: batch, channels: inChannels, height: height, width: width)
             return (shape, (0..<shape.count).map { Float($0 % 13) * 0.1 })
         }
+
+        /// The case's synthetic kernel and the form the model runs it in on `unit`.
+        /// - Throws: `KernelError` when this CPU cannot run `unit`.
+        func modelForm(unit: VectorUnit) throws -> (kernel: ConvolutionKernel, form: Convolution) {
+            let kernel = try syntheticKernel()
+            return (kernel, try Convolution(kernel, unit: unit))
+        }
+    }
+
+    /// Floating-point operations `form` of `kernel` performs on `shape` (all
+    /// its images): Winograd's products as it runs them, im2col's directly.
+    /// - Throws: `KernelError` for a shape the kernel refuses.
+    static func operations(of form: Convolution, kernel: ConvolutionKernel, shape: FeatureShape) throws -> Double {
+        let out = try kernel.outputShape(for: shape)
+        if case .winograd(let w) = form {
+            return Double(WinogradConvolution.operations(inChannels: w.inChannels, outChannels: w.outChannels,
+                                                         outHeight: out.height, outWidth: out.width, batch: shape.batch,
+                                                         outputTile: w.outputTile))
+        }
+        return 2.0 * Double(kernel.reductionLength * out.planeCount * kernel.outChannels * shape.batch)
+    }
+
+    /// "im2col", "winograd F2" or "winograd F4", for the tables.
+    static func label(_ form: Convolution) -> String {
+        if case .winograd(let w) = form { return "\(form.algorithm) F\(w.outputTile)" }
+        return form.algorithm
     }
 
     /// The reference model's convolutions on a 50x200 image (from the one
@@ -91,11 +117,6 @@ enum KernelProfile {
                     }
                     times.append(best * 1000 / Double(batch))
                 }
-                let out = try kernel.outputShape(for: shape)
-                let flops = 2.0 * Double(kernel.reductionLength * out.planeCount * c.outChannels)
-                let winogradFlops = Double(WinogradConvolution.operations(
-                    inChannels: c.inChannels, outChannels: c.outChannels, outHeight: out.height, outWidth: out.width, batch: batch,
-                    outputTile: tile))
                 func rate(_ operations: Double, _ milliseconds: Double) -> String {
                     let gflops = operations / Double(batch) / (milliseconds / 1000) / 1e9
                     return String(format: "%.0f (%.0f%%)", gflops, 100 * gflops / peak)
@@ -106,7 +127,9 @@ enum KernelProfile {
                 totals[batch] = total
                 let label = "\(c.name) (x\(c.count))" + (forms.count > 1 && tile == 4 ? " F4" : "")
                 let winograd = times.count > 1 ? String(format: "%.3f", times[1]) : "-"
-                let direct = rate(flops * Double(batch), times[0]), transformed = times.count > 1 ? rate(winogradFlops, times[1]) : "-"
+                let direct = rate(try Self.operations(of: forms[0], kernel: kernel, shape: shape), times[0])
+                let transformed = times.count > 1
+                    ? rate(try Self.operations(of: forms[1], kernel: kernel, shape: shape), times[1]) : "-"
                 print(label.padding(toLength: 40, withPad: " ", startingAt: 0)
                       + String(format: "%5d   %13.3f   ", batch, times[0])
                       + String(repeating: " ", count: max(0, 15 - winograd.count)) + winograd
@@ -134,8 +157,7 @@ enum KernelProfile {
         print("convolution (x count)                   form        products ms   GFLOP/s (%peak)")
         var seconds = 0.0, operations = 0.0
         for c in cases {
-            let kernel = try c.syntheticKernel()
-            let form = try Convolution(kernel, unit: unit)
+            let (kernel, form) = try c.modelForm(unit: unit)
             let (shape, input) = try c.syntheticInput(batch: 1)
             var output = [Float](), scratch = [Float]()
             // A real pass first, so that the scratch holds transformed values (or im2col columns).
@@ -150,19 +172,12 @@ enum KernelProfile {
                 _ = try form.runProductsAlone(input, shape: shape, output: &output, scratch: &scratch)
                 best = min(best, threadCPUSeconds() - start)
             }
-            let out = try kernel.outputShape(for: shape)
-            var label = form.algorithm, flops = 2.0 * Double(kernel.reductionLength * out.planeCount * c.outChannels)
-            if case .winograd(let w) = form {
-                label += " F\(w.outputTile)"
-                flops = Double(WinogradConvolution.operations(inChannels: c.inChannels, outChannels: c.outChannels,
-                                                              outHeight: out.height, outWidth: out.width,
-                                                              outputTile: w.outputTile))
-            }
+            let flops = try Self.operations(of: form, kernel: kernel, shape: shape)
             seconds += best * Double(c.count)
             operations += flops * Double(c.count)
             let gflops = flops / best / 1e9
             print("\(c.name) (x\(c.count))".padding(toLength: 40, withPad: " ", startingAt: 0)
-                  + label.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + Self.label(form).padding(toLength: 12, withPad: " ", startingAt: 0)
                   + String(format: "%11.3f   %5.0f (%.0f%%)", best * 1000, gflops, 100 * gflops / peak))
         }
         let gflops = operations / seconds / 1e9
@@ -181,7 +196,7 @@ enum KernelProfile {
         print("convolution (x count)                   form        1 thread ms   team ms   speedup")
         var alone = 0.0, together = 0.0
         for c in cases {
-            let form = try Convolution(try c.syntheticKernel(), unit: unit)
+            let form = try c.modelForm(unit: unit).form
             let (shape, input) = try c.syntheticInput(batch: 1)
             var output = [Float](), scratch = [Float]()
             func best(_ team: ThreadTeam) throws -> Double {
@@ -197,10 +212,8 @@ enum KernelProfile {
             let one = try best(.alone), shared = try best(team)
             alone += one * Double(c.count)
             together += shared * Double(c.count)
-            var label = form.algorithm
-            if case .winograd(let w) = form { label += " F\(w.outputTile)" }
             print("\(c.name) (x\(c.count))".padding(toLength: 40, withPad: " ", startingAt: 0)
-                  + label.padding(toLength: 12, withPad: " ", startingAt: 0)
+                  + Self.label(form).padding(toLength: 12, withPad: " ", startingAt: 0)
                   + String(format: "%11.3f %9.3f %8.2fx", one, shared, one / shared))
         }
         print(String(format: "all convolutions, batch 1: %.2f ms on one thread, %.2f ms on %d (%.2fx)",

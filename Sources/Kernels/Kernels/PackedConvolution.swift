@@ -67,8 +67,11 @@ public struct PackedConvolution: Sendable {
         let positions = out.planeCount
         withBuffers(input, &output, &scratch) { image, weights, biases, destination, work in
             for block in ColumnBlocks(run: 0..<positions, limit: Self.positionBlock) {
-                let (columns, stride) = geometry.isPointwise || work == nil
-                    ? (image + block.lowerBound, sizes.positions) : (UnsafePointer(work!), Int32(block.count))
+                let (columns, stride) = if let work, !geometry.isPointwise {
+                    (UnsafePointer(work), Int32(block.count))
+                } else {
+                    (image + block.lowerBound, sizes.positions)
+                }
                 kernels.packed_product_epilogue(sizes.outChannels, Int32(block.count), sizes.reduction, weights, columns,
                                                 stride, destination + block.lowerBound, sizes.positions, biases, nil, 1)
             }

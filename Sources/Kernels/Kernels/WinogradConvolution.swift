@@ -217,8 +217,9 @@ public struct WinogradConvolution: Sendable {
     /// (Xeon model 207, AVX-512, median of 1000-1500 images, each
     /// configuration in turn image by image): layer 2 (128 channels, 52
     /// tiles) 224-227 -> 205-209 us per convolution by channels, the pass
-    /// 3538 -> 3492 us (this change alone); layer 1 (64 channels, 52 tiles, F(4x4)) 159-179 ->
-    /// 171-214 us by channels (slower); AVX2 level either way.
+    /// 3538 -> 3492 us (this rule alone); layer 1 (64 channels, 52 tiles,
+    /// F(4x4)) 159-179 -> 171-214 us by channels (slower); AVX2 level either
+    /// way.
     func splitsByTiles(_ tiles: Int, members: Int) -> Bool {
         members == 1 || (ColumnBlocks.splitsByColumns(total: tiles, members: members) && outChannels < 2 * tiles)
     }

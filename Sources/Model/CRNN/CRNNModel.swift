@@ -121,9 +121,9 @@ public final class CRNNModel: Sendable {
     /// own batch of one exactly as `logits(for:)` does, but with the trunk run
     /// over all of them at once: the Winograd convolutions' and the head's
     /// weights are read once for all the images (the im2col convolutions,
-    /// the 1x1 downsamples among them, run image by image). Measured on the 2-core Xeon
-    /// of the README's benchmark: two images at a time no faster per image
-    /// than one, within its noise; four slower.
+    /// the 1x1 downsamples among them, run image by image). Measured on the
+    /// 2-core Xeon of the README's benchmark: two images at a time no faster
+    /// per image than one, within its noise; four slower.
     /// - Returns: one `Logits` per image, in order (empty for no images).
     /// - Throws: `CRNNError.batchSizesDiffer` when sizes differ,
     ///   `CRNNError.inputHeight` for an unsupported height.
